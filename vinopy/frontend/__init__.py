@@ -1,0 +1,42 @@
+"""Frontends: read model files and framework objects into ov.Model."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from vinopy.graph.model import Model
+
+
+def read_model(model: Any, weights: Any = None) -> Model:
+    """Read a model from a path, bytes or a framework object, choosing the frontend by its format."""
+    if isinstance(model, Model):
+        return model
+    if isinstance(model, (str, os.PathLike)):
+        path = os.fspath(model)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"Model file '{path}' does not exist")
+        suffix = os.path.splitext(path)[1].lower()
+        if suffix == ".onnx":
+            from vinopy.frontend.onnx import read_onnx
+
+            return read_onnx(path)
+        if suffix == ".xml":
+            from vinopy.serialize import read_ir
+
+            return read_ir(path, weights)
+        raise ValueError(f"Cannot read '{path}': unknown model format '{suffix}' (expected .onnx or .xml)")
+    if isinstance(model, (bytes, bytearray, memoryview)):
+        data = bytes(model)
+        if data.lstrip().startswith(b"<"):
+            from vinopy.serialize import read_ir
+
+            return read_ir(data, weights)
+        from vinopy.frontend.onnx import read_onnx
+
+        return read_onnx(data)
+    if type(model).__name__ == "ModelProto":
+        from vinopy.frontend.onnx import read_onnx
+
+        return read_onnx(model)
+    raise TypeError(f"Cannot read a model from {type(model).__name__}")

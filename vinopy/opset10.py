@@ -1,0 +1,5 @@
+"""OpenVINO opset 10: factory functions for the newest version of every op introduced up to opset10."""
+
+from vinopy.ops.registry import opset_factories as _opset_factories
+
+globals().update(_opset_factories(10))

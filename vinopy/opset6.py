@@ -1,0 +1,5 @@
+"""OpenVINO opset 6: factory functions for the newest version of every op introduced up to opset6."""
+
+from vinopy.ops.registry import opset_factories as _opset_factories
+
+globals().update(_opset_factories(6))

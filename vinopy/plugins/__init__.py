@@ -1,0 +1,1 @@
+"""Device plugins, found by device name and imported lazily."""
