@@ -80,3 +80,24 @@ def assert_close(actual: np.ndarray, expected: np.ndarray, rtol: float = 1e-5, a
         np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol)
     else:
         np.testing.assert_array_equal(actual, expected)
+
+
+def openvino_reference(build: Callable[..., Any], inputs: Sequence[np.ndarray],
+                       compile_cpu: bool = False) -> list[np.ndarray]:
+    """Build ``build(*parameters)`` with real OpenVINO's opset functions and run it: the oracle for
+    ops without an ONNX twin. By default the op's own reference ``evaluate`` runs; ops without one
+    (recurrent sequences, attention) compile on OpenVINO's CPU plugin in f32."""
+    import openvino as real_ov
+    import openvino.opset15 as real_ops
+
+    params = [real_ops.parameter(list(x.shape), x.dtype) for x in inputs]
+    node = build(*params)
+    if compile_cpu:
+        model = real_ov.Model(node.outputs(), params)
+        compiled = real_ov.Core().compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+        results = compiled([np.ascontiguousarray(x) for x in inputs])
+        return [np.asarray(results[i]) for i in range(len(node.outputs()))]
+    outs = [real_ov.Tensor(p.get_element_type(), p.get_shape()) for p in node.outputs()]
+    if not node.evaluate(outs, [real_ov.Tensor(np.ascontiguousarray(x)) for x in inputs]):
+        raise RuntimeError(f"OpenVINO has no reference evaluate for {node.get_type_name()}")
+    return [np.array(t.data) for t in outs]

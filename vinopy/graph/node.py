@@ -26,14 +26,19 @@ class Attr:
     default: Any = _REQUIRED
     name: str = ""
     kind: str = ""  # the annotation text: bool, int, float, str, list[int], Type, PartialShape ...
+    ir_name: str = ""  # the name in OpenVINO IR's <data> when it differs from the Python name
 
     @property
     def required(self) -> bool:
         return self.default is _REQUIRED
 
+    @property
+    def xml_name(self) -> str:
+        return self.ir_name or self.name
 
-def attr(default: Any = _REQUIRED) -> Any:
-    return Attr(default)
+
+def attr(default: Any = _REQUIRED, ir_name: str = "") -> Any:
+    return Attr(default, ir_name=ir_name)
 
 
 class RTMap(dict):
@@ -194,7 +199,7 @@ class Node:
         annotations = vars(cls).get("__annotations__", {})
         merged = dict(getattr(cls, "attrs", {}))
         for name, a in declared.items():
-            merged[name] = Attr(a.default, name, str(annotations.get(name, "")))
+            merged[name] = Attr(a.default, name, str(annotations.get(name, "")), a.ir_name)
             delattr(cls, name)
         cls.attrs = merged
 
@@ -291,11 +296,12 @@ class Node:
         return self._fold_cache
 
     def fold_dims(self, index: int) -> list[Dimension] | None:
-        """The value of a 1-D integer output as dimensions, when partly known (see ShapeOf)."""
+        """The value of a 0-D or 1-D integer output as dimensions (one for a scalar), when partly
+        known (see ShapeOf)."""
         value = self.fold()
-        if value is None or value[index].ndim != 1:
+        if value is None or value[index].ndim > 1 or value[index].dtype.kind not in "iu":
             return None
-        return [Dimension(int(v)) if v >= 0 else Dimension() for v in value[index]]
+        return [Dimension(int(v)) if v >= 0 else Dimension() for v in value[index].reshape(-1)]
 
     # --- OpenVINO's Node API -----------------------------------------------
     def get_type_name(self) -> str:
@@ -456,5 +462,6 @@ def const_value(output: Output) -> np.ndarray | None:
 
 
 def shape_value(output: Output) -> list[Dimension] | None:
-    """A 1-D shape-like integer output as dimensions (dynamic where unknown), when its length is known."""
+    """A 0-D or 1-D shape-like integer output as dimensions (dynamic where unknown), when its length
+    is known. Dynamic dimensions that are the same object stand for the same run-time value."""
     return output.node.fold_dims(output.index)

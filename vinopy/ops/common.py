@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from vinopy.graph.node import NodeValidationError, Output
+import numpy as np
+
+from vinopy.graph.node import NodeValidationError, Output, const_value
 from vinopy.graph.shape import Dimension, PartialShape
 from vinopy.graph.types import Type
 
@@ -64,3 +66,129 @@ def normalize_axes(axes: Any, rank: int, what: str = "axes") -> list[int]:
 def require(condition: bool, message: str) -> None:
     if not condition:
         raise NodeValidationError(message)
+
+
+_TYPE_KINDS = {
+    "real": lambda t: t.is_real(),
+    "numeric": lambda t: t.is_real() or t.is_integral_number(),
+    "integral": lambda t: t.is_integral(),
+    "integer": lambda t: t.is_integral_number(),
+    "boolean": lambda t: t == Type.boolean,
+    "any": lambda t: True,
+}
+
+
+def require_element_type(et: Type, kind: str, what: str = "input") -> Type:
+    """Check that a (possibly dynamic) element type is of a kind: real, numeric (not boolean),
+    integral (integers and boolean), integer, boolean or any."""
+    if et.is_static() and not _TYPE_KINDS[kind](et):
+        raise NodeValidationError(f"{what} must have a {kind} element type, got {et.get_type_name()}")
+    return et
+
+
+def const_ints(output: Output) -> list[int] | None:
+    """The value of an integer input as a flat list of ints, when known before run time."""
+    value = const_value(output)
+    return None if value is None else [int(v) for v in np.asarray(value).reshape(-1)]
+
+
+def static_rank(output: Output) -> int | None:
+    """The rank of an output, or None when it is dynamic."""
+    rank = output.get_partial_shape().rank
+    return None if rank.is_dynamic else rank.get_length()
+
+
+def require_rank(output: Output, ranks: tuple[int, ...], what: str) -> None:
+    """Check that an output of static rank has one of ``ranks`` (dynamic rank passes)."""
+    rank = static_rank(output)
+    if rank is not None and rank not in ranks:
+        expected = " or ".join(str(r) for r in ranks)
+        raise NodeValidationError(f"{what} must have rank {expected}, got {output.get_partial_shape()}")
+
+
+def require_scalar(output: Output, what: str) -> None:
+    """A scalar input: rank 0 or a single-element 1-D tensor (dynamic shapes pass)."""
+    shape = output.get_partial_shape()
+    if shape.rank.is_static:
+        ok = len(shape) == 0 or (len(shape) == 1 and shape[0].compatible(Dimension(1)))
+        require(ok, f"{what} must be a scalar or a 1-element 1-D tensor, got shape {shape}")
+
+
+# --- sliding windows: the spatial arithmetic of convolution and pooling ------------------------------
+
+AUTO_PADS = ("explicit", "same_upper", "same_lower", "valid")
+
+
+def auto_pad_mode(value: str) -> str:
+    """OpenVINO's auto_pad in lower case (the Python API passes 'EXPLICIT'), checked."""
+    mode = value.lower()
+    require(mode in AUTO_PADS, f"auto_pad must be one of {AUTO_PADS}, got {value!r}")
+    return mode
+
+
+def window_pads(size: int, kernel: int, stride: int, dilation: int, auto_pad: str,
+                pad_begin: int, pad_end: int) -> tuple[int, int]:
+    """The (begin, end) pads of one spatial axis of ``size`` under an auto_pad mode."""
+    if auto_pad == "valid":
+        return 0, 0
+    if auto_pad in ("same_upper", "same_lower"):
+        total = max(0, (-(-size // stride) - 1) * stride + (kernel - 1) * dilation + 1 - size)
+        half = total // 2
+        return (half, total - half) if auto_pad == "same_upper" else (total - half, half)
+    return pad_begin, pad_end
+
+
+def window_count(size: int, kernel: int, stride: int, dilation: int, pads: tuple[int, int],
+                 rounding: str = "floor") -> int:
+    """How many windows fit along one axis; rounding floor, ceil or ceil_torch (no window that
+    starts in the end padding). Below 1 when the dilated kernel is larger than the padded input."""
+    span = size + pads[0] + pads[1] - (kernel - 1) * dilation - 1
+    if rounding == "floor" or span < 0:
+        return span // stride + 1
+    count = -(-span // stride) + 1
+    if rounding == "ceil_torch" and (count - 1) * stride >= size + pads[0]:
+        count -= 1
+    return count
+
+
+def window_output_dims(spatial: list[Dimension], kernel: list[int], strides: list[int],
+                       dilations: list[int], pads_begin: list[int], pads_end: list[int],
+                       auto_pad: str, rounding: str = "floor") -> list[Dimension]:
+    """Output spatial dimensions of a sliding-window op; dynamic and bounded dims map by their bounds."""
+    dims = []
+    for axis, dim in enumerate(spatial):
+        k, s, d = kernel[axis], strides[axis], dilations[axis]
+
+        def count(n: int) -> int:
+            pads = window_pads(n, k, s, d, auto_pad, pads_begin[axis], pads_end[axis])
+            return window_count(n, k, s, d, pads, rounding)
+
+        if dim.is_static:
+            n = count(dim.get_length())
+            require(n >= 1, f"the dilated kernel ({(k - 1) * d + 1}) is larger than the padded input "
+                            f"along spatial axis {axis} (size {dim})")
+            dims.append(Dimension(n))
+        else:
+            hi = -1 if dim.max_length == -1 else max(0, count(dim.max_length))
+            dims.append(Dimension(max(0, count(dim.min_length)), hi))
+    return dims
+
+
+def check_window_attrs(n_spatial: int, **lists: list[int]) -> None:
+    """Each per-axis attribute (strides, pads, ...) has one value per spatial axis; strides and
+    dilations are positive."""
+    for name, values in lists.items():
+        require(len(values) == n_spatial,
+                f"{name} must have {n_spatial} value(s), one per spatial axis, got {values}")
+        if name in ("strides", "dilations", "kernel_shape"):
+            require(all(v > 0 for v in values), f"{name} must be positive, got {values}")
+
+
+def sliding_windows(x: np.ndarray, kernel: list[int], strides: list[int],
+                    dilations: list[int]) -> np.ndarray:
+    """A strided view (N, C, *out, *kernel) of the windows of an (already padded) (N, C, *spatial) array."""
+    nd = len(kernel)
+    extent = [(k - 1) * d + 1 for k, d in zip(kernel, dilations)]
+    view = np.lib.stride_tricks.sliding_window_view(x, extent, axis=tuple(range(2, 2 + nd)))
+    index = (slice(None),) * 2 + tuple(slice(None, None, s) for s in strides)
+    return view[index + tuple(slice(None, None, d) for d in dilations)]

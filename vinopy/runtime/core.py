@@ -36,7 +36,7 @@ class Core:
             module, cls = path.split(":")
             try:
                 plugin = getattr(importlib.import_module(module), cls)()
-            except ImportError as e:
+            except (ImportError, AttributeError) as e:
                 raise RuntimeError(f"Device '{name}' cannot be loaded: {e}") from e
             plugin.core = self
             self._plugins[name] = plugin

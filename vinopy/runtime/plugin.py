@@ -2,26 +2,59 @@
 
 from __future__ import annotations
 
+import enum
+import os
+import platform
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from vinopy.graph.model import Model
+from vinopy.graph.types import Type
+from vinopy.runtime.properties import (
+    DeviceType,
+    ExecutionMode,
+    LogLevel,
+    PerformanceMode,
+    Priority,
+    PropertyTable,
+)
+
+if TYPE_CHECKING:
+    from vinopy.runtime.core import Core
+
+
+class _Status(enum.Enum):
+    NOT_RUN = 0
+    OPTIMIZED_OUT = 1
+    EXECUTED = 2
+
+    def __str__(self) -> str:
+        return f"Status.{self.name}"
 
 
 @dataclass
 class ProfilingInfo:
-    """One row of ``InferRequest.get_profiling_info()``."""
+    """One row of ``InferRequest.get_profiling_info()``, with OpenVINO's fields."""
 
-    node_name: str
-    node_type: str
-    exec_type: str
-    real_time: timedelta
-    cpu_time: timedelta
-    status: str = "EXECUTED"  # or NOT_RUN, OPTIMIZED_OUT
+    Status: ClassVar[type[_Status]] = _Status
+    NOT_RUN: ClassVar[_Status] = _Status.NOT_RUN
+    OPTIMIZED_OUT: ClassVar[_Status] = _Status.OPTIMIZED_OUT
+    EXECUTED: ClassVar[_Status] = _Status.EXECUTED
+
+    node_name: str = ""
+    node_type: str = ""
+    exec_type: str = ""
+    real_time: timedelta = field(default_factory=timedelta)
+    cpu_time: timedelta = field(default_factory=timedelta)
+    status: _Status = _Status.EXECUTED
+
+    def __post_init__(self) -> None:
+        if isinstance(self.status, str):  # plugins may give the status by name
+            self.status = _Status[self.status]
 
 
 @dataclass
@@ -46,17 +79,50 @@ class Executable(ABC):
     @abstractmethod
     def create_executor(self) -> Executor: ...
 
-    def optimal_number_of_infer_requests(self) -> int:
-        return 1
+    def execution_devices(self) -> list[str]:
+        """The devices that run this model (AUTO names the one it chose)."""
+        return []
 
     def export(self) -> bytes:
         raise NotImplementedError("This device cannot export compiled models")
 
 
+# read-write properties every device accepts, with their defaults
+COMMON_RW: dict[str, Any] = {
+    "PERF_COUNT": False,
+    "PERFORMANCE_HINT": PerformanceMode.LATENCY,
+    "PERFORMANCE_HINT_NUM_REQUESTS": 0,
+    "EXECUTION_MODE_HINT": ExecutionMode.PERFORMANCE,
+    "INFERENCE_PRECISION_HINT": Type.f32,
+    "LOG_LEVEL": LogLevel.NO,
+    "DEVICE_ID": "",
+    "MODEL_PRIORITY": Priority.MEDIUM,
+    "CACHE_DIR": "",
+    "ENABLE_MMAP": True,
+}
+
+# what devices that run several requests in parallel add
+STREAMS_RW: dict[str, Any] = {
+    "NUM_STREAMS": 1,
+    "INFERENCE_NUM_THREADS": 0,
+    "COMPILATION_NUM_THREADS": 0,
+    "ENABLE_CPU_PINNING": False,
+    "ENABLE_HYPER_THREADING": False,
+}
+
+
 class Plugin(ABC):
-    """A device: compiles models and answers queries about itself."""
+    """A device: compiles models and answers queries about itself.
+
+    A plugin declares its read-write properties and defaults in ``default_config`` and its
+    read-only ones in ``read_only_properties``; the core validates what users set against them
+    and passes the resolved config (defaults, device settings, compile settings) to ``compile``.
+    """
 
     device_name: str = ""
+    default_config: ClassVar[dict[str, Any]] = COMMON_RW
+    capabilities: ClassVar[list[str]] = ["FP32", "EXPORT_IMPORT"]
+    core: Core  # set by the core that loads the plugin
 
     def __init__(self) -> None:
         self.config: dict[str, Any] = {}
@@ -75,12 +141,67 @@ class Plugin(ABC):
     def full_name(self) -> str:
         return self.device_name
 
+    # --- properties -------------------------------------------------------------
+    def read_only_properties(self) -> dict[str, Any]:
+        """Read-only properties: values or zero-argument getters."""
+        ro: dict[str, Any] = {
+            "FULL_DEVICE_NAME": self.full_name,
+            "AVAILABLE_DEVICES": lambda: [""] if self.is_available()[0] else [],
+            "OPTIMIZATION_CAPABILITIES": list(self.capabilities),
+            "DEVICE_ARCHITECTURE": platform.machine(),
+            "DEVICE_TYPE": DeviceType.INTEGRATED,
+        }
+        if self.supports_streams():
+            ro["RANGE_FOR_STREAMS"] = (1, os.cpu_count() or 1)
+        return ro
+
+    def property_table(self) -> PropertyTable:
+        return PropertyTable(f"device {self.device_name}", self.read_only_properties(), self.default_config)
+
     def supported_properties(self) -> dict[str, str]:
         """Property names and whether each is 'RO' or 'RW'."""
-        return {}
+        return self.property_table().supported()
 
     def get_property(self, name: str) -> Any:
-        raise KeyError(name)
+        return self.property_table().get(name, self.config)
 
     def set_property(self, properties: dict[str, Any]) -> None:
-        self.config.update(properties)
+        self.config.update(self.property_table().accept(properties))
+
+    def compile_config(self, config: dict[str, Any]) -> dict[str, Any]:
+        """The full config for ``compile``: defaults, then device settings, then ``config``
+        (validated), with performance hints turned into a number of streams."""
+        resolved = dict(self.default_config)
+        resolved.update(self.config)
+        resolved.update(self.property_table().accept(config))
+        if self.supports_streams():
+            resolved["NUM_STREAMS"] = self._streams(resolved)
+        return resolved
+
+    # --- streams and requests ----------------------------------------------------
+    def supports_streams(self) -> bool:
+        return "NUM_STREAMS" in self.default_config
+
+    def throughput_streams(self) -> int:
+        """Streams under the THROUGHPUT hint: enough to keep the cores busy, at least two."""
+        return max(2, (os.cpu_count() or 2) // 2)
+
+    def _streams(self, config: dict[str, Any]) -> int:
+        streams = int(config.get("NUM_STREAMS", 1))
+        if streams > 0:
+            return streams
+        hinted = config.get("PERFORMANCE_HINT") != PerformanceMode.LATENCY
+        if streams < 0 or hinted:  # AUTO/NUMA, or a throughput hint with no explicit number
+            streams = self.throughput_streams() if hinted or streams < 0 else 1
+        return max(streams, 1)
+
+    def optimal_number_of_infer_requests(self, config: dict[str, Any]) -> int:
+        """How many requests keep this device busy under ``config`` (a resolved config)."""
+        if not self.supports_streams():
+            return 1
+        requests = int(config.get("NUM_STREAMS", 1))
+        if config.get("PERFORMANCE_HINT") != PerformanceMode.LATENCY and requests == 1 \
+                and "NUM_STREAMS" not in self.config:
+            requests = self.throughput_streams()
+        limit = int(config.get("PERFORMANCE_HINT_NUM_REQUESTS", 0))
+        return max(1, min(requests, limit) if limit else requests)

@@ -1,0 +1,105 @@
+import csv
+import json
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from vinopy.tools.benchmark_app import main
+
+
+@pytest.fixture(scope="module")
+def mlp_path(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    w = helper.make_tensor("w", TensorProto.FLOAT, [16, 8], rng.random(128).astype(np.float32))
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"], name="fc"), helper.make_node("Relu", ["y"], ["z"], name="relu")],
+        "mlp",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 16])],
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["batch", 8])],
+        [w],
+    )
+    path = tmp_path_factory.mktemp("models") / "mlp.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return str(path)
+
+
+def _run(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_sync_run_prints_openvino_style_report(mlp_path, capsys):
+    code, out, _ = _run(capsys, "-m", mlp_path, "-d", "TEMPLATE", "-niter", "7", "-api", "sync", "-shape", "[2,16]")
+    assert code == 0
+    for step in range(1, 12):
+        assert f"[Step {step}/11]" in out
+    assert "Count:            7 iterations" in out
+    for label in ("Median:", "Average:", "Min:", "Max:", "Throughput:"):
+        assert label in out
+    assert "x (node: x) : f32 / [...] / [2,16]" in out
+
+
+def test_async_iterations_are_aligned_to_requests(mlp_path, capsys):
+    code, out, _ = _run(capsys, "-m", mlp_path, "-d", "TEMPLATE", "-niter", "5", "-nireq", "2",
+                        "-data_shape", "[3,16]")
+    assert code == 0
+    assert "asynchronously, 2 inference requests" in out
+    assert "Count:            6 iterations" in out
+
+
+def test_reports_and_counters(mlp_path, tmp_path, capsys):
+    folder = tmp_path / "report"
+    code, out, _ = _run(capsys, "-m", mlp_path, "-d", "TEMPLATE", "-niter", "4", "-api", "sync",
+                        "-shape", "[1,16]", "-pc", "-report_type", "average_counters",
+                        "-report_folder", str(folder))
+    assert code == 0
+    assert "layerType: MatMul" in out and "Total time:" in out
+    rows = list(csv.reader(open(folder / "benchmark_average_counters_report.csv"), delimiter=";"))
+    assert rows[0][:2] == ["layerName", "execStatus"]
+    assert any(r and r[2] == "MatMul" for r in rows[1:])
+    text = (folder / "benchmark_report.csv").read_text()
+    assert "total number of iterations;4" in text
+
+
+def test_json_stats_and_dump_config(mlp_path, tmp_path, capsys):
+    folder = tmp_path / "json"
+    config = tmp_path / "config.json"
+    code, _, _ = _run(capsys, "-m", mlp_path, "-d", "TEMPLATE", "-niter", "2", "-api", "sync", "-shape", "[1,16]",
+                      "-report_type", "no_counters", "-report_folder", str(folder), "-json_stats",
+                      "-dump_config", str(config))
+    assert code == 0
+    stats = json.loads((folder / "benchmark_report.json").read_text())
+    assert stats["Execution results"]["total number of iterations"] == 2
+    assert "TEMPLATE" in json.loads(config.read_text())
+
+
+def test_input_files_and_precision(mlp_path, tmp_path, capsys):
+    data = tmp_path / "x.npy"
+    np.save(data, np.ones((1, 16), dtype=np.float32))
+    code, out, _ = _run(capsys, "-m", mlp_path, "-d", "TEMPLATE", "-niter", "1", "-api", "sync", "-shape", "[1,16]",
+                        "-i", f"x:{data}", "-ip", "f16")
+    assert code == 0
+    assert "x (node: x) : f16" in out
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["-m", "missing.onnx", "-d", "TEMPLATE"], "does not exist"),
+        (["-d", "TEMPLATE"], "required"),
+        (["-d", "NOPE", "-niter", "1"], "NOPE"),
+        (["-d", "TEMPLATE", "-shape", "[1,x]", "-niter", "1"], "-shape"),
+        (["-d", "TEMPLATE", "-niter", "1"], "dynamic shape"),
+        (["-d", "TEMPLATE", "-niter", "1", "-shape", "[1,16]", "-i", "nope.npy"], "nope.npy"),
+    ],
+)
+def test_bad_arguments_end_with_one_line_and_exit_code_1(mlp_path, capsys, argv, message):
+    if "-m" not in argv:
+        argv = ["-m", mlp_path] + argv
+    code, _, err = _run(capsys, *argv)
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("[ ERROR ]") and message in lines[0]

@@ -1,0 +1,5 @@
+import sys
+
+from vinopy.tools.benchmark_app.main import main
+
+sys.exit(main())
