@@ -97,7 +97,21 @@ def openvino_reference(build: Callable[..., Any], inputs: Sequence[np.ndarray],
         compiled = real_ov.Core().compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
         results = compiled([np.ascontiguousarray(x) for x in inputs])
         return [np.asarray(results[i]) for i in range(len(node.outputs()))]
+    feeds = {p.get_friendly_name(): x for p, x in zip(params, inputs)}
+    args = [np.ascontiguousarray(feeds[src.get_friendly_name()]) if src.get_type_name() == "Parameter"
+            else src.get_data() for src in (i.get_source_output().get_node() for i in node.inputs())]
     outs = [real_ov.Tensor(p.get_element_type(), p.get_shape()) for p in node.outputs()]
-    if not node.evaluate(outs, [real_ov.Tensor(np.ascontiguousarray(x)) for x in inputs]):
+    if not node.evaluate(outs, [real_ov.Tensor(a) for a in args]):
         raise RuntimeError(f"OpenVINO has no reference evaluate for {node.get_type_name()}")
-    return [np.array(t.data) for t in outs]
+    return [_real_tensor_data(t) for t in outs]
+
+
+def _real_tensor_data(tensor: Any) -> np.ndarray:
+    """An OpenVINO tensor's values; bf16 comes back from OpenVINO as raw 16-bit words."""
+    import ml_dtypes
+    import openvino as real_ov
+
+    data = np.array(tensor.data)
+    if tensor.get_element_type() == real_ov.Type.bf16:
+        return data.view(np.uint16).view(ml_dtypes.bfloat16)
+    return data

@@ -24,11 +24,12 @@ from vinopy.runtime import (  # noqa: E402
     ProfilingInfo,
     compile_model,
 )
+from vinopy.serialize import save_model, serialize  # noqa: E402
 
 __all__ = [
     "AsyncInferQueue", "CompiledModel", "Core", "Dimension", "InferRequest", "Input", "Layout",
     "Model", "Node", "OVDict", "Output", "PartialShape", "ProfilingInfo", "Shape", "Tensor", "Type",
     "compile_model", "layout_helpers", "opset1", "opset2", "opset3", "opset4", "opset5", "opset6",
     "opset7", "opset8", "opset9", "opset10", "opset11", "opset12", "opset13", "opset14", "opset15",
-    "opset16",
+    "opset16", "save_model", "serialize",
 ]

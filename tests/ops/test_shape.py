@@ -36,15 +36,12 @@ def test_shape_of_gives_dimensions_of_dynamic_input():
 
 @pytest.mark.parametrize(
     "shape,target,special_zero",
-    [((2, 3, 4), [4, -1], False), ((2, 3, 4), [0, -1], True), ((2, 3, 4), [0, 12], False),
-     ((2, 3, 4), [24], False), ((1, 6), [2, 0, 3], True), ((2, 3), [-1], False)],
+    [((2, 3, 4), [4, -1], False), ((2, 3, 4), [0, -1], True), ((0, 3, 4), [0, 12], False),
+     ((2, 3, 4), [24], False), ((3, 2), [3, 0, 1], True), ((2, 3), [-1], False)],
 )
 @pytest.mark.parametrize("dynamic", [False, True])
 def test_reshape_matches_onnx(shape, target, special_zero, dynamic):
     x = rand(shape)
-    if target.count(0) and not special_zero:
-        x = rand((0,) + shape[1:])
-        target = [0, -1]
     (out,) = run_op(lambda p: ops.reshape(p, i64(target), special_zero), [x], dynamic=dynamic)
     expected = onnx_reference("Reshape", [x, i64(target)], allowzero=int(not special_zero))[0]
     assert_close(out, expected)

@@ -14,7 +14,10 @@ def mlp_path(tmp_path_factory):
     rng = np.random.default_rng(0)
     w = helper.make_tensor("w", TensorProto.FLOAT, [16, 8], rng.random(128).astype(np.float32))
     graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "w"], ["y"], name="fc"), helper.make_node("Relu", ["y"], ["z"], name="relu")],
+        [
+            helper.make_node("MatMul", ["x", "w"], ["y"], name="fc"),
+            helper.make_node("Relu", ["y"], ["z"], name="relu"),
+        ],
         "mlp",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 16])],
         [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["batch", 8])],
@@ -32,7 +35,9 @@ def _run(capsys, *argv):
 
 
 def test_sync_run_prints_openvino_style_report(mlp_path, capsys):
-    code, out, _ = _run(capsys, "-m", mlp_path, "-d", "TEMPLATE", "-niter", "7", "-api", "sync", "-shape", "[2,16]")
+    code, out, _ = _run(
+        capsys, "-m", mlp_path, "-d", "TEMPLATE", "-niter", "7", "-api", "sync", "-shape", "[2,16]"
+    )
     assert code == 0
     for step in range(1, 12):
         assert f"[Step {step}/11]" in out
@@ -43,8 +48,9 @@ def test_sync_run_prints_openvino_style_report(mlp_path, capsys):
 
 
 def test_async_iterations_are_aligned_to_requests(mlp_path, capsys):
-    code, out, _ = _run(capsys, "-m", mlp_path, "-d", "TEMPLATE", "-niter", "5", "-nireq", "2",
-                        "-data_shape", "[3,16]")
+    code, out, _ = _run(
+        capsys, "-m", mlp_path, "-d", "TEMPLATE", "-niter", "5", "-nireq", "2", "-data_shape", "[3,16]"
+    )
     assert code == 0
     assert "asynchronously, 2 inference requests" in out
     assert "Count:            6 iterations" in out
@@ -52,9 +58,24 @@ def test_async_iterations_are_aligned_to_requests(mlp_path, capsys):
 
 def test_reports_and_counters(mlp_path, tmp_path, capsys):
     folder = tmp_path / "report"
-    code, out, _ = _run(capsys, "-m", mlp_path, "-d", "TEMPLATE", "-niter", "4", "-api", "sync",
-                        "-shape", "[1,16]", "-pc", "-report_type", "average_counters",
-                        "-report_folder", str(folder))
+    code, out, _ = _run(
+        capsys,
+        "-m",
+        mlp_path,
+        "-d",
+        "TEMPLATE",
+        "-niter",
+        "4",
+        "-api",
+        "sync",
+        "-shape",
+        "[1,16]",
+        "-pc",
+        "-report_type",
+        "average_counters",
+        "-report_folder",
+        str(folder),
+    )
     assert code == 0
     assert "layerType: MatMul" in out and "Total time:" in out
     rows = list(csv.reader(open(folder / "benchmark_average_counters_report.csv"), delimiter=";"))
@@ -67,9 +88,26 @@ def test_reports_and_counters(mlp_path, tmp_path, capsys):
 def test_json_stats_and_dump_config(mlp_path, tmp_path, capsys):
     folder = tmp_path / "json"
     config = tmp_path / "config.json"
-    code, _, _ = _run(capsys, "-m", mlp_path, "-d", "TEMPLATE", "-niter", "2", "-api", "sync", "-shape", "[1,16]",
-                      "-report_type", "no_counters", "-report_folder", str(folder), "-json_stats",
-                      "-dump_config", str(config))
+    code, _, _ = _run(
+        capsys,
+        "-m",
+        mlp_path,
+        "-d",
+        "TEMPLATE",
+        "-niter",
+        "2",
+        "-api",
+        "sync",
+        "-shape",
+        "[1,16]",
+        "-report_type",
+        "no_counters",
+        "-report_folder",
+        str(folder),
+        "-json_stats",
+        "-dump_config",
+        str(config),
+    )
     assert code == 0
     stats = json.loads((folder / "benchmark_report.json").read_text())
     assert stats["Execution results"]["total number of iterations"] == 2
@@ -79,8 +117,23 @@ def test_json_stats_and_dump_config(mlp_path, tmp_path, capsys):
 def test_input_files_and_precision(mlp_path, tmp_path, capsys):
     data = tmp_path / "x.npy"
     np.save(data, np.ones((1, 16), dtype=np.float32))
-    code, out, _ = _run(capsys, "-m", mlp_path, "-d", "TEMPLATE", "-niter", "1", "-api", "sync", "-shape", "[1,16]",
-                        "-i", f"x:{data}", "-ip", "f16")
+    code, out, _ = _run(
+        capsys,
+        "-m",
+        mlp_path,
+        "-d",
+        "TEMPLATE",
+        "-niter",
+        "1",
+        "-api",
+        "sync",
+        "-shape",
+        "[1,16]",
+        "-i",
+        f"x:{data}",
+        "-ip",
+        "f16",
+    )
     assert code == 0
     assert "x (node: x) : f16" in out
 

@@ -6,21 +6,38 @@ from typing import Any
 
 from vinopy.graph.model import Model
 from vinopy.graph.node import Output
+from vinopy.runtime import properties
 from vinopy.runtime.infer_request import InferRequest, OVDict
 from vinopy.runtime.plugin import Executable
+from vinopy.runtime.properties import PropertyTable
 
 
 class CompiledModel:
-    def __init__(self, executable: Executable, device: str, config: dict[str, Any], source: Model) -> None:
-        self._executable = executable
-        self._device = device
-        self._config = dict(config)
-        self._source = source
-        self._runtime_model = executable.model
-        self._default_request: InferRequest | None = None
+    """``core.compile_model(...)``: ports, infer requests and the properties it was compiled with."""
 
-    def _config_value(self, key: str, default: Any) -> Any:
-        return self._config.get(key, default)
+    def __init__(self, executable: Executable, source: Model, *, loaded_from_cache: bool = False) -> None:
+        if executable.device_plugin is None:
+            raise ValueError("an Executable must know the plugin that compiled it (device_plugin)")
+        self._executable = executable
+        self._plugin = executable.device_plugin
+        self._config = dict(executable.device_config)
+        self._source = source
+        self._loaded_from_cache = loaded_from_cache
+        self._default_request: InferRequest | None = None
+        self._table = self._property_table()
+
+    def _property_table(self) -> PropertyTable:
+        plugin = self._plugin
+        devices = self._executable.execution_devices or [plugin.device_name]
+        read_only: dict[str, Any] = {
+            "NETWORK_NAME": self._source.get_friendly_name,
+            "OPTIMAL_NUMBER_OF_INFER_REQUESTS": lambda: plugin.optimal_number_of_infer_requests(self._config),
+            "EXECUTION_DEVICES": devices,
+            "LOADED_FROM_CACHE": lambda: self._loaded_from_cache,
+        }
+        # what the device was compiled with can be read, not changed
+        read_only.update({k: self._config[k] for k in plugin.default_config if k in self._config})
+        return PropertyTable(f"the model compiled for {plugin.device_name}", read_only, {})
 
     # --- ports ----------------------------------------------------------------
     @property
@@ -52,28 +69,25 @@ class CompiledModel:
         return self.create_infer_request().infer(inputs)
 
     def get_runtime_model(self) -> Model:
-        return self._runtime_model
+        return self._executable.model
 
     def export_model(self) -> bytes:
         return self._executable.export()
 
     # --- properties -----------------------------------------------------------
     def get_property(self, name: Any) -> Any:
-        from vinopy.runtime import properties
-
-        return properties.compiled_model_property(self, properties.key_of(name))
+        return self._table.get(properties.key_of(name), self._config)
 
     def set_property(self, properties_: Any, value: Any = None) -> None:
-        from vinopy.runtime import properties
+        """Compiled models keep the settings they were compiled with: every key raises."""
+        self._table.accept(properties.as_dict(properties_, value))
 
-        updates = properties.as_dict(properties_, value)
-        for key in updates:
-            if key not in properties.COMPILED_RW:
-                raise RuntimeError(f"Property '{key}' of a compiled model cannot be changed")
-        self._config.update(updates)
+    @property
+    def profiling_enabled(self) -> bool:
+        return bool(self._config.get("PERF_COUNT", False))
 
     def release_memory(self) -> None:
         self._default_request = None
 
     def __repr__(self) -> str:
-        return f"<CompiledModel: device {self._device}, {len(self.inputs)} inputs, {len(self.outputs)} outputs>"
+        return f"<CompiledModel: {len(self.inputs)} inputs, {len(self.outputs)} outputs>"

@@ -9,6 +9,7 @@ from vinopy.graph.model import Model
 from vinopy.runtime import properties
 from vinopy.runtime.compiled_model import CompiledModel
 from vinopy.runtime.plugin import Plugin
+from vinopy.runtime.properties import PropertyTable
 
 BUILTIN_PLUGINS = {
     "TEMPLATE": "vinopy.plugins.template:TemplatePlugin",
@@ -16,17 +17,38 @@ BUILTIN_PLUGINS = {
     "AUTO": "vinopy.plugins.auto:AutoPlugin",
 }
 
+# devices that choose among other devices rather than run models themselves
+VIRTUAL_DEVICES = ("AUTO",)
+
+# properties the core itself keeps (model caching, file mapping); they also reach compile's config
+CORE_RW: dict[str, Any] = {"CACHE_DIR": "", "ENABLE_MMAP": True, "FORCE_TBB_TERMINATE": False}
+
+
+def split_device(device: str) -> tuple[str, dict[str, Any]]:
+    """``"AUTO:CPU,TEMPLATE"`` -> ("AUTO", priorities); ``"CPU.1"`` -> ("CPU", device id)."""
+    name, _, targets = device.partition(":")
+    name, _, device_id = name.partition(".")
+    settings: dict[str, Any] = {}
+    if targets:
+        settings["MULTI_DEVICE_PRIORITIES"] = targets
+    if device_id:
+        settings["DEVICE_ID"] = device_id
+    return name.upper(), settings
+
 
 class Core:
+    """``ov.Core()``: devices, their properties, reading and compiling models."""
+
     def __init__(self, xml_config_file: str = "") -> None:
         self._plugin_paths: dict[str, str] = dict(BUILTIN_PLUGINS)
         self._plugins: dict[str, Plugin] = {}
         self._config: dict[str, Any] = {}
-        self._device_config: dict[str, dict[str, Any]] = {}
+        self._all_devices_config: dict[str, Any] = {}  # set without a device: given to every device
+        self._table = PropertyTable("the core", {}, CORE_RW)
 
     # --- devices --------------------------------------------------------------
     def _plugin(self, device: str) -> Plugin:
-        name = device.split(".")[0].split(":")[0].upper()
+        name = split_device(device)[0]
         if name not in self._plugins:
             path = self._plugin_paths.get(name)
             if path is None:
@@ -39,6 +61,7 @@ class Core:
             except (ImportError, AttributeError) as e:
                 raise RuntimeError(f"Device '{name}' cannot be loaded: {e}") from e
             plugin.core = self
+            plugin.set_property(self._supported_by(plugin, self._all_devices_config))
             self._plugins[name] = plugin
         return self._plugins[name]
 
@@ -49,11 +72,16 @@ class Core:
             raise RuntimeError(f"Device '{device}' is not available: {why}")
         return plugin
 
+    @staticmethod
+    def _supported_by(plugin: Plugin, config: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in config.items() if k in plugin.default_config}
+
     @property
     def available_devices(self) -> list[str]:
+        """Devices that can run models here, in registration order (AUTO is not listed)."""
         devices = []
         for name in self._plugin_paths:
-            if name == "AUTO":
+            if name in VIRTUAL_DEVICES:
                 continue
             try:
                 if self._plugin(name).is_available()[0]:
@@ -65,10 +93,15 @@ class Core:
     def get_available_devices(self) -> list[str]:
         return self.available_devices
 
-    def get_versions(self, device_name: str) -> dict[str, Any]:
+    def get_versions(self, device_name: str) -> dict[str, Version]:
         from vinopy import __version__
 
-        return {d: _Version(__version__, f"vinopy {d} plugin") for d in device_name.split(",")}
+        versions = {}
+        for device in device_name.split(","):
+            name = split_device(device.strip())[0]
+            self._plugin(name)  # an unknown device raises here
+            versions[name] = Version(__version__, f"vinopy_{name.lower()}_plugin")
+        return versions
 
     def register_plugin(self, plugin_name: str, device_name: str, config: dict[str, Any] | None = None) -> None:
         """Register a plugin class as ``'package.module:Class'`` (or a module exposing ``Plugin``)."""
@@ -77,22 +110,29 @@ class Core:
             raise RuntimeError(f"Device '{device}' is already registered")
         self._plugin_paths[device] = plugin_name if ":" in plugin_name else f"{plugin_name}:Plugin"
         if config:
-            self._device_config[device] = properties.as_dict(config)
+            self._plugin(device).set_property(properties.as_dict(config))
 
     def unload_plugin(self, device_name: str) -> None:
-        self._plugins.pop(device_name.upper(), None)
+        name = split_device(device_name)[0]
+        if name not in self._plugins:
+            raise RuntimeError(f"Device '{device_name}' is not loaded")
+        del self._plugins[name]
 
     # --- models ---------------------------------------------------------------
     def read_model(self, model: Any, weights: Any = None, config: dict[str, Any] | None = None) -> Model:
+        """A Model from a path (.onnx, .xml), bytes, or an onnx ModelProto."""
         from vinopy.frontend import read_model
 
         return read_model(model, weights)
 
-    def _merged_config(self, device: str, config: dict[str, Any] | None) -> dict[str, Any]:
-        merged = dict(self._config)
-        merged.update(self._device_config.get(device.upper(), {}))
-        merged.update(properties.as_dict(config or {}))
-        return merged
+    def _compile_config(self, plugin: Plugin, device: str, config: Any) -> dict[str, Any]:
+        """Core settings and the device's resolved config; unknown keys raise naming the device."""
+        given = properties.as_dict(config or {})
+        core_keys, device_keys = self._table.split(given)
+        device_keys = {**split_device(device)[1], **device_keys}
+        resolved = {**CORE_RW, **self._config, **core_keys}
+        resolved.update(plugin.compile_config(device_keys))
+        return resolved
 
     def compile_model(self, model: Any, device_name: str | None = None,
                       config: dict[str, Any] | None = None, *, weights: Any = None) -> CompiledModel:
@@ -103,75 +143,64 @@ class Core:
         if not isinstance(model, Model):
             model = self.read_model(model, weights)
         plugin = self._usable_plugin(device)
-        merged = self._merged_config(device, config)
-        executable = plugin.compile(model, merged)
-        return CompiledModel(executable, getattr(executable, "device_name", plugin.device_name), merged, model)
+        return self._compile(plugin, model, self._compile_config(plugin, device, config))
+
+    def _compile(self, plugin: Plugin, model: Model, config: dict[str, Any]) -> CompiledModel:
+        executable = plugin.compile(model, config)
+        if executable.device_plugin is None:  # AUTO fills these with the device it chose
+            executable.device_plugin, executable.device_config = plugin, config
+        return CompiledModel(executable, model)
 
     def query_model(self, model: Model, device_name: str, config: dict[str, Any] | None = None) -> dict[str, str]:
-        return self._usable_plugin(device_name).query_model(model, self._merged_config(device_name, config))
+        """The ops of ``model`` that the device supports: friendly name -> device name."""
+        plugin = self._usable_plugin(device_name)
+        return plugin.query_model(model, self._compile_config(plugin, device_name, config))
 
     def import_model(self, model_stream: Any, device_name: str, config: dict[str, Any] | None = None) -> CompiledModel:
         raise RuntimeError(f"Device '{device_name}' cannot import compiled models yet")
 
     # --- properties -----------------------------------------------------------
     def set_property(self, device_name: Any = None, properties_: Any = None) -> None:
-        """``set_property({...})`` for every device, or ``set_property("CPU", {...})``."""
+        """``set_property({...})`` for the core and every device, ``set_property("CPU", {...})``
+        for one device; a ``(key, value)`` pair may stand for the dict."""
         if properties_ is None:
-            self._config.update(properties.as_dict(device_name))
+            self._set_everywhere(properties.as_dict(device_name))
             return
-        if isinstance(properties_, tuple) and len(properties_) == 2 and isinstance(device_name, str) \
-                and device_name.upper() not in self._plugin_paths:
-            self._config.update(properties.as_dict(device_name, properties_))
-            return
-        device = str(device_name).upper()
-        self._plugin(device)  # an unknown device raises here
-        self._device_config.setdefault(device, {}).update(properties.as_dict(properties_))
+        self._plugin(device_name).set_property(properties.as_dict(properties_))
 
-    def get_property(self, device_name: str, name: Any = None) -> Any:
+    def _set_everywhere(self, updates: dict[str, Any]) -> None:
+        per_device = updates.pop("DEVICE_PROPERTIES", None)
+        core_keys, rest = self._table.split(updates)
+        for key in rest:
+            if key not in properties.PARSERS:
+                raise RuntimeError(f"Property '{key}' is not supported by the core or any device")
+        parsed = {k: properties.parse(k, v) for k, v in rest.items()}
+        self._config.update(core_keys)
+        self._all_devices_config.update(parsed)
+        for plugin in self._plugins.values():
+            plugin.set_property(self._supported_by(plugin, parsed))
+        for device, props in properties.parse_device_properties(per_device or {}).items():
+            self._plugin(device).set_property(props)
+
+    def get_property(self, device_name: Any, name: Any = None) -> Any:
+        """``get_property(key)`` of the core, or ``get_property(device, key)`` of a device."""
         if name is None:
-            key = properties.key_of(device_name)
-            if key in self._config:
-                return self._config[key]
-            if key in properties.RW:
-                return properties.RW[key][1]
-            if key == "AVAILABLE_DEVICES":
-                return self.available_devices
-            raise RuntimeError(f"Unknown core property '{key}'")
-        key = properties.key_of(name)
-        device = device_name.upper()
-        plugin = self._plugin(device)
-        if key == "FULL_DEVICE_NAME":
-            return plugin.full_name()
-        if key == "AVAILABLE_DEVICES":
-            return [""] if plugin.is_available()[0] else []
-        if key == "SUPPORTED_PROPERTIES":
-            return sorted(set(properties.RW) | {"FULL_DEVICE_NAME", "AVAILABLE_DEVICES",
-                                                "SUPPORTED_PROPERTIES", "OPTIMIZATION_CAPABILITIES"})
-        if key == "OPTIMIZATION_CAPABILITIES":
-            return list(getattr(plugin, "capabilities", ["FP32"]))
-        config = self._merged_config(device, None)
-        if key in config:
-            return config[key]
-        if key in properties.RW:
-            try:
-                return plugin.get_property(key)
-            except KeyError:
-                return properties.RW[key][1]
-        raise RuntimeError(f"Unknown property '{key}' of device '{device}'")
+            return self._table.get(properties.key_of(device_name), self._config)
+        return self._plugin(device_name).get_property(properties.key_of(name))
 
 
-class _Version:
+class Version:
+    """``Core.get_versions()`` values: a build number and a description."""
+
     def __init__(self, build: str, description: str) -> None:
         self.build_number = build
         self.description = description
         self.major, self.minor, self.patch = (int(p) for p in (build.split(".") + ["0", "0"])[:3])
 
     def __repr__(self) -> str:
-        return f"{self.description} {self.build_number}"
+        return f"<Version: {self.build_number} {self.description}>"
 
 
 def compile_model(model: Any, device_name: str | None = "AUTO", config: dict[str, Any] | None = None) -> CompiledModel:
     """``ov.compile_model(model_or_path, device, config)`` with a Core of its own."""
     return Core().compile_model(model, device_name, config)
-
-

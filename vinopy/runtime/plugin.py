@@ -75,16 +75,29 @@ class Executable(ABC):
     """A model compiled for one device with one config."""
 
     model: Model  # the runtime model: what actually runs, for get_runtime_model()
+    # the device that compiled it and the config it used; the core sets them (AUTO: the chosen device)
+    device_plugin: Plugin | None = None
+    device_config: dict[str, Any] = {}
+    execution_devices: list[str] | None = None  # when not just the compiling device (AUTO: with reasons)
 
     @abstractmethod
     def create_executor(self) -> Executor: ...
 
-    def execution_devices(self) -> list[str]:
-        """The devices that run this model (AUTO names the one it chose)."""
-        return []
-
     def export(self) -> bytes:
         raise NotImplementedError("This device cannot export compiled models")
+
+
+class ExecutionDevices(list):
+    """EXECUTION_DEVICES: a list of device names that also says why other devices were passed
+    over (``notes``), shown by ``str``."""
+
+    def __init__(self, devices: list[str], notes: list[str] | None = None) -> None:
+        super().__init__(devices)
+        self.notes = list(notes or [])
+
+    def __str__(self) -> str:
+        text = super().__repr__()
+        return f"{text} ({'; '.join(self.notes)})" if self.notes else text
 
 
 # read-write properties every device accepts, with their defaults
@@ -97,13 +110,11 @@ COMMON_RW: dict[str, Any] = {
     "LOG_LEVEL": LogLevel.NO,
     "DEVICE_ID": "",
     "MODEL_PRIORITY": Priority.MEDIUM,
-    "CACHE_DIR": "",
-    "ENABLE_MMAP": True,
 }
 
 # what devices that run several requests in parallel add
 STREAMS_RW: dict[str, Any] = {
-    "NUM_STREAMS": 1,
+    "NUM_STREAMS": -1,  # AUTO: one stream for LATENCY, several for THROUGHPUT
     "INFERENCE_NUM_THREADS": 0,
     "COMPILATION_NUM_THREADS": 0,
     "ENABLE_CPU_PINNING": False,
@@ -163,7 +174,8 @@ class Plugin(ABC):
         return self.property_table().supported()
 
     def get_property(self, name: str) -> Any:
-        return self.property_table().get(name, self.config)
+        """A property's value as compile would see it (hints resolved)."""
+        return self.property_table().get(name, self.compile_config({}))
 
     def set_property(self, properties: dict[str, Any]) -> None:
         self.config.update(self.property_table().accept(properties))
@@ -187,21 +199,14 @@ class Plugin(ABC):
         return max(2, (os.cpu_count() or 2) // 2)
 
     def _streams(self, config: dict[str, Any]) -> int:
-        streams = int(config.get("NUM_STREAMS", 1))
+        """An explicit number of streams wins; AUTO/NUMA follow the performance hint."""
+        streams = int(config.get("NUM_STREAMS", -1))
         if streams > 0:
             return streams
-        hinted = config.get("PERFORMANCE_HINT") != PerformanceMode.LATENCY
-        if streams < 0 or hinted:  # AUTO/NUMA, or a throughput hint with no explicit number
-            streams = self.throughput_streams() if hinted or streams < 0 else 1
-        return max(streams, 1)
+        return 1 if config.get("PERFORMANCE_HINT") == PerformanceMode.LATENCY else self.throughput_streams()
 
     def optimal_number_of_infer_requests(self, config: dict[str, Any]) -> int:
-        """How many requests keep this device busy under ``config`` (a resolved config)."""
-        if not self.supports_streams():
-            return 1
-        requests = int(config.get("NUM_STREAMS", 1))
-        if config.get("PERFORMANCE_HINT") != PerformanceMode.LATENCY and requests == 1 \
-                and "NUM_STREAMS" not in self.config:
-            requests = self.throughput_streams()
+        """How many requests keep this device busy under a resolved ``config``."""
+        requests = int(config.get("NUM_STREAMS", 1)) if self.supports_streams() else 1
         limit = int(config.get("PERFORMANCE_HINT_NUM_REQUESTS", 0))
         return max(1, min(requests, limit) if limit else requests)

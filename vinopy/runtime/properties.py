@@ -210,6 +210,10 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+# other spellings of keys: MODEL_NAME is the Python name of NETWORK_NAME
+ALIASES = {"MODEL_NAME": "NETWORK_NAME"}
+
+
 def key_of(name: Any) -> str:
     """The key of a property given as a key, a property function or a (key, value) pair."""
     key = name() if callable(name) else name
@@ -217,7 +221,7 @@ def key_of(name: Any) -> str:
         key = key[0]
     if not isinstance(key, str):
         raise TypeError(f"a property name must be a string or a property function, got {key!r}")
-    return key
+    return ALIASES.get(key, key)
 
 
 def as_dict(properties: Any, value: Any = None) -> dict[str, Any]:

@@ -18,10 +18,26 @@ CONST_LAYER = "Const"  # OpenVINO writes Constant layers as type "Const"
 
 # element type name -> port precision as OpenVINO writes it
 PRECISIONS = {
-    "dynamic": "UNSPECIFIED", "boolean": "BOOL", "bf16": "BF16", "f16": "FP16", "f32": "FP32",
-    "f64": "FP64", "i4": "I4", "i8": "I8", "i16": "I16", "i32": "I32", "i64": "I64", "u1": "U1",
-    "u4": "U4", "u8": "U8", "u16": "U16", "u32": "U32", "u64": "U64", "string": "STRING",
-    "f8e4m3": "F8E4M3", "f8e5m2": "F8E5M2",
+    "dynamic": "UNSPECIFIED",
+    "boolean": "BOOL",
+    "bf16": "BF16",
+    "f16": "FP16",
+    "f32": "FP32",
+    "f64": "FP64",
+    "i4": "I4",
+    "i8": "I8",
+    "i16": "I16",
+    "i32": "I32",
+    "i64": "I64",
+    "u1": "U1",
+    "u4": "U4",
+    "u8": "U8",
+    "u16": "U16",
+    "u32": "U32",
+    "u64": "U64",
+    "string": "STRING",
+    "f8e4m3": "F8E4M3",
+    "f8e5m2": "F8E5M2",
 }
 _TYPE_ALIASES = {"undefined": "dynamic", "bool": "boolean"}
 _SUB_BYTE = {"u4": (4, False), "i4": (4, True), "u1": (1, False)}
@@ -198,7 +214,7 @@ def constant_array(buffer: Any, offset: int, size: int, et: Type, shape: list[in
     count = int(np.prod(shape)) if shape else 1
     name = et.get_type_name()
     if name == "string":
-        return _unpack_strings(bytes(buffer[offset:offset + size]), count).reshape(shape)
+        return _unpack_strings(bytes(buffer[offset : offset + size]), count).reshape(shape)
     if name in _SUB_BYTE:
         bits, signed = _SUB_BYTE[name]
         raw = np.frombuffer(buffer, np.uint8, size, offset)
@@ -246,6 +262,5 @@ def _unpack_strings(data: bytes, count: int) -> np.ndarray:
     if len(data) < 4 or int(header[0]) != count:
         raise IRError(f"string constant header does not give {count} string(s)")
     ends = np.frombuffer(data, "<i4", count + 1, 4)
-    body = data[4 * (count + 2):]
-    return np.array([body[ends[i]:ends[i + 1]].decode() for i in range(count)], dtype=np.str_)
-
+    body = data[4 * (count + 2) :]
+    return np.array([body[ends[i] : ends[i + 1]].decode() for i in range(count)], dtype=np.str_)

@@ -106,8 +106,11 @@ class _NetWriter:
             self._node(node)
         edges = ET.SubElement(root, "edges")
         for a, b, c, d in sorted(self.edges):
-            ET.SubElement(edges, "edge", {"from-layer": str(a), "from-port": str(b),
-                                          "to-layer": str(c), "to-port": str(d)})
+            ET.SubElement(
+                edges,
+                "edge",
+                {"from-layer": str(a), "from-port": str(b), "to-layer": str(c), "to-port": str(d)},
+            )
         if model.get_rt_info():
             fmt.model_rt_to_ir(ET.SubElement(root, "rt_info"), model.get_rt_info())
         return root
@@ -124,8 +127,15 @@ class _NetWriter:
         if isinstance(node, Result):  # IR Results have no output port; their rt_info sits on the input
             inputs[0].rt = RTMap({**inputs[0].rt, **outputs[0].rt})
             outputs = []
-        element = self._layer(node.get_type_name(), node.version, node.get_friendly_name(),
-                              _data(node), node.get_rt_info(), inputs, outputs)
+        element = self._layer(
+            node.get_type_name(),
+            node.version,
+            node.get_friendly_name(),
+            _data(node),
+            node.get_rt_info(),
+            inputs,
+            outputs,
+        )
         if isinstance(node, Result) and node.output(0).get_names():
             element.set("output_names", fmt.names_to_ir(node.output(0).get_names()))
         layer_id = int(element.get("id"))
@@ -140,12 +150,14 @@ class _NetWriter:
         out = _output_port(node.output(0))
         if self._compressible(node, value):
             half = _Port(Type.f16, out.shape)
-            const_id = self._const_layer(f"{node.get_friendly_name()}_compressed", value.astype(np.float16),
-                                         Type.f16, RTMap(), half)
+            const_id = self._const_layer(
+                f"{node.get_friendly_name()}_compressed", value.astype(np.float16), Type.f16, RTMap(), half
+            )
             rt = RTMap(node.get_rt_info())
             rt["decompression"] = True
-            element = self._layer("Convert", "opset1", node.get_friendly_name(), {"destination_type": "f32"},
-                                  rt, [half], [out])
+            element = self._layer(
+                "Convert", "opset1", node.get_friendly_name(), {"destination_type": "f32"}, rt, [half], [out]
+            )
             layer_id = int(element.get("id"))
             self.edges.append((const_id, 0, layer_id, 0))
             self.sources[node.output(0)] = (layer_id, 1)
@@ -161,15 +173,28 @@ class _NetWriter:
 
     def _const_layer(self, name: str, value: np.ndarray, et: Type, rt: RTMap, port: _Port) -> int:
         offset, size = self.weights.add(fmt.constant_bytes(value, et))
-        data = {"element_type": et.get_type_name(), "shape": ", ".join(str(d) for d in value.shape),
-                "offset": str(offset), "size": str(size)}
+        data = {
+            "element_type": et.get_type_name(),
+            "shape": ", ".join(str(d) for d in value.shape),
+            "offset": str(offset),
+            "size": str(size),
+        }
         return int(self._layer(fmt.CONST_LAYER, "opset1", name, data, rt, [], [port]).get("id"))
 
-    def _layer(self, type_name: str, version: str, name: str, data: dict[str, str], rt: RTMap,
-               inputs: list[_Port], outputs: list[_Port]) -> ET.Element:
+    def _layer(
+        self,
+        type_name: str,
+        version: str,
+        name: str,
+        data: dict[str, str],
+        rt: RTMap,
+        inputs: list[_Port],
+        outputs: list[_Port],
+    ) -> ET.Element:
         layer_id = str(len(self.layers))
-        element = ET.SubElement(self.layers, "layer",
-                                {"id": layer_id, "name": name, "type": type_name, "version": version})
+        element = ET.SubElement(
+            self.layers, "layer", {"id": layer_id, "name": name, "type": type_name, "version": version}
+        )
         if data:
             ET.SubElement(element, "data", data)
         fmt.rt_to_ir(element, rt)
@@ -197,7 +222,9 @@ def _input_port(node: Node, index: int) -> _Port:
 
 
 def _output_port(output: Output) -> _Port:
-    return _Port(output.get_element_type(), output.get_partial_shape(), output.get_names(), output.get_rt_info())
+    return _Port(
+        output.get_element_type(), output.get_partial_shape(), output.get_names(), output.get_rt_info()
+    )
 
 
 def _port_element(group: ET.Element, port_id: int, port: _Port) -> None:

@@ -10,13 +10,22 @@ import numpy as np
 from vinopy.graph.interpreter import Interpreter
 from vinopy.graph.model import Model
 from vinopy.graph.node import Node
-from vinopy.runtime.plugin import Executable, Executor, ExecutorResult, Plugin, ProfilingInfo
-
-_NOT_PROFILED = ("Parameter", "Result", "Constant")
+from vinopy.runtime.plugin import (
+    COMMON_RW,
+    STREAMS_RW,
+    Executable,
+    Executor,
+    ExecutorResult,
+    Plugin,
+    ProfilingInfo,
+)
 
 
 class TemplatePlugin(Plugin):
+    """The reference device; requests run in parallel threads, so it accepts streams."""
+
     device_name = "TEMPLATE"
+    default_config = {**COMMON_RW, **STREAMS_RW}
 
     def compile(self, model: Model, config: dict[str, Any]) -> Executable:
         return TemplateExecutable(model)
@@ -42,14 +51,21 @@ class TemplateExecutor(Executor):
         self.interpreter = interpreter
 
     def run(self, inputs: list[np.ndarray], profile: bool = False) -> ExecutorResult:
-        rows: list[ProfilingInfo] = []
+        if not profile:
+            return ExecutorResult(self.interpreter.run(inputs))
+        times: dict[int, float] = {}
 
         def record(node: Node, seconds: float) -> None:
-            if node.get_type_name() not in _NOT_PROFILED:
-                elapsed = timedelta(seconds=seconds)
-                exec_type = "ref_" + node.get_output_element_type(0).get_type_name()
-                rows.append(ProfilingInfo(node.get_friendly_name(), node.get_type_name(), exec_type,
-                                          elapsed, elapsed))
+            times[id(node)] = seconds
 
-        outputs = self.interpreter.run(inputs, record if profile else None)
-        return ExecutorResult(outputs, rows)
+        outputs = self.interpreter.run(inputs, record)
+        return ExecutorResult(outputs, [_row(node, times.get(id(node))) for node in self.interpreter.ops])
+
+
+def _row(node: Node, seconds: float | None) -> ProfilingInfo:
+    """A profiling row; nodes with no kernel run (Parameter, Constant, Result) are NOT_RUN."""
+    ran = seconds is not None and node.get_type_name() != "Result"
+    elapsed = timedelta(seconds=seconds) if ran else timedelta()
+    exec_type = "ref_" + node.get_output_element_type(0).get_type_name() if node.get_output_size() else "ref"
+    status = ProfilingInfo.EXECUTED if ran else ProfilingInfo.NOT_RUN
+    return ProfilingInfo(node.get_friendly_name(), node.get_type_name(), exec_type, elapsed, elapsed, status)

@@ -13,7 +13,7 @@ import numpy as np
 import vinopy as ov
 from vinopy.tools.benchmark_app import inputs as inp
 from vinopy.tools.benchmark_app import model_setup
-from vinopy.tools.benchmark_app.arguments import HINTS, BadArguments, parse_args
+from vinopy.tools.benchmark_app.arguments import HINTS, BadArgumentsError, parse_args
 from vinopy.tools.benchmark_app.statistics import (
     Latency,
     Report,
@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run benchmark_app; a bad argument or a failure ends with one error line and exit code 1."""
     try:
         run(list(sys.argv[1:] if argv is None else argv))
-    except BadArguments as e:
+    except BadArgumentsError as e:
         print(f"[ ERROR ] {e}", file=sys.stderr)
         return 1
     except (RuntimeError, ValueError, TypeError, KeyError, OSError, NotImplementedError) as e:
@@ -131,7 +131,8 @@ def run(argv: list[str]) -> None:
 
     out.next_step("Creating infer requests and preparing input tensors")
     nireq = args.number_infer_requests or (
-        1 if args.api_type == "sync" else int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
+        1 if args.api_type == "sync" else int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
+    )
     feeds = _prepare_inputs(compiled, args, layouts, out)
 
     limit = _limit_text(args)
@@ -180,7 +181,7 @@ def _device_config(core: ov.Core, args: Any, device: str) -> dict[str, Any]:
     if args.cache_dir:
         core.set_property({"CACHE_DIR": args.cache_dir})
     if device.upper().split(":")[0] not in core.available_devices + ["AUTO"]:
-        raise BadArguments(f"device '{device}' is not available; available devices: {core.available_devices}")
+        raise BadArgumentsError(f"device '{device}' is not available; available devices: {core.available_devices}")
     return config
 
 
@@ -214,8 +215,10 @@ def _prepare_inputs(compiled: Any, args: Any, layouts: dict[int, ov.Layout], out
                 feed.append(inp.load_file(path, port, shape, layouts.get(i, ov.Layout())))
             else:
                 if g == 0:
-                    out.warning(f"No input files were given for input '{name}'!. "
-                                "This input will be filled with random values!")
+                    out.warning(
+                        f"No input files were given for input '{name}'!. "
+                        "This input will be filled with random values!"
+                    )
                     out.info(f"Fill input '{name}' with random values ")
                 feed.append(inp.random_tensor(port, shape, rng, name))
         feeds.append(feed)
@@ -287,8 +290,16 @@ def _throttle(min_interval: float, last: float) -> float:
     return time.perf_counter()
 
 
-def _run_sync(request: Any, feeds: list[list[Any]], result: Measured, niter: int | None,
-              deadline: float | None, min_interval: float, start: float, bar: Any) -> None:
+def _run_sync(
+    request: Any,
+    feeds: list[list[Any]],
+    result: Measured,
+    niter: int | None,
+    deadline: float | None,
+    min_interval: float,
+    start: float,
+    bar: Any,
+) -> None:
     last = start
     while _should_continue(result.count, niter, deadline, start):
         last = _throttle(min_interval, last)
@@ -300,8 +311,16 @@ def _run_sync(request: Any, feeds: list[list[Any]], result: Measured, niter: int
         _tick(bar, start)
 
 
-def _run_async(queue: Any, feeds: list[list[Any]], result: Measured, niter: int | None,
-               deadline: float | None, min_interval: float, start: float, bar: Any) -> None:
+def _run_async(
+    queue: Any,
+    feeds: list[list[Any]],
+    result: Measured,
+    niter: int | None,
+    deadline: float | None,
+    min_interval: float,
+    start: float,
+    bar: Any,
+) -> None:
     def done(request: Any, group: int) -> None:
         result.latencies_ms.append(request.latency)
         result.per_group.setdefault(group, []).append(request.latency)
@@ -337,8 +356,18 @@ def _tick(bar: Any, start: float) -> None:
         bar.refresh()
 
 
-def _report(args: Any, report: Report | None, m: Measured, batch: int, nireq: int, device: str,
-            read_ms: float, compile_ms: float, out: Printer, compiled: Any) -> None:
+def _report(
+    args: Any,
+    report: Report | None,
+    m: Measured,
+    batch: int,
+    nireq: int,
+    device: str,
+    read_ms: float,
+    compile_ms: float,
+    out: Printer,
+    compiled: Any,
+) -> None:
     counters = [sort_counters(average_counters([p]), args.perf_counts_sort) for p in m.profiles[:1]]
     if args.perf_counts and counters:
         out.info("Performance counts for 0-th infer request")
@@ -362,19 +391,35 @@ def _report(args: Any, report: Report | None, m: Measured, batch: int, nireq: in
     out.info(f"Throughput:   {fps:.2f} FPS")
     if report is None:
         return
-    report.add("Configuration setup", [
-        ("topology", compiled.get_property("MODEL_NAME")), ("target device", device), ("API", args.api_type),
-        ("inference_only", args.inference_only is not False), ("precision", args.infer_precision or "UNSPECIFIED"),
-        ("batch size", batch), ("number of iterations", args.number_iterations or 0),
-        ("number of parallel infer requests", nireq), ("duration (ms)", (args.time or 0) * 1000),
-    ])
-    report.add("Execution results", [
-        ("read model time (ms)", f"{read_ms:.2f}"), ("compile model time (ms)", f"{compile_ms:.2f}"),
-        ("first inference time (ms)", f"{m.first_ms:.2f}"), ("total execution time (ms)", f"{m.duration_ms:.2f}"),
-        ("total number of iterations", m.count), ("latency (ms)", f"{latency.percentile:.2f}"),
-        ("avg latency", f"{latency.average:.2f}"), ("min latency", f"{latency.minimum:.2f}"),
-        ("max latency", f"{latency.maximum:.2f}"), ("throughput", f"{fps:.2f}"),
-    ])
+    report.add(
+        "Configuration setup",
+        [
+            ("topology", compiled.get_property("MODEL_NAME")),
+            ("target device", device),
+            ("API", args.api_type),
+            ("inference_only", args.inference_only is not False),
+            ("precision", args.infer_precision or "UNSPECIFIED"),
+            ("batch size", batch),
+            ("number of iterations", args.number_iterations or 0),
+            ("number of parallel infer requests", nireq),
+            ("duration (ms)", (args.time or 0) * 1000),
+        ],
+    )
+    report.add(
+        "Execution results",
+        [
+            ("read model time (ms)", f"{read_ms:.2f}"),
+            ("compile model time (ms)", f"{compile_ms:.2f}"),
+            ("first inference time (ms)", f"{m.first_ms:.2f}"),
+            ("total execution time (ms)", f"{m.duration_ms:.2f}"),
+            ("total number of iterations", m.count),
+            ("latency (ms)", f"{latency.percentile:.2f}"),
+            ("avg latency", f"{latency.average:.2f}"),
+            ("min latency", f"{latency.minimum:.2f}"),
+            ("max latency", f"{latency.maximum:.2f}"),
+            ("throughput", f"{fps:.2f}"),
+        ],
+    )
     report.write()
     if args.report_type == "average_counters":
         report.write_counters("average_counters", [sort_counters(average_counters(m.profiles), None)])

@@ -24,8 +24,9 @@ class Latency:
         data = np.asarray(samples_ms, dtype=np.float64)
         if data.size == 0:
             return cls(0.0, 0.0, 0.0, 0.0)
-        return cls(float(np.percentile(data, percentile)), float(data.mean()), float(data.min()),
-                   float(data.max()))
+        return cls(
+            float(np.percentile(data, percentile)), float(data.mean()), float(data.min()), float(data.max())
+        )
 
 
 def format_time(ms: float) -> str:
@@ -65,8 +66,11 @@ def average_counters(runs: list[list[Any]]) -> list[Counter]:
         real = np.mean([r[k].real_time.total_seconds() * 1e3 for r in runs if k < len(r)])
         cpu = np.mean([r[k].cpu_time.total_seconds() * 1e3 for r in runs if k < len(r)])
         status = getattr(info.status, "name", str(info.status))
-        rows.append(Counter(info.node_name, f"Status.{status}", info.node_type, info.exec_type, float(real),
-                            float(cpu)))
+        rows.append(
+            Counter(
+                info.node_name, f"Status.{status}", info.node_type, info.exec_type, float(real), float(cpu)
+            )
+        )
     return rows
 
 
@@ -97,7 +101,9 @@ class Report:
         self.folder = folder
         self.as_json = as_json
         self.sections: dict[str, list[tuple[str, Any]]] = {
-            "Command line parameters": [], "Configuration setup": [], "Execution results": [],
+            "Command line parameters": [],
+            "Configuration setup": [],
+            "Execution results": [],
         }
 
     def add(self, section: str, items: list[tuple[str, Any]]) -> None:
@@ -128,7 +134,9 @@ class Report:
             for rows in tables:
                 f.write("layerName;execStatus;layerType;execType;realTime (ms);cpuTime (ms)\n")
                 for r in rows:
-                    f.write(f"{r.name};{r.status};{r.layer_type};{r.exec_type};{r.real_ms:.3f};{r.cpu_ms:.3f}\n")
+                    f.write(
+                        f"{r.name};{r.status};{r.layer_type};{r.exec_type};{r.real_ms:.3f};{r.cpu_ms:.3f}\n"
+                    )
                 total = sum(r.real_ms for r in rows)
                 total_cpu = sum(r.cpu_ms for r in rows)
                 f.write(f"Total;;;;{total:.3f};{total_cpu:.3f}\n\n")

@@ -1,0 +1,1 @@
+"""Translator modules, one per op family; importing them registers their translators."""

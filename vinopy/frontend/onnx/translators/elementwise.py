@@ -1,0 +1,205 @@
+"""Element-wise ops: unary math, binary arithmetic and logic, variadic reductions, activations, casts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import reduce
+
+import numpy as np
+
+from vinopy import opset16 as ops
+from vinopy.frontend.onnx.context import NodeContext, const, element_type, like
+from vinopy.frontend.onnx.registry import onnx_op
+from vinopy.graph.node import Output
+
+# ONNX op -> the opset factory that has the same semantics
+_UNARY = {
+    "Abs": "absolute", "Acos": "acos", "Acosh": "acosh", "Asin": "asin", "Asinh": "asinh",
+    "Atan": "atan", "Atanh": "atanh", "Ceil": "ceiling", "Cos": "cos", "Cosh": "cosh", "Erf": "erf",
+    "Exp": "exp", "Floor": "floor", "Log": "log", "Neg": "negative", "Not": "logical_not",
+    "Relu": "relu", "Sigmoid": "sigmoid", "Sign": "sign", "Sin": "sin", "Sinh": "sinh", "Sqrt": "sqrt",
+    "Tan": "tan", "Tanh": "tanh", "Softplus": "softplus", "Softsign": "softsign", "HardSwish": "hswish",
+    "Mish": "mish", "IsNaN": "is_nan", "BitwiseNot": "bitwise_not",
+}
+_BINARY = {
+    "Add": "add", "Sub": "subtract", "Mul": "multiply", "Div": "divide", "And": "logical_and",
+    "Or": "logical_or", "Xor": "logical_xor", "Equal": "equal", "Greater": "greater",
+    "GreaterOrEqual": "greater_equal", "Less": "less", "LessOrEqual": "less_equal",
+    "BitwiseAnd": "bitwise_and", "BitwiseOr": "bitwise_or", "BitwiseXor": "bitwise_xor",
+}
+_VARIADIC = {"Sum": "add", "Max": "maximum", "Min": "minimum"}
+
+
+def _unary(factory: str) -> Callable[[NodeContext], Output]:
+    return lambda ctx: getattr(ops, factory)(ctx.input(0)).output(0)
+
+
+def _binary(factory: str) -> Callable[[NodeContext], Output]:
+    return lambda ctx: getattr(ops, factory)(ctx.input(0), ctx.input(1)).output(0)
+
+
+def _fold(factory: str) -> Callable[[NodeContext], Output]:
+    return lambda ctx: reduce(lambda a, b: getattr(ops, factory)(a, b).output(0), ctx.inputs)
+
+
+for _op, _factory in _UNARY.items():
+    onnx_op(_op)(_unary(_factory))
+for _op, _factory in _BINARY.items():
+    onnx_op(_op)(_binary(_factory))
+for _op, _factory in _VARIADIC.items():
+    onnx_op(_op)(_fold(_factory))
+
+
+@onnx_op("Mean")
+def mean(ctx: NodeContext) -> Output:
+    total = _fold("add")(ctx)
+    return ops.divide(total, like(len(ctx.inputs), total)).output(0)
+
+
+@onnx_op("Pow")
+def power(ctx: NodeContext) -> Output:
+    base, exponent = ctx.input(0), ctx.input(1)
+    if exponent.get_element_type() != base.get_element_type():
+        exponent = ops.convert_like(exponent, base).output(0)
+    return ops.power(base, exponent).output(0)
+
+
+@onnx_op("Mod")
+def mod(ctx: NodeContext) -> Output:
+    a, b = ctx.input(0), ctx.input(1)
+    # fmod=1 keeps the dividend's sign (C fmod); fmod=0 the divisor's (Python %)
+    return (ops.mod(a, b) if ctx.attr("fmod", 0) else ops.floor_mod(a, b)).output(0)
+
+
+@onnx_op("BitShift")
+def bit_shift(ctx: NodeContext) -> Output:
+    shift = ops.bitwise_left_shift if ctx.attr("direction") == "LEFT" else ops.bitwise_right_shift
+    return shift(ctx.input(0), ctx.input(1)).output(0)
+
+
+@onnx_op("Reciprocal")
+def reciprocal(ctx: NodeContext) -> Output:
+    x = ctx.input(0)
+    return ops.divide(like(1, x), x).output(0)
+
+
+@onnx_op("Where")
+def where(ctx: NodeContext) -> Output:
+    return ops.select(ctx.input(0), ctx.input(1), ctx.input(2)).output(0)
+
+
+@onnx_op("IsInf")
+def is_inf(ctx: NodeContext) -> Output:
+    attrs = {
+        "detect_positive": bool(ctx.attr("detect_positive", 1)),
+        "detect_negative": bool(ctx.attr("detect_negative", 1)),
+    }
+    return ops.is_inf(ctx.input(0), attrs).output(0)
+
+
+@onnx_op("Identity", "Dropout", changed=(12,))
+def identity(ctx: NodeContext) -> list[Output]:
+    """Identity, and Dropout at inference (its optional mask output is all true)."""
+    x = ctx.input(0)
+    if ctx.op_type == "Dropout" and ctx.output_used(1):
+        mask = ops.broadcast(const(True), ops.shape_of(x, "i64")).output(0)
+        return [x, mask]
+    return [x]
+
+
+@onnx_op("Cast")
+def cast(ctx: NodeContext) -> Output:
+    return ops.convert(ctx.input(0), element_type(ctx.attr("to"))).output(0)
+
+
+@onnx_op("CastLike")
+def cast_like(ctx: NodeContext) -> Output:
+    return ops.convert_like(ctx.input(0), ctx.input(1)).output(0)
+
+
+# --- activations with parameters --------------------------------------------------------------------
+
+
+@onnx_op("LeakyRelu")
+def leaky_relu(ctx: NodeContext) -> Output:
+    x = ctx.input(0)
+    return ops.prelu(x, like([ctx.attr("alpha", 0.01)], x)).output(0)
+
+
+@onnx_op("PRelu")
+def prelu(ctx: NodeContext) -> Output:
+    # ONNX broadcasts the slope numpy-style; OpenVINO's PRelu too when ranks are aligned
+    return ops.prelu(ctx.input(0), ctx.input(1)).output(0)
+
+
+@onnx_op("Elu")
+def elu(ctx: NodeContext) -> Output:
+    return ops.elu(ctx.input(0), ctx.attr("alpha", 1.0)).output(0)
+
+
+@onnx_op("Celu")
+def celu(ctx: NodeContext) -> Output:
+    x, alpha = ctx.input(0), ctx.attr("alpha", 1.0)
+    scaled = ops.divide(x, like(alpha, x))
+    return ops.multiply(ops.elu(scaled, 1.0), like(alpha, x)).output(0)
+
+
+@onnx_op("Selu")
+def selu(ctx: NodeContext) -> Output:
+    x = ctx.input(0)
+    alpha = like([ctx.attr("alpha", 1.67326319217681884765625)], x)
+    gamma = like([ctx.attr("gamma", 1.05070102214813232421875)], x)
+    return ops.selu(x, alpha, gamma).output(0)
+
+
+@onnx_op("HardSigmoid")
+def hard_sigmoid(ctx: NodeContext) -> Output:
+    x = ctx.input(0)
+    return ops.hard_sigmoid(x, like(ctx.attr("alpha", 0.2), x), like(ctx.attr("beta", 0.5), x)).output(0)
+
+
+@onnx_op("ThresholdedRelu")
+def thresholded_relu(ctx: NodeContext) -> Output:
+    x = ctx.input(0)
+    keep = ops.greater(x, like(ctx.attr("alpha", 1.0), x))
+    return ops.select(keep, x, like(0, x)).output(0)
+
+
+@onnx_op("Shrink")
+def shrink(ctx: NodeContext) -> Output:
+    x = ctx.input(0)
+    lambd, bias = ctx.attr("lambd", 0.5), ctx.attr("bias", 0.0)
+    below = ops.select(ops.less(x, like(-lambd, x)), ops.add(x, like(bias, x)), like(0, x))
+    return ops.select(ops.greater(x, like(lambd, x)), ops.subtract(x, like(bias, x)), below).output(0)
+
+
+@onnx_op("Swish")
+def swish(ctx: NodeContext) -> Output:
+    x = ctx.input(0)
+    return ops.swish(x, like(ctx.attr("alpha", 1.0), x)).output(0)
+
+
+@onnx_op("Gelu")
+def gelu(ctx: NodeContext) -> Output:
+    mode = "tanh" if ctx.attr("approximate", "none") == "tanh" else "erf"
+    return ops.gelu(ctx.input(0), mode).output(0)
+
+
+@onnx_op("Clip", changed=(11,))
+def clip(ctx: NodeContext) -> Output:
+    x = ctx.input(0)
+    if ctx.opset < 11:
+        low: Output | None = like(ctx.attr("min", float(np.finfo(np.float32).min)), x)
+        high: Output | None = like(ctx.attr("max", float(np.finfo(np.float32).max)), x)
+    else:
+        low, high = ctx.optional(1), ctx.optional(2)
+    if low is not None:
+        x = ops.maximum(x, low).output(0)
+    if high is not None:
+        x = ops.minimum(x, high).output(0)
+    return x
+
+
+@onnx_op("Round")
+def round_(ctx: NodeContext) -> Output:
+    return ops.round(ctx.input(0), "half_to_even").output(0)
