@@ -16,13 +16,13 @@ HINTS = {
 }
 
 
-class BadArgumentsError(Exception):
+class UsageError(Exception):
     """Arguments that do not make sense; reported as one line and exit code 1."""
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse exits with 2 and usage; we report one line
-        raise BadArgumentsError(message)
+        raise UsageError(message)
 
 
 def _flag(value: str | None) -> bool:
@@ -158,19 +158,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def _validate(args: argparse.Namespace) -> None:
     if args.number_iterations is not None and args.number_iterations < 0:
-        raise BadArgumentsError(f"-niter must be >= 0, got {args.number_iterations}")
+        raise UsageError(f"-niter must be >= 0, got {args.number_iterations}")
     if args.time is not None and args.time <= 0:
-        raise BadArgumentsError(f"-t must be a positive number of seconds, got {args.time}")
+        raise UsageError(f"-t must be a positive number of seconds, got {args.time}")
     if not 1 <= args.latency_percentile <= 100:
-        raise BadArgumentsError(f"-latency_percentile must be in 1..100, got {args.latency_percentile}")
+        raise UsageError(f"-latency_percentile must be in 1..100, got {args.latency_percentile}")
     if args.batch_size < 0:
-        raise BadArgumentsError(f"-b must be positive, got {args.batch_size}")
+        raise UsageError(f"-b must be positive, got {args.batch_size}")
     if args.extensions or args.path_to_cldnn_config:
-        raise BadArgumentsError("-extensions and -c (native extension libraries) are not supported by vinopy")
+        raise UsageError("-extensions and -c (native extension libraries) are not supported by vinopy")
     if args.report_type and not args.report_folder:
-        raise BadArgumentsError("-report_type needs -report_folder")
+        raise UsageError("-report_type needs -report_folder")
     if args.number_infer_requests < 0:
-        raise BadArgumentsError(f"-nireq must be >= 0, got {args.number_infer_requests}")
+        raise UsageError(f"-nireq must be >= 0, got {args.number_infer_requests}")
     if args.perf_hint is None:
         args.perf_hint = "latency" if args.api_type == "sync" else "throughput"
     if args.api_type is None:

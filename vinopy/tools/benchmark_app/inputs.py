@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 import vinopy as ov
-from vinopy.tools.benchmark_app.arguments import BadArgumentsError
+from vinopy.tools.benchmark_app.arguments import UsageError
 
 _GROUP = re.compile(r"\s*([^\[\],]*?)\s*((?:\[[^\]]*\])+)\s*(?:,|$)")
 _IMAGE_SUFFIXES = (".bmp", ".jpeg", ".jpg", ".jpe", ".png", ".pbm", ".pgm", ".ppm", ".tif", ".tiff", ".webp")
@@ -24,7 +24,7 @@ def parse_groups(text: str, what: str) -> dict[str, list[str]]:
     while pos < len(text):
         match = _GROUP.match(text, pos)
         if not match or match.end() == pos:
-            raise BadArgumentsError(f"cannot parse {what} '{text}': expected name[...] groups separated by commas")
+            raise UsageError(f"cannot parse {what} '{text}': expected name[...] groups separated by commas")
         groups[match.group(1)] = re.findall(r"\[([^\]]*)\]", match.group(2))
         pos = match.end()
     return groups
@@ -39,7 +39,7 @@ def _port_for(model: Any, name: str) -> Any:
         port.get_any_name() if port.get_names() else port.get_node().get_friendly_name()
         for port in model.inputs
     ]
-    raise BadArgumentsError(f"model has no input '{name}'; inputs: {known}")
+    raise UsageError(f"model has no input '{name}'; inputs: {known}")
 
 
 def per_input(model: Any, text: str, what: str) -> dict[int, list[str]]:
@@ -62,7 +62,7 @@ def parse_shape(text: str, what: str) -> ov.PartialShape:
     try:
         return ov.PartialShape(text)
     except ValueError as e:
-        raise BadArgumentsError(f"malformed {what} '[{text}]': {e}") from None
+        raise UsageError(f"malformed {what} '[{text}]': {e}") from None
 
 
 def input_name(port: Any, index: int) -> str:
@@ -97,13 +97,13 @@ def data_shapes(model: Any, text: str) -> list[list[list[int]]]:
             shapes = [parse_shape(s, "-data_shape") for s in given[i]]
             for s in shapes:
                 if s.is_dynamic or not shape.compatible(s):
-                    raise BadArgumentsError(
+                    raise UsageError(
                         f"-data_shape {s} of input '{input_name(port, i)}' is not a static "
                         f"shape compatible with the model's {shape}"
                     )
             result.append([list(s.to_shape()) for s in shapes])
         elif shape.is_dynamic:
-            raise BadArgumentsError(
+            raise UsageError(
                 f"input '{input_name(port, i)}' has dynamic shape {shape}: "
                 "give -data_shape or -shape with static dimensions"
             )
@@ -151,7 +151,7 @@ def files_per_input(model: Any, paths: list[str]) -> dict[int, list[str]]:
             elif os.path.isfile(f):
                 expanded.append(f)
             else:
-                raise BadArgumentsError(f"input file '{f}' does not exist")
+                raise UsageError(f"input file '{f}' does not exist")
         for t in targets:
             mapping.setdefault(t, []).extend(expanded)
     return mapping
@@ -165,28 +165,28 @@ def load_file(path: str, port: Any, shape: list[int], layout: ov.Layout) -> np.n
         data = np.load(path)
         if list(data.shape) != shape:
             if data.size != int(np.prod(shape)):
-                raise BadArgumentsError(f"'{path}' holds shape {list(data.shape)}; the input needs {shape}")
+                raise UsageError(f"'{path}' holds shape {list(data.shape)}; the input needs {shape}")
             data = data.reshape(shape)
         return data.astype(dtype, copy=False)
     if lower.endswith(".bin"):
         data = np.fromfile(path, dtype=dtype)
         if data.size != int(np.prod(shape)):
-            raise BadArgumentsError(
+            raise UsageError(
                 f"'{path}' holds {data.size} {dtype} values; the input {shape} needs {int(np.prod(shape))}"
             )
         return data.reshape(shape)
     if lower.endswith(_IMAGE_SUFFIXES):
         return _load_image(path, shape, layout).astype(dtype)
-    raise BadArgumentsError(f"unsupported input file '{path}': expected .npy, .bin or an image")
+    raise UsageError(f"unsupported input file '{path}': expected .npy, .bin or an image")
 
 
 def _load_image(path: str, shape: list[int], layout: ov.Layout) -> np.ndarray:
     try:
         from PIL import Image
     except ImportError:
-        raise BadArgumentsError("reading images needs Pillow: pip install Pillow") from None
+        raise UsageError("reading images needs Pillow: pip install Pillow") from None
     if len(shape) != 4:
-        raise BadArgumentsError(f"image '{path}' cannot fill an input of shape {shape}")
+        raise UsageError(f"image '{path}' cannot fill an input of shape {shape}")
     nhwc = layout == ov.Layout("NHWC")
     height, width, channels = (shape[1], shape[2], shape[3]) if nhwc else (shape[2], shape[3], shape[1])
     with Image.open(path) as image:

@@ -13,7 +13,7 @@ import numpy as np
 import vinopy as ov
 from vinopy.tools.benchmark_app import inputs as inp
 from vinopy.tools.benchmark_app import model_setup
-from vinopy.tools.benchmark_app.arguments import HINTS, BadArgumentsError, parse_args
+from vinopy.tools.benchmark_app.arguments import HINTS, UsageError, parse_args
 from vinopy.tools.benchmark_app.statistics import (
     Latency,
     Report,
@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run benchmark_app; a bad argument or a failure ends with one error line and exit code 1."""
     try:
         run(list(sys.argv[1:] if argv is None else argv))
-    except BadArgumentsError as e:
+    except UsageError as e:
         print(f"[ ERROR ] {e}", file=sys.stderr)
         return 1
     except (RuntimeError, ValueError, TypeError, KeyError, OSError, NotImplementedError) as e:
@@ -181,7 +181,7 @@ def _device_config(core: ov.Core, args: Any, device: str) -> dict[str, Any]:
     if args.cache_dir:
         core.set_property({"CACHE_DIR": args.cache_dir})
     if device.upper().split(":")[0] not in core.available_devices + ["AUTO"]:
-        raise BadArgumentsError(f"device '{device}' is not available; available devices: {core.available_devices}")
+        raise UsageError(f"device '{device}' is not available; available devices: {core.available_devices}")
     return config
 
 

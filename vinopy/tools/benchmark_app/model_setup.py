@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import vinopy as ov
-from vinopy.tools.benchmark_app.arguments import BadArgumentsError
+from vinopy.tools.benchmark_app.arguments import UsageError
 from vinopy.tools.benchmark_app.inputs import input_name, parse_shape, per_input
 
 
@@ -24,14 +24,12 @@ def reshape(model: ov.Model, shape_text: str, batch: int, layouts: dict[int, ov.
             shape[ov.layout_helpers.batch_idx(layout)] = batch
             new_shapes[i] = shape
         if not new_shapes:
-            raise BadArgumentsError(
-                "-b was given but no input has a layout with a batch (N) dimension; set -layout"
-            )
+            raise UsageError("-b was given but no input has a layout with a batch (N) dimension; set -layout")
     if new_shapes:
         try:
             model.reshape({model.inputs[i]: s for i, s in new_shapes.items()})
         except (ValueError, RuntimeError) as e:
-            raise BadArgumentsError(f"cannot reshape the model: {e}") from None
+            raise UsageError(f"cannot reshape the model: {e}") from None
 
 
 def batch_size(model: ov.Model, layouts: dict[int, ov.Layout]) -> int:
@@ -57,7 +55,7 @@ def _precision_map(model: ov.Model, args: Any) -> tuple[dict[int, ov.Type], dict
         try:
             et = ov.Type(precision)
         except TypeError:
-            raise BadArgumentsError(f"-iop: unknown precision '{precision}' in '{item}'") from None
+            raise UsageError(f"-iop: unknown precision '{precision}' in '{item}'") from None
         for i, port in enumerate(model.inputs):
             if name in port.get_names() or port.get_node().get_friendly_name() == name:
                 inputs[i] = et
@@ -68,7 +66,7 @@ def _precision_map(model: ov.Model, args: Any) -> tuple[dict[int, ov.Type], dict
                     outputs[i] = et
                     break
             else:
-                raise BadArgumentsError(f"-iop: the model has no input or output named '{name}'")
+                raise UsageError(f"-iop: the model has no input or output named '{name}'")
     return inputs, outputs
 
 
@@ -97,7 +95,7 @@ def configure(model: ov.Model, args: Any, layouts: dict[int, ov.Layout]) -> ov.M
     try:
         return ppp.build()
     except (ValueError, NotImplementedError) as e:
-        raise BadArgumentsError(str(e)) from None
+        raise UsageError(str(e)) from None
 
 
 def _per_channel(model: ov.Model, text: str, what: str) -> dict[int, list[float]]:
@@ -106,7 +104,7 @@ def _per_channel(model: ov.Model, text: str, what: str) -> dict[int, list[float]
         try:
             values[i] = [float(v) for v in groups[0].split(",")]
         except ValueError:
-            raise BadArgumentsError(f"--{what}: expected numbers like [1.0,2.0,3.0], got [{groups[0]}]") from None
+            raise UsageError(f"--{what}: expected numbers like [1.0,2.0,3.0], got [{groups[0]}]") from None
     return values
 
 
