@@ -95,10 +95,10 @@ def openvino_reference(build: Callable[..., Any], inputs: Sequence[np.ndarray],
     if compile_cpu:
         model = real_ov.Model(node.outputs(), params)
         compiled = real_ov.Core().compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
-        results = compiled([np.ascontiguousarray(x) for x in inputs])
+        results = compiled([np.array(x, order="C") for x in inputs])
         return [np.asarray(results[i]) for i in range(len(node.outputs()))]
     feeds = {p.get_friendly_name(): x for p, x in zip(params, inputs)}
-    args = [np.ascontiguousarray(feeds[src.get_friendly_name()]) if src.get_type_name() == "Parameter"
+    args = [np.array(feeds[src.get_friendly_name()], order="C") if src.get_type_name() == "Parameter"
             else src.get_data() for src in (i.get_source_output().get_node() for i in node.inputs())]
     outs = [real_ov.Tensor(p.get_element_type(), p.get_shape()) for p in node.outputs()]
     if not node.evaluate(outs, [real_ov.Tensor(a) for a in args]):

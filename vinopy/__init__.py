@@ -2,9 +2,27 @@
 
 __version__ = "0.1.0"
 
-from vinopy import opset1, opset2, opset3, opset4, opset5, opset6, opset7, opset8  # noqa: E402
-from vinopy import opset9, opset10, opset11, opset12, opset13, opset14, opset15, opset16  # noqa: E402
-from vinopy.graph import (  # noqa: E402
+from vinopy import (
+    opset1,
+    opset2,
+    opset3,
+    opset4,
+    opset5,
+    opset6,
+    opset7,
+    opset8,
+    opset9,
+    opset10,
+    opset11,
+    opset12,
+    opset13,
+    opset14,
+    opset15,
+    opset16,
+    preprocess,
+    properties,
+)
+from vinopy.graph import (
     Dimension,
     Layout,
     Model,
@@ -14,8 +32,8 @@ from vinopy.graph import (  # noqa: E402
     Type,
     layout_helpers,
 )
-from vinopy.graph.node import Input, Node, Output  # noqa: E402
-from vinopy.runtime import (  # noqa: E402
+from vinopy.graph.node import Input, Node, Output
+from vinopy.runtime import (
     AsyncInferQueue,
     CompiledModel,
     Core,
@@ -24,12 +42,45 @@ from vinopy.runtime import (  # noqa: E402
     ProfilingInfo,
     compile_model,
 )
-from vinopy.serialize import save_model, serialize  # noqa: E402
+from vinopy.serialize import save_model, serialize
 
 __all__ = [
-    "AsyncInferQueue", "CompiledModel", "Core", "Dimension", "InferRequest", "Input", "Layout",
-    "Model", "Node", "OVDict", "Output", "PartialShape", "ProfilingInfo", "Shape", "Tensor", "Type",
-    "compile_model", "layout_helpers", "opset1", "opset2", "opset3", "opset4", "opset5", "opset6",
-    "opset7", "opset8", "opset9", "opset10", "opset11", "opset12", "opset13", "opset14", "opset15",
-    "opset16", "save_model", "serialize",
+    "AsyncInferQueue",
+    "CompiledModel",
+    "Core",
+    "Dimension",
+    "InferRequest",
+    "Input",
+    "Layout",
+    "Model",
+    "Node",
+    "OVDict",
+    "Output",
+    "PartialShape",
+    "ProfilingInfo",
+    "Shape",
+    "Tensor",
+    "Type",
+    "compile_model",
+    "layout_helpers",
+    "opset1",
+    "opset2",
+    "opset3",
+    "opset4",
+    "opset5",
+    "opset6",
+    "opset7",
+    "opset8",
+    "opset9",
+    "opset10",
+    "opset11",
+    "opset12",
+    "opset13",
+    "opset14",
+    "opset15",
+    "opset16",
+    "preprocess",
+    "properties",
+    "save_model",
+    "serialize",
 ]

@@ -16,8 +16,12 @@ def scalar(value, dtype=np.float32):
 @pytest.mark.parametrize(
     "build,onnx_op,onnx_opset,attrs",
     [
-        (ops.relu, "Relu", 18, {}), (ops.sigmoid, "Sigmoid", 18, {}), (ops.hswish, "HardSwish", 18, {}),
-        (ops.mish, "Mish", 18, {}), (ops.softplus, "Softplus", 18, {}), (ops.softsign, "Softsign", 18, {}),
+        (ops.relu, "Relu", 18, {}),
+        (ops.sigmoid, "Sigmoid", 18, {}),
+        (ops.hswish, "HardSwish", 18, {}),
+        (ops.mish, "Mish", 18, {}),
+        (ops.softplus, "Softplus", 18, {}),
+        (ops.softsign, "Softsign", 18, {}),
         (lambda x: ops.elu(x, 0.7), "Elu", 18, {"alpha": 0.7}),
         (ov.opset2.gelu, "Gelu", 20, {}),
         (lambda x: ops.gelu(x, "erf"), "Gelu", 20, {}),
@@ -59,8 +63,17 @@ def test_swish_matches_openvino(beta):
     assert_close(out, x * (1 / (1 + np.exp(-(beta or 1.0) * x))), rtol=1e-5)
 
 
-@pytest.mark.parametrize("data_shape,slope_shape", [((2, 3, 4, 4), (3,)), ((2, 2, 2), (2,)), ((2, 4, 2), (2,)),
-                                                    ((2, 3, 4), (3, 4)), ((2, 3, 4), (1,)), ((5,), (5,))])
+@pytest.mark.parametrize(
+    "data_shape,slope_shape",
+    [
+        ((2, 3, 4, 4), (3,)),
+        ((2, 2, 2), (2,)),
+        ((2, 4, 2), (2,)),
+        ((2, 3, 4), (3, 4)),
+        ((2, 3, 4), (1,)),
+        ((5,), (5,)),
+    ],
+)
 def test_prelu_channel_wise_and_numpy_broadcast_like_openvino(data_shape, slope_shape):
     x, slope = rand(data_shape, np.float32, -3, 3), rand(slope_shape, np.float32, 0.1, 0.9)
     (out,) = run_op(ops.prelu, [x, slope])
@@ -79,7 +92,8 @@ def test_prelu_matches_onnx_for_numpy_broadcast():
 def test_integer_inputs_like_openvino(build):
     x = np.arange(-9, 10, dtype=np.int32)
     real_build = {ops.relu: real_ops.relu, ops.sigmoid: real_ops.sigmoid}.get(
-        build, lambda p: real_ops.clamp(p, -2.5, 3.7))
+        build, lambda p: real_ops.clamp(p, -2.5, 3.7)
+    )
     (out,) = run_op(build, [x])
     assert_close(out, openvino_reference(real_build, [x])[0])
 
@@ -88,7 +102,9 @@ def test_half_precision():
     x = rand((4, 4), np.float16, -3, 3)
     (out,) = run_op(ops.mish, [x])
     assert out.dtype == np.float16
-    assert_close(out, onnx_reference("Mish", [x.astype(np.float32)])[0].astype(np.float16), rtol=2e-3, atol=2e-3)
+    assert_close(
+        out, onnx_reference("Mish", [x.astype(np.float32)])[0].astype(np.float16), rtol=2e-3, atol=2e-3
+    )
 
 
 def test_errors():

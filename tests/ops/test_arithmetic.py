@@ -1,8 +1,8 @@
 import numpy as np
+import openvino.opset15 as real_ops
 import pytest
 
 import vinopy as ov
-import openvino.opset15 as real_ops
 from tests.utils import assert_close, onnx_reference, openvino_reference, rand, run_op
 from vinopy.graph.node import NodeValidationError
 
@@ -11,8 +11,13 @@ ops = ov.opset15
 SHAPES = [((2, 3, 4), (2, 3, 4)), ((2, 3, 4), (4,)), ((3, 1), (1, 5)), ((), (2, 2))]
 
 ONNX_TWINS = [
-    ("add", "Add", {}), ("subtract", "Sub", {}), ("multiply", "Mul", {}), ("divide", "Div", {}),
-    ("maximum", "Max", {}), ("minimum", "Min", {}), ("mod", "Mod", {"fmod": 1}),
+    ("add", "Add", {}),
+    ("subtract", "Sub", {}),
+    ("multiply", "Mul", {}),
+    ("divide", "Div", {}),
+    ("maximum", "Max", {}),
+    ("minimum", "Min", {}),
+    ("mod", "Mod", {"fmod": 1}),
 ]
 
 
@@ -72,8 +77,10 @@ def test_integer_semantics_match_openvino(factory):
     assert_close(out, openvino_reference(getattr(real_ops, factory), [a, b])[0])
 
 
-@pytest.mark.parametrize("factory,onnx_op", [("bitwise_and", "BitwiseAnd"), ("bitwise_or", "BitwiseOr"),
-                                             ("bitwise_xor", "BitwiseXor")])
+@pytest.mark.parametrize(
+    "factory,onnx_op",
+    [("bitwise_and", "BitwiseAnd"), ("bitwise_or", "BitwiseOr"), ("bitwise_xor", "BitwiseXor")],
+)
 @pytest.mark.parametrize("dtype", [np.int32, np.uint8])
 def test_bitwise_matches_onnx(factory, onnx_op, dtype):
     a, b = rand((2, 5), dtype, 0, 200), rand((5,), dtype, 0, 200)
@@ -92,7 +99,9 @@ def test_bitwise_on_booleans_and_not():
     assert_close(out, ~a)
 
 
-@pytest.mark.parametrize("factory,direction", [("bitwise_left_shift", "LEFT"), ("bitwise_right_shift", "RIGHT")])
+@pytest.mark.parametrize(
+    "factory,direction", [("bitwise_left_shift", "LEFT"), ("bitwise_right_shift", "RIGHT")]
+)
 def test_shifts_match_onnx(factory, direction):
     a, b = rand((2, 6), np.uint32, 0, 1000), rand((6,), np.uint32, 0, 7)
     (out,) = run_op(getattr(ops, factory), [a, b])

@@ -7,8 +7,13 @@ from vinopy.graph.node import NodeValidationError
 
 ops = ov.opset13
 
-COMPARISONS = [("equal", "Equal"), ("less", "Less"), ("less_equal", "LessOrEqual"),
-               ("greater", "Greater"), ("greater_equal", "GreaterOrEqual")]
+COMPARISONS = [
+    ("equal", "Equal"),
+    ("less", "Less"),
+    ("less_equal", "LessOrEqual"),
+    ("greater", "Greater"),
+    ("greater_equal", "GreaterOrEqual"),
+]
 
 
 @pytest.mark.parametrize("factory,onnx_op", COMPARISONS)
@@ -27,7 +32,9 @@ def test_not_equal_is_the_negation_of_onnx_equal():
     assert_close(out, ~onnx_reference("Equal", [a, b])[0])
 
 
-@pytest.mark.parametrize("factory,onnx_op", [("logical_and", "And"), ("logical_or", "Or"), ("logical_xor", "Xor")])
+@pytest.mark.parametrize(
+    "factory,onnx_op", [("logical_and", "And"), ("logical_or", "Or"), ("logical_xor", "Xor")]
+)
 def test_logical_match_onnx(factory, onnx_op):
     a, b = rand((3, 4), np.bool_), rand((1, 4), np.bool_)
     (out,) = run_op(getattr(ops, factory), [a, b], dynamic=True)

@@ -31,6 +31,7 @@ class Model:
         self._friendly_name = name or f"Model{next(_model_ids)}"
         self._rt_info = RTMap()
         self._check_parameters()
+        _name_unnamed_tensors(self._parameters + self._results)
 
     def _check_parameters(self) -> None:
         from vinopy.ops.constant import Parameter
@@ -249,6 +250,14 @@ class Model:
         ins = ", ".join(_port_repr(o) for o in self.inputs)
         outs = ", ".join(_port_repr(o) for o in self.outputs)
         return f"<Model: '{self._friendly_name}'\ninputs[\n{ins}\n]\noutputs[\n{outs}\n]>"
+
+
+def _name_unnamed_tensors(nodes: list[Node]) -> None:
+    """As OpenVINO does: model inputs and outputs without tensor names take their node's name."""
+    for node in nodes:
+        port = node.output(0)
+        if not port.get_names():
+            port.add_names({node.get_friendly_name()})
 
 
 def _port_repr(out: Output) -> str:

@@ -109,8 +109,10 @@ class Gelu7(Gelu):
     approximation_mode: str = attr("erf")
 
     def infer(self, x: Output) -> tuple[Type, PartialShape]:
-        require(self.approximation_mode.lower() in ("erf", "tanh"),
-                f"approximation_mode must be 'erf' or 'tanh', got {self.approximation_mode!r}")
+        require(
+            self.approximation_mode.lower() in ("erf", "tanh"),
+            f"approximation_mode must be 'erf' or 'tanh', got {self.approximation_mode!r}",
+        )
         return super().infer(x)
 
     def evaluate(self, x: np.ndarray) -> np.ndarray:
@@ -208,8 +210,10 @@ class PRelu(Node):
         ds, ss = data.get_partial_shape(), slope.get_partial_shape()
         if not _channel_wise(ds, ss):
             out = broadcast_shapes(ds, ss)
-            require(out.rank.is_dynamic or ds.rank.is_dynamic or len(out) == len(ds),
-                    f"slope {ss} must broadcast to data {ds} without adding dimensions")
+            require(
+                out.rank.is_dynamic or ds.rank.is_dynamic or len(out) == len(ds),
+                f"slope {ss} must broadcast to data {ds} without adding dimensions",
+            )
         return et, ds
 
     def evaluate(self, x: np.ndarray, slope: np.ndarray) -> np.ndarray:

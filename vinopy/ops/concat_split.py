@@ -44,8 +44,8 @@ class Concat(Node):
                     merged = out[i].merge(d)
                     require(merged is not None, f"Concat inputs differ in dimension {i}: {out[i]} vs {d}")
                     out[i] = out[i] if out[i] == merged else merged  # keep the dim object when equal
-        length = Dimension() if len(shapes) < len(inputs) else sum((s[axis] for s in shapes), Dimension(0))
-        out[axis] = length
+        unranked = [Dimension()] * (len(inputs) - len(shapes))
+        out[axis] = sum([s[axis] for s in shapes] + unranked, Dimension(0))
         return et, PartialShape(out)
 
     def evaluate(self, *inputs: np.ndarray) -> np.ndarray:

@@ -26,7 +26,8 @@ def convert_array(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
     if x.dtype.kind in "iu" and dtype == np.float16:
         limit = float(np.finfo(np.float16).max)
         return np.clip(x.astype(np.float64), -limit, limit).astype(np.float16)
-    return x.astype(dtype)
+    with np.errstate(over="ignore"):  # narrowing floats overflow to inf, as in C++
+        return x.astype(dtype)
 
 
 def _float_to_int(x: np.ndarray, dtype: np.dtype) -> np.ndarray:

@@ -135,7 +135,8 @@ class GatherElements(Node):
             return et, i_shape
         if i_shape.rank.is_dynamic:
             return et, PartialShape([Dimension() if i == ax else d for i, d in enumerate(d_shape)])
-        require(len(i_shape) == rank, f"data and indices must have the same rank, got {d_shape} and {i_shape}")
+        require(len(i_shape) == rank,
+                f"data and indices must have the same rank, got {d_shape} and {i_shape}")
         out = list(i_shape)
         others = [i for i in range(rank) if i != ax]
         merged = merge_dims([d_shape[i] for i in others], [i_shape[i] for i in others],

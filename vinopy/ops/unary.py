@@ -71,10 +71,26 @@ class ExactOnIntegers(UnaryElementwise):
         return super().evaluate(x)
 
 
-def _unary(name: str, version: str, kernel: Callable[..., Any], rounding: str = "half_away",
-           base: type[UnaryElementwise] = UnaryElementwise, **extra: Any) -> type[UnaryElementwise]:
-    cls = type(name, (base,), {"type_name": name, "version": version, "kernel": staticmethod(kernel),
-                               "int_rounding": rounding, "__module__": __name__, **extra})
+def _unary(
+    name: str,
+    version: str,
+    kernel: Callable[..., Any],
+    rounding: str = "half_away",
+    base: type[UnaryElementwise] = UnaryElementwise,
+    **extra: Any,
+) -> type[UnaryElementwise]:
+    cls = type(
+        name,
+        (base,),
+        {
+            "type_name": name,
+            "version": version,
+            "kernel": staticmethod(kernel),
+            "int_rounding": rounding,
+            "__module__": __name__,
+            **extra,
+        },
+    )
     return register(cls)
 
 
@@ -119,8 +135,10 @@ class Round(UnaryElementwise):
     mode: str = attr("half_to_even")
 
     def infer(self, x: Output) -> tuple[Type, PartialShape]:
-        require(self.mode in ("half_to_even", "half_away_from_zero"),
-                f"mode must be 'half_to_even' or 'half_away_from_zero', got {self.mode!r}")
+        require(
+            self.mode in ("half_to_even", "half_away_from_zero"),
+            f"mode must be 'half_to_even' or 'half_away_from_zero', got {self.mode!r}",
+        )
         return super().infer(x)
 
     def evaluate(self, x: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ whose checksum does not match, is refused (and, in the cache directory, rebuilt)
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import os
@@ -32,7 +33,13 @@ def config_text(config: dict[str, Any]) -> dict[str, str]:
     """Config values as text that ``properties.as_dict`` parses back to the same values."""
 
     def text(value: Any) -> str:
-        return value.get_type_name() if isinstance(value, Type) else str(value)
+        if isinstance(value, Type):
+            return value.get_type_name()
+        if isinstance(value, enum.Enum):
+            return value.name
+        if isinstance(value, (list, tuple)):
+            return ",".join(str(v) for v in value)
+        return str(value)
 
     return {k: text(v) for k, v in sorted(config.items()) if k not in _NOT_STORED}
 
@@ -41,8 +48,14 @@ def pack(xml: bytes, weights: bytes, device: str, config: dict[str, Any]) -> byt
     """The blob of an IR (xml, bin) compiled for ``device`` with ``config``."""
     from vinopy import __version__
 
-    header = {"format": FORMAT, "vinopy": __version__, "device": device, "config": config_text(config),
-              "xml": len(xml), "bin": len(weights)}
+    header = {
+        "format": FORMAT,
+        "vinopy": __version__,
+        "device": device,
+        "config": config_text(config),
+        "xml": len(xml),
+        "bin": len(weights),
+    }
     head = json.dumps(header, sort_keys=True).encode()
     body = struct.pack("<Q", len(head)) + head + xml + weights
     return MAGIC + hashlib.sha256(body).digest() + body
@@ -61,8 +74,10 @@ def unpack(blob: Any) -> tuple[Model, str, dict[str, str]]:
     (size,) = struct.unpack_from("<Q", body)
     header = json.loads(bytes(body[8 : 8 + size]))
     if header.get("format") != FORMAT or header.get("vinopy") != __version__:
-        raise CacheError(f"compiled-model blob is from vinopy {header.get('vinopy')} "
-                         f"(format {header.get('format')}); this is {__version__}")
+        raise CacheError(
+            f"compiled-model blob is from vinopy {header.get('vinopy')} "
+            f"(format {header.get('format')}); this is {__version__}"
+        )
     start = 8 + size
     xml = bytes(body[start : start + header["xml"]])
     weights = body[start + header["xml"] : start + header["xml"] + header["bin"]]
@@ -93,8 +108,14 @@ class ModelCache:
         from vinopy import __version__
 
         h = hashlib.sha256()
-        for part in (xml, weights, device.encode(), json.dumps(config_text(config)).encode(),
-                     __version__.encode(), str(FORMAT).encode()):
+        for part in (
+            xml,
+            weights,
+            device.encode(),
+            json.dumps(config_text(config)).encode(),
+            __version__.encode(),
+            str(FORMAT).encode(),
+        ):
             h.update(struct.pack("<Q", len(part)))
             h.update(part)
         return h.hexdigest()
@@ -122,8 +143,9 @@ class ModelCache:
             raise
 
 
-def compile_with_cache(model: Model, device: str, config: dict[str, Any],
-                       compile_fn: Callable[[Model], Any]) -> Any:
+def compile_with_cache(
+    model: Model, device: str, config: dict[str, Any], compile_fn: Callable[[Model, bool], Any]
+) -> Any:
     """Load the compiled model from config['CACHE_DIR'] when a valid entry exists, else compile
     and store it; a corrupt or stale entry is replaced."""
     cache = ModelCache(str(config["CACHE_DIR"]))
@@ -136,10 +158,8 @@ def compile_with_cache(model: Model, device: str, config: dict[str, Any],
         except CacheError:
             cached = None
         if cached is not None:
-            compiled = compile_fn(cached)
-            compiled.loaded_from_cache = True
-            return compiled
-    compiled = compile_fn(model)
+            return compile_fn(cached, True)
+    compiled = compile_fn(model, False)
     cache.store(key, pack(xml, weights, device, config))
     return compiled
 

@@ -72,7 +72,10 @@ class CompiledModel:
         return self._executable.model
 
     def export_model(self) -> bytes:
-        return self._executable.export()
+        """The model's IR with its device and config; ``Core.import_model`` rebuilds it."""
+        from vinopy.runtime.cache import export_compiled
+
+        return export_compiled(self._source, self._plugin.device_name, self._config)
 
     # --- properties -----------------------------------------------------------
     def get_property(self, name: Any) -> Any:

@@ -6,7 +6,7 @@ import importlib
 from typing import Any
 
 from vinopy.graph.model import Model
-from vinopy.runtime import properties
+from vinopy.runtime import cache, properties
 from vinopy.runtime.compiled_model import CompiledModel
 from vinopy.runtime.plugin import Plugin
 from vinopy.runtime.properties import PropertyTable
@@ -143,13 +143,19 @@ class Core:
         if not isinstance(model, Model):
             model = self.read_model(model, weights)
         plugin = self._usable_plugin(device)
-        return self._compile(plugin, model, self._compile_config(plugin, device, config))
+        resolved = self._compile_config(plugin, device, config)
+        if resolved.get("CACHE_DIR"):
+            return cache.compile_with_cache(
+                model, device, resolved, lambda m, hit: self._compile(plugin, m, resolved, hit)
+            )
+        return self._compile(plugin, model, resolved)
 
-    def _compile(self, plugin: Plugin, model: Model, config: dict[str, Any]) -> CompiledModel:
+    def _compile(self, plugin: Plugin, model: Model, config: dict[str, Any],
+                 loaded_from_cache: bool = False) -> CompiledModel:
         executable = plugin.compile(model, config)
         if executable.device_plugin is None:  # AUTO fills these with the device it chose
             executable.device_plugin, executable.device_config = plugin, config
-        return CompiledModel(executable, model)
+        return CompiledModel(executable, model, loaded_from_cache=loaded_from_cache)
 
     def query_model(self, model: Model, device_name: str, config: dict[str, Any] | None = None) -> dict[str, str]:
         """The ops of ``model`` that the device supports: friendly name -> device name."""
@@ -157,7 +163,11 @@ class Core:
         return plugin.query_model(model, self._compile_config(plugin, device_name, config))
 
     def import_model(self, model_stream: Any, device_name: str, config: dict[str, Any] | None = None) -> CompiledModel:
-        raise RuntimeError(f"Device '{device_name}' cannot import compiled models yet")
+        """A compiled model from ``CompiledModel.export_model()`` bytes or a binary stream."""
+        model, _, saved = cache.unpack(cache.read_blob(model_stream))
+        plugin = self._usable_plugin(device_name)
+        resolved = self._compile_config(plugin, device_name, {**saved, **(config or {})})
+        return self._compile(plugin, model, resolved)
 
     # --- properties -----------------------------------------------------------
     def set_property(self, device_name: Any = None, properties_: Any = None) -> None:

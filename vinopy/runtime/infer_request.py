@@ -1,4 +1,4 @@
-"""InferRequest, OVDict and AsyncInferQueue."""
+"""InferRequest and OVDict: one inference at a time on a compiled model, sync or async."""
 
 from __future__ import annotations
 
@@ -11,11 +11,33 @@ import numpy as np
 
 from vinopy.graph.node import Output
 from vinopy.graph.tensor import Tensor
-from vinopy.graph.types import Type
 from vinopy.runtime.plugin import ProfilingInfo
 
 if TYPE_CHECKING:
     from vinopy.runtime.compiled_model import CompiledModel
+
+
+def port_index(key: Any, ports: list[Output], what: str) -> int:
+    """The index of the port that ``key`` (index, tensor or node name, Output) names."""
+    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+        if not -len(ports) <= key < len(ports):
+            raise IndexError(f"{what} index {key} is out of range: the model has {len(ports)} {what}s")
+        return int(key) % len(ports)
+    if isinstance(key, Output):
+        for i, p in enumerate(ports):
+            if p == key or (p.get_names() and p.get_names() == key.get_names()):
+                return i
+        raise KeyError(f"{key!r} is not an {what} of this model")
+    if isinstance(key, str):
+        for i, p in enumerate(ports):
+            if key in p.get_names():
+                return i
+        for i, p in enumerate(ports):
+            if p.get_node().get_friendly_name() == key:
+                return i
+        known = [sorted(p.get_names()) for p in ports]
+        raise KeyError(f"the model has no {what} named '{key}'; its {what}s are {known}")
+    raise TypeError(f"{what}s are named by int, str or Output, not {type(key).__name__}")
 
 
 class OVDict(Mapping):
@@ -25,25 +47,8 @@ class OVDict(Mapping):
         self._outputs = outputs
         self._values = values
 
-    def _index(self, key: Any) -> int:
-        if isinstance(key, int):
-            if not -len(self._values) <= key < len(self._values):
-                raise KeyError(f"output index {key} out of range ({len(self._values)} outputs)")
-            return key % len(self._values)
-        if isinstance(key, Output):
-            for i, out in enumerate(self._outputs):
-                if out == key or (out.get_names() and out.get_names() == key.get_names()):
-                    return i
-            raise KeyError(f"{key!r} is not an output of this model")
-        if isinstance(key, str):
-            for i, out in enumerate(self._outputs):
-                if key in out.get_names():
-                    return i
-            raise KeyError(f"no output named '{key}'; outputs: {[sorted(o.get_names()) for o in self._outputs]}")
-        raise TypeError(f"OVDict keys are Output, int or str, not {type(key).__name__}")
-
     def __getitem__(self, key: Any) -> np.ndarray:
-        return self._values[self._index(key)]
+        return self._values[port_index(key, self._outputs, "output")]
 
     def __iter__(self) -> Iterator[Output]:
         return iter(self._outputs)
@@ -85,38 +90,19 @@ class InferRequest:
         self._output_tensors: list[Tensor | None] = [None] * len(self._outputs)
         self._profiling: list[ProfilingInfo] = []
         self._latency_ms = 0.0
-        self._callback: tuple[Callable[..., Any], Any] | None = None
-        self._thread: threading.Thread | None = None
+        self._callback: tuple[Callable[[Any], Any], Any] | None = None
         self._error: BaseException | None = None
         self._done = threading.Event()
         self._done.set()
         self.userdata: Any = None
 
     # --- tensors --------------------------------------------------------------
-    def _port_index(self, key: Any, ports: list[Output], what: str) -> int:
-        if isinstance(key, int):
-            if not 0 <= key < len(ports):
-                raise IndexError(f"{what} index {key} out of range: the model has {len(ports)} {what}s")
-            return key
-        if isinstance(key, Output):
-            for i, p in enumerate(ports):
-                if p == key or (p.get_names() and p.get_names() == key.get_names()):
-                    return i
-            raise KeyError(f"{key!r} is not an {what} of this model")
-        if isinstance(key, str):
-            for i, p in enumerate(ports):
-                if key in p.get_names() or p.get_node().get_friendly_name() == key:
-                    return i
-            known = [sorted(p.get_names()) for p in ports]
-            raise KeyError(f"the model has no {what} named '{key}'; {what}s: {known}")
-        raise TypeError(f"{what} keys are int, str or Output, not {type(key).__name__}")
-
     def _find(self, key: Any) -> tuple[str, int]:
         """Whether key names an input or an output, and its index."""
         try:
-            return "input", self._port_index(key, self._inputs, "input")
+            return "input", port_index(key, self._inputs, "input")
         except (KeyError, IndexError):
-            return "output", self._port_index(key, self._outputs, "output")
+            return "output", port_index(key, self._outputs, "output")
 
     def get_tensor(self, key: Any) -> Tensor:
         kind, i = self._find(key)
@@ -127,10 +113,14 @@ class InferRequest:
         if kind == "input":
             self.set_input_tensor(i, tensor)
         else:
-            self._output_tensors[i] = tensor
+            self.set_output_tensor(i, tensor)
+
+    def set_tensors(self, tensors: dict[Any, Tensor]) -> None:
+        for key, tensor in tensors.items():
+            self.set_tensor(key, tensor)
 
     def get_input_tensor(self, index: int = 0) -> Tensor:
-        i = self._port_index(index, self._inputs, "input")
+        i = port_index(index, self._inputs, "input")
         if self._input_tensors[i] is None:
             port = self._inputs[i]
             shape = port.get_partial_shape()
@@ -139,16 +129,16 @@ class InferRequest:
         return self._input_tensors[i]
 
     def get_output_tensor(self, index: int = 0) -> Tensor:
-        i = self._port_index(index, self._outputs, "output")
+        i = port_index(index, self._outputs, "output")
         if self._output_tensors[i] is None:
-            raise RuntimeError(f"output {i} has no value yet: run infer() first")
+            raise RuntimeError(f"output {_port_name(self._outputs[i], i)} has no value yet: run infer() first")
         return self._output_tensors[i]
 
     def set_input_tensor(self, index_or_tensor: Any, tensor: Tensor | None = None) -> None:
         if tensor is None:
             index_or_tensor, tensor = 0, index_or_tensor
-        i = self._port_index(index_or_tensor, self._inputs, "input")
-        self._input_tensors[i] = _as_tensor(tensor, shared=True)
+        i = port_index(index_or_tensor, self._inputs, "input")
+        self._input_tensors[i] = _checked_tensor(tensor, self._inputs[i], i)
 
     def set_input_tensors(self, tensors: Any) -> None:
         items = tensors.items() if isinstance(tensors, dict) else enumerate(tensors)
@@ -158,7 +148,8 @@ class InferRequest:
     def set_output_tensor(self, index_or_tensor: Any, tensor: Tensor | None = None) -> None:
         if tensor is None:
             index_or_tensor, tensor = 0, index_or_tensor
-        self._output_tensors[self._port_index(index_or_tensor, self._outputs, "output")] = tensor
+        i = port_index(index_or_tensor, self._outputs, "output")
+        self._output_tensors[i] = _checked_tensor(tensor, self._outputs[i], i, "output")
 
     @property
     def input_tensors(self) -> list[Tensor]:
@@ -170,75 +161,78 @@ class InferRequest:
 
     # --- running --------------------------------------------------------------
     def _bind_inputs(self, inputs: Any, share: bool) -> None:
+        """Inputs as a dict keyed by index, name or Output, a list in input order, or one value."""
         if inputs is None:
             return
         if isinstance(inputs, dict):
             items = list(inputs.items())
         elif isinstance(inputs, (list, tuple)):
+            if len(inputs) > len(self._inputs):
+                raise ValueError(f"{len(inputs)} inputs given; the model has {len(self._inputs)}")
             items = list(enumerate(inputs))
         else:
             items = [(0, inputs)]
         for key, value in items:
-            i = self._port_index(key, self._inputs, "input")
-            self._input_tensors[i] = _as_tensor(value, shared=share)
+            i = port_index(key, self._inputs, "input")
+            if isinstance(value, Tensor):
+                self._input_tensors[i] = _checked_tensor(value, self._inputs[i], i)
+            else:
+                self._input_tensors[i] = _array_tensor(value, self._inputs[i], i, share)
 
     def _validated_inputs(self) -> list[np.ndarray]:
         arrays = []
         for i, port in enumerate(self._inputs):
             tensor = self._input_tensors[i]
             if tensor is None:
-                raise ValueError(f"input {_port_name(port, i)} is not set: expected "
-                                 f"{port.get_element_type().get_type_name()}{port.get_partial_shape()}")
-            arrays.append(_check_input(tensor.data, port, i))
+                raise ValueError(f"input {_port_name(port, i)} is not set: expected {_expectation(port)}")
+            arrays.append(_checked_shape(tensor.data, port, i))
         return arrays
 
     def infer(self, inputs: Any = None, share_inputs: bool = False, share_outputs: bool = False,
               decode_strings: bool = True) -> OVDict:
-        """Run synchronously and return the results."""
+        """Run synchronously and return the results (copies unless ``share_outputs``)."""
         self.wait()
         self._bind_inputs(inputs, share_inputs)
-        self._run()
-        return self.results if share_outputs else OVDict(self._outputs, [t.data.copy() for t in self._output_tensors])
+        self._run(self._validated_inputs())
+        values = [t.data if share_outputs else t.data.copy() for t in self.output_tensors]
+        return OVDict(self._outputs, values)
 
-    def _run(self) -> None:
-        arrays = self._validated_inputs()
-        profile = bool(self._compiled._config_value("PERF_COUNT", False))
+    def _run(self, arrays: list[np.ndarray]) -> None:
         start = time.perf_counter()
-        result = self._executor.run(arrays, profile)
+        result = self._executor.run(arrays, self._compiled.profiling_enabled)
         self._latency_ms = (time.perf_counter() - start) * 1e3
         self._profiling = result.profiling
         for i, value in enumerate(result.outputs):
             given = self._output_tensors[i]
             if given is not None and given.data.shape == value.shape and given.data.dtype == value.dtype \
                     and given.data is not value:
-                np.copyto(given.data, value)
+                np.copyto(given.data, value)  # keep writing into the tensor the user gave
             else:
                 self._output_tensors[i] = Tensor.from_array(value)
 
     def start_async(self, inputs: Any = None, userdata: Any = None, share_inputs: bool = False) -> None:
-        """Start inference in the background; ``wait()`` or a callback tells when it is done."""
+        """Start inference in the background; ``wait()`` or the callback tells when it is done."""
         self.wait()
         self._bind_inputs(inputs, share_inputs)
-        self._validated_inputs()  # bad input raises here, in the caller's thread
+        arrays = self._validated_inputs()  # bad input raises here, in the caller's thread
         self.userdata = userdata
         self._error = None
         self._done.clear()
-        self._thread = threading.Thread(target=self._run_async, daemon=True)
-        self._thread.start()
+        threading.Thread(target=self._run_async, args=(arrays,), daemon=True).start()
 
-    def _run_async(self) -> None:
+    def _run_async(self, arrays: list[np.ndarray]) -> None:
         try:
-            self._run()
-        except BaseException as e:  # noqa: BLE001 - re-raised by wait() in the caller's thread
-            self._error = e
-        finally:
-            callback = self._callback
-            self._done.set()
-            if callback is not None:
-                fn, data = callback
+            self._run(arrays)
+            if self._callback is not None:  # before waiters wake, as in OpenVINO
+                fn, data = self._callback
                 fn(data if data is not None else self.userdata)
+        except BaseException as e:
+            self._error = e  # re-raised by wait() in the caller's thread
+        finally:
+            self._done.set()
 
     def wait(self) -> None:
+        """Block until the running inference (if any) and its callback are done."""
         self._done.wait()
         self._raise_error()
 
@@ -255,6 +249,7 @@ class InferRequest:
             raise error
 
     def set_callback(self, callback: Callable[[Any], Any], userdata: Any = None) -> None:
+        """``callback(userdata)`` runs when each asynchronous inference ends."""
         self._callback = (callback, userdata)
 
     def cancel(self) -> None:
@@ -272,6 +267,8 @@ class InferRequest:
         return self._latency_ms
 
     def get_profiling_info(self) -> list[ProfilingInfo]:
+        """Per-node rows of the last inference; empty unless compiled with PERF_COUNT
+        (``properties.enable_profiling``) True."""
         return list(self._profiling)
 
     @property
@@ -289,26 +286,14 @@ class InferRequest:
     def model_outputs(self) -> list[Output]:
         return list(self._outputs)
 
-    @property
-    def inputs(self) -> list[Output]:
-        return list(self._inputs)
-
-    @property
-    def outputs(self) -> list[Output]:
-        return list(self._outputs)
+    inputs = model_inputs
+    outputs = model_outputs
 
     def query_state(self) -> list[Any]:
         return []
 
     def reset_state(self) -> None:
-        pass
-
-
-def _as_tensor(value: Any, shared: bool) -> Tensor:
-    if isinstance(value, Tensor):
-        return value
-    array = np.asarray(value)
-    return Tensor.from_array(array if shared else np.array(array, copy=True))
+        """Stateless models have nothing to reset."""
 
 
 def _port_name(port: Output, index: int) -> str:
@@ -316,42 +301,58 @@ def _port_name(port: Output, index: int) -> str:
     return f"'{names[0]}'" if names else f"#{index} ('{port.get_node().get_friendly_name()}')"
 
 
-# input conversions OpenVINO performs silently: the value is representable in the target type
-_SAFE = {
-    ("f64", "f32"), ("f16", "f32"), ("f32", "f16"), ("f64", "f16"), ("f32", "bf16"), ("f64", "bf16"),
-    ("i32", "i64"), ("i64", "i32"), ("i8", "i32"), ("i16", "i32"), ("u8", "i32"), ("u8", "i64"),
-    ("i8", "i64"), ("i16", "i64"), ("u16", "i32"), ("u16", "i64"), ("u32", "i64"), ("i32", "i8"),
-}
+def _expectation(port: Output) -> str:
+    return f"{port.get_element_type().get_type_name()}{port.get_partial_shape()}"
 
 
-def _check_input(array: np.ndarray, port: Output, index: int) -> np.ndarray:
-    """The input converted to the port's type, or a clear error naming it and what it expects."""
-    expected_type = port.get_element_type()
-    expected_shape = port.get_partial_shape()
-    name = _port_name(port, index)
-    if expected_shape.rank.is_static:
-        if array.ndim != len(expected_shape):
-            raise ValueError(
-                f"input {name} has shape {list(array.shape)} (rank {array.ndim}); "
-                f"the model expects {expected_shape} (rank {len(expected_shape)})"
-            )
-        for axis, (have, want) in enumerate(zip(array.shape, expected_shape)):
-            if not want.compatible(have):
-                raise ValueError(
-                    f"input {name} has shape {list(array.shape)}; the model expects {expected_shape} "
-                    f"(dimension {axis} is {have}, expected {want})"
-                )
-    if expected_type.is_dynamic() or expected_type.get_type_name() == "string":
-        return array
-    try:
-        got = Type.resolve(array.dtype)
-    except TypeError:
-        got = None
-    if got == expected_type:
-        return array
-    if got is not None and (got.get_type_name(), expected_type.get_type_name()) in _SAFE:
-        return array.astype(expected_type.to_dtype())
+def _checked_tensor(tensor: Any, port: Output, index: int, what: str = "input") -> Tensor:
+    """A user's Tensor for a port: its element type must be the port's (OpenVINO does not convert)."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{what} {_port_name(port, index)} takes a Tensor, got {type(tensor).__name__}")
+    expected = port.get_element_type()
+    if expected.is_static() and tensor.get_element_type() != expected:
+        raise TypeError(
+            f"{what} {_port_name(port, index)} has element type "
+            f"{tensor.get_element_type().get_type_name()}; the model expects {_expectation(port)}"
+        )
+    return tensor
+
+
+def _array_tensor(value: Any, port: Output, index: int, share: bool) -> Tensor:
+    """A numpy value as a Tensor of the port's type: shared when no conversion is needed, converted
+    when the cast loses no kind (f64 -> f32, i64 -> i32, ints -> floats), an error otherwise."""
+    array = np.asarray(value)
+    expected = port.get_element_type()
+    if expected.is_dynamic() or expected.get_type_name() == "string":
+        return Tensor.from_array(array if share else array.copy())
+    target = expected.to_dtype()
+    if array.dtype == target:
+        return Tensor.from_array(array if share else array.copy(), expected)
+    if np.can_cast(array.dtype, target, casting="same_kind") or (
+        array.dtype.kind in "biu" and target.kind in "fiu" and target != np.bool_
+    ):
+        return Tensor.from_array(array.astype(target), expected)
     raise TypeError(
-        f"input {name} has element type {array.dtype}; the model expects "
-        f"{expected_type.get_type_name()} ({expected_type.to_dtype()})"
+        f"input {_port_name(port, index)} has element type {array.dtype}; "
+        f"the model expects {_expectation(port)} ({target})"
     )
+
+
+def _checked_shape(array: np.ndarray, port: Output, index: int) -> np.ndarray:
+    """The array, when its shape fits the port's; otherwise an error naming the input."""
+    expected = port.get_partial_shape()
+    name = _port_name(port, index)
+    if expected.rank.is_dynamic:
+        return array
+    if array.ndim != len(expected):
+        raise ValueError(
+            f"input {name} has shape {list(array.shape)} (rank {array.ndim}); "
+            f"the model expects {expected} (rank {len(expected)})"
+        )
+    for axis, (have, want) in enumerate(zip(array.shape, expected)):
+        if not want.compatible(have):
+            raise ValueError(
+                f"input {name} has shape {list(array.shape)}; the model expects {expected} "
+                f"(dimension {axis} is {have}, expected {want})"
+            )
+    return array

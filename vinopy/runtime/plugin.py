@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from vinopy.runtime.core import Core
 
 
-class _Status(enum.Enum):
+class Status(enum.Enum):
     NOT_RUN = 0
     OPTIMIZED_OUT = 1
     EXECUTED = 2
@@ -40,21 +40,21 @@ class _Status(enum.Enum):
 class ProfilingInfo:
     """One row of ``InferRequest.get_profiling_info()``, with OpenVINO's fields."""
 
-    Status: ClassVar[type[_Status]] = _Status
-    NOT_RUN: ClassVar[_Status] = _Status.NOT_RUN
-    OPTIMIZED_OUT: ClassVar[_Status] = _Status.OPTIMIZED_OUT
-    EXECUTED: ClassVar[_Status] = _Status.EXECUTED
+    Status: ClassVar[type[Status]] = Status  # ProfilingInfo.Status.EXECUTED, as in OpenVINO
+    NOT_RUN: ClassVar[Status] = Status.NOT_RUN
+    OPTIMIZED_OUT: ClassVar[Status] = Status.OPTIMIZED_OUT
+    EXECUTED: ClassVar[Status] = Status.EXECUTED
 
     node_name: str = ""
     node_type: str = ""
     exec_type: str = ""
     real_time: timedelta = field(default_factory=timedelta)
     cpu_time: timedelta = field(default_factory=timedelta)
-    status: _Status = _Status.EXECUTED
+    status: Status = Status.EXECUTED
 
     def __post_init__(self) -> None:
         if isinstance(self.status, str):  # plugins may give the status by name
-            self.status = _Status[self.status]
+            self.status = Status[self.status]
 
 
 @dataclass
@@ -82,9 +82,6 @@ class Executable(ABC):
 
     @abstractmethod
     def create_executor(self) -> Executor: ...
-
-    def export(self) -> bytes:
-        raise NotImplementedError("This device cannot export compiled models")
 
 
 class ExecutionDevices(list):

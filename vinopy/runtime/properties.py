@@ -295,3 +295,13 @@ class PropertyTable:
         mine = {k: v for k, v in updates.items() if k in self.read_write}
         rest = {k: v for k, v in updates.items() if k not in self.read_write}
         return self.accept(mine), rest
+
+
+def __getattr__(name: str) -> Any:
+    """``openvino.runtime.properties`` was the public namespace: forward its names to ours."""
+    import vinopy.properties as public
+
+    try:
+        return getattr(public, name)
+    except AttributeError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None

@@ -14,7 +14,10 @@ from vinopy.graph.shape import PartialShape
 from vinopy.graph.types import Type
 
 IR_VERSION = "11"
-CONST_LAYER = "Const"  # OpenVINO writes Constant layers as type "Const"
+# op type names that OpenVINO spells differently in IR
+IR_TYPE_NAMES = {"Constant": "Const", "Relu": "ReLU", "PRelu": "PReLU", "Softmax": "SoftMax"}
+OP_TYPE_NAMES = {v: k for k, v in IR_TYPE_NAMES.items()}
+CONST_LAYER = IR_TYPE_NAMES["Constant"]
 
 # element type name -> port precision as OpenVINO writes it
 PRECISIONS = {

@@ -14,6 +14,7 @@ from vinopy.graph.model import Model
 from vinopy.graph.node import Node, Output
 from vinopy.graph.tensor import Tensor
 from vinopy.serialize import ir_format as fmt
+from vinopy.serialize.bodies import body_attrs, read_bodies
 from vinopy.serialize.ir_format import IRError
 
 
@@ -76,6 +77,10 @@ class _NetReader:
         self.size = memoryview(weights).nbytes
 
     def model(self, net: ET.Element) -> Model:
+        return self.graph(net)[0]
+
+    def graph(self, net: ET.Element) -> tuple[Model, dict[str, Node]]:
+        """The model of a <net> (or a body) and its nodes by layer id."""
         from vinopy.ops.constant import Parameter, Result
 
         layers = self._layers(net)
@@ -98,7 +103,7 @@ class _NetReader:
         section = net.find("rt_info")
         if section is not None:
             model.get_rt_info().update(fmt.model_rt_from_ir(section))
-        return model
+        return model, nodes
 
     # --- structure --------------------------------------------------------------
     def _layers(self, net: ET.Element) -> dict[str, _Layer]:
@@ -170,7 +175,7 @@ class _NetReader:
             return Constant(self._constant(attrib), name=layer.name, shared_memory=True)
         version = layer.element.get("version")
         try:
-            cls = get_op_class(layer.type, version)
+            cls = get_op_class(fmt.OP_TYPE_NAMES.get(layer.type, layer.type), version)
         except (KeyError, ValueError) as e:
             raise IRError(f"cannot make op {layer.type}-{version}: {e.args[0]}") from None
         by_ir_name = {a.xml_name: a for a in cls.attrs.values()}
@@ -184,7 +189,12 @@ class _NetReader:
                 attrs[a.name] = fmt.attr_from_ir(a.kind, text)
             except ValueError as e:
                 raise IRError(f"attribute {key}={text!r}: {e}") from None
-        return cls(*inputs, name=layer.name, **attrs)
+        if not body_attrs(cls):
+            return cls(*inputs, name=layer.name, **attrs)
+        bodies, describe = read_bodies(layer.element, cls, _NetReader(self.weights).graph)
+        node = cls(*inputs, name=layer.name, **attrs, **bodies)
+        describe(node, layer.outputs)
+        return node
 
     def _constant(self, attrib: dict[str, str]) -> np.ndarray:
         missing = [k for k in ("element_type", "shape", "offset", "size") if k not in attrib]

@@ -15,6 +15,7 @@ from vinopy.graph.node import Node, Output, RTMap
 from vinopy.graph.shape import PartialShape
 from vinopy.graph.types import Type
 from vinopy.serialize import ir_format as fmt
+from vinopy.serialize.bodies import body_attrs, write_bodies
 
 _F16_MAX = float(np.finfo(np.float16).max)
 
@@ -93,6 +94,7 @@ class _NetWriter:
         self.weights, self.compress = weights, compress
         self.layers: ET.Element = ET.Element("layers")
         self.sources: dict[Output, tuple[int, int]] = {}  # output -> (layer id, port id)
+        self.ids: dict[int, int] = {}  # id(node) -> layer id
         self.edges: list[tuple[int, int, int, int]] = []
 
     def net(self, model: Model) -> ET.Element:
@@ -127,8 +129,9 @@ class _NetWriter:
         if isinstance(node, Result):  # IR Results have no output port; their rt_info sits on the input
             inputs[0].rt = RTMap({**inputs[0].rt, **outputs[0].rt})
             outputs = []
+        type_name = fmt.IR_TYPE_NAMES.get(node.get_type_name(), node.get_type_name())
         element = self._layer(
-            node.get_type_name(),
+            type_name,
             node.version,
             node.get_friendly_name(),
             _data(node),
@@ -136,9 +139,12 @@ class _NetWriter:
             inputs,
             outputs,
         )
+        if body_attrs(node):
+            write_bodies(element, node, self._body)
         if isinstance(node, Result) and node.output(0).get_names():
             element.set("output_names", fmt.names_to_ir(node.output(0).get_names()))
         layer_id = int(element.get("id"))
+        self.ids[id(node)] = layer_id
         for i, source in enumerate(node.input_values()):
             self.edges.append((*self.sources[source], layer_id, i))
         for j in range(len(outputs)):
@@ -164,6 +170,11 @@ class _NetWriter:
             return
         layer_id = self._const_layer(node.get_friendly_name(), value, et, node.get_rt_info(), out)
         self.sources[node.output(0)] = (layer_id, 0)
+        self.ids[id(node)] = layer_id
+
+    def _body(self, body: Model) -> tuple[ET.Element, dict[int, int]]:
+        writer = _NetWriter(self.weights, self.compress)
+        return writer.net(body), writer.ids
 
     def _compressible(self, node: Node, value: np.ndarray) -> bool:
         if not self.compress or value.dtype != np.float32 or "disable_fp16_compression" in node.get_rt_info():

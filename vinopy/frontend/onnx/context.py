@@ -175,6 +175,11 @@ def axes_input(ctx: NodeContext, input_index: int, attr_name: str = "axes") -> O
     return None if value is None else i64(value)
 
 
+def scalar(value: Output) -> Output:
+    """A one-element tensor as a scalar (ONNX often passes [1]-shaped values where OpenVINO wants rank 0)."""
+    return ops.reshape(value, i64([]), False).output(0)
+
+
 def shape_of(value: Output) -> Output:
     return ops.shape_of(value, "i64").output(0)
 

@@ -55,6 +55,9 @@ class Scope:
             return self.values[name]
         if self.captures is not None and self.parent is not None:
             outer = self.parent.lookup(name)
+            if outer.get_node().get_type_name() == "Constant":  # keep constants foldable in the body
+                self.values[name] = ops.constant(outer.get_node().get_data(), name=name).output(0)
+                return self.values[name]
             param = ops.parameter(outer.get_partial_shape(), outer.get_element_type(), name=name)
             param.output(0).set_names({name})
             self.captures.append((outer, param))
@@ -82,26 +85,42 @@ def opset_map(imports: Iterable[onnx.OperatorSetIdProto]) -> dict[str, int]:
 
 
 def convert_graph(graph: onnx.GraphProto, scope: Scope, name: str = "") -> Model:
-    """Convert a graph in ``scope``: initializers become Constants, inputs Parameters."""
+    """Convert the main graph: initializers become Constants, inputs Parameters."""
+    add_initializers(graph, scope)
+    params = [add_parameter(scope, inp) for inp in graph.input if inp.name not in scope.values]
+    return Model(convert_body_nodes(graph, scope), params, name or graph.name)
+
+
+def convert_subgraph(graph: onnx.GraphProto, parent: Scope, bound: dict[str, Output],
+                     params: list[Node]) -> tuple[Model, list[tuple[Output, Node]]]:
+    """Convert an If/Loop/Scan body whose declared inputs take the ``bound`` values (made from the
+    caller's ``params``). Returns the body, with the Parameters of the outer values it reads
+    appended, and those (outer value, body Parameter) pairs."""
+    scope = parent.child(capture=True)
+    scope.values.update(bound)
+    add_initializers(graph, scope)
+    results = convert_body_nodes(graph, scope)
+    captures = scope.captures or []
+    return Model(results, params + [param for _, param in captures], graph.name), captures
+
+
+def add_initializers(graph: onnx.GraphProto, scope: Scope) -> None:
+    # an initializer named like a graph input is that input's constant value (IR < 4 style)
     for init in graph.initializer:
         add_constant(scope, init.name, tensor_value(init, scope.base_dir))
     for sparse in graph.sparse_initializer:
         add_constant(scope, sparse.values.name, onnx.numpy_helper.to_array(sparse))
-    params = []
-    for inp in graph.input:
-        if inp.name in scope.values:  # an input with an initializer is a constant (IR < 4 style)
-            continue
-        params.append(add_parameter(scope, inp))
+
+
+def convert_body_nodes(graph: onnx.GraphProto, scope: Scope) -> list[Node]:
+    """Convert the nodes of a graph and return a Result per graph output."""
     convert_nodes(graph.node, scope)
     results = []
     for out in graph.output:
         value = scope.lookup(out.name)
         value.add_names({out.name})
-        result = ops.result(value, name=out.name)
-        results.append(result)
-    if scope.captures is not None:
-        params += [param for _, param in scope.captures]
-    return Model(results, params, name or graph.name)
+        results.append(ops.result(value, name=out.name))
+    return results
 
 
 def add_constant(scope: Scope, name: str, value: object) -> None:

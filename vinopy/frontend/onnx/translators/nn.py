@@ -67,7 +67,11 @@ def _add_bias(ctx: NodeContext, y: Output, index: int) -> Output:
 
 @onnx_op("Conv")
 def conv(ctx: NodeContext) -> Output:
-    x, w = ctx.input(0), ctx.input(1)
+    return _add_bias(ctx, convolve(ctx, ctx.input(0), ctx.input(1)), 2)
+
+
+def convolve(ctx: NodeContext, x: Output, w: Output) -> Output:
+    """Conv's convolution without the bias, from the node's attributes (shared with the quantized convs)."""
     spatial = static_rank(ctx, w) - 2
     win = Window(ctx, spatial)
     group = ctx.attr("group", 1)
@@ -76,7 +80,7 @@ def conv(ctx: NodeContext) -> Output:
         y = ops.convolution(x, w, *args)
     else:
         y = ops.group_convolution(x, _grouped_filters(w, group), *args)
-    return _add_bias(ctx, y.output(0), 2)
+    return y.output(0)
 
 
 @onnx_op("ConvTranspose")
@@ -142,8 +146,14 @@ def avg_pool(ctx: NodeContext) -> Output:
     spatial = len(ctx.attr("kernel_shape"))
     win = Window(ctx, spatial)
     exclude_pad = not ctx.attr("count_include_pad", 0)
-    return ops.avg_pool(ctx.input(0), win.strides, win.pads_begin, win.pads_end, win.kernel, exclude_pad,
-                        _pool_rounding(ctx), win.auto_pad, win.dilations).output(0)
+    return _avg_pool(ctx.input(0), win, exclude_pad, _pool_rounding(ctx))
+
+
+def _avg_pool(x: Output, win: Window, exclude_pad: bool, rounding: str) -> Output:
+    # dilations only when set: not every AvgPool version has them
+    dilations = [win.dilations] if any(d != 1 for d in win.dilations) else []
+    return ops.avg_pool(x, win.strides, win.pads_begin, win.pads_end, win.kernel, exclude_pad, rounding,
+                        win.auto_pad, *dilations).output(0)
 
 
 @onnx_op("LpPool", changed=(11,))
@@ -151,8 +161,7 @@ def lp_pool(ctx: NodeContext) -> Output:
     x, p = ctx.input(0), float(ctx.attr("p", 2))
     win = Window(ctx, len(ctx.attr("kernel_shape")))
     powered = ops.power(ops.absolute(x), like(p, x))
-    mean = ops.avg_pool(powered, win.strides, win.pads_begin, win.pads_end, win.kernel, False,
-                        _pool_rounding(ctx), win.auto_pad, win.dilations)
+    mean = _avg_pool(powered.output(0), win, False, _pool_rounding(ctx))
     total = ops.multiply(mean, like(float(np.prod(win.kernel)), x))
     return ops.power(total, like(1.0 / p, x)).output(0)
 

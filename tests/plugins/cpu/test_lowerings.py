@@ -1,0 +1,148 @@
+"""Each lowering against TEMPLATE, and that it really ran on oneDNN."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import vinopy as ov
+from tests.plugins.cpu.helpers import backends, check, model_of, rand
+
+ops = ov.opset13
+
+pytestmark = pytest.mark.usefixtures("cpu_plugin")
+
+
+def _on_onednn(model: ov.Model, node_name: str) -> None:
+    assert backends(model)[node_name] == "oneDNN", backends(model)
+
+
+@pytest.mark.parametrize(("sa", "sb", "ta", "tb"), [
+    ((4, 16), (16, 8), False, False),
+    ((3, 4, 16), (8, 16), False, True),
+    ((2, 3, 16, 5), (2, 1, 16, 7), True, False),
+    ((5, 16), (2, 16, 8), False, False),
+])
+def test_matmul_constant_weights(sa: tuple, sb: tuple, ta: bool, tb: bool) -> None:
+    w = rand(*sb, seed=1)
+    model = model_of(lambda a: ops.matmul(a, ops.constant(w), ta, tb, name="mm"), [sa])
+    check(model, [rand(*sa)])
+    _on_onednn(model, "mm")
+
+
+def test_matmul_two_inputs_transposed() -> None:
+    model = model_of(lambda a, b: ops.matmul(a, b, True, True, name="mm"), [(2, 16, 4), (2, 8, 16)])
+    check(model, [rand(2, 16, 4), rand(2, 8, 16, seed=3)])
+    _on_onednn(model, "mm")
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh", "exp", "abs", "hswish", "mish", "softplus"])
+def test_activations(name: str) -> None:
+    model = model_of(lambda x: getattr(ops, name)(x, name="act"), [(2, 3, 5)])
+    check(model, [rand(2, 3, 5, low=-3, high=3)])
+    _on_onednn(model, "act")
+
+
+def test_activations_with_attributes() -> None:
+    def build(x: ov.Output) -> list:
+        return [ops.elu(x, 0.7, name="elu"), ops.clamp(x, -0.5, 0.8, name="clamp"),
+                ops.gelu(x, "tanh", name="gelu_t"), ops.gelu(x, name="gelu"),
+                ops.swish(x, ops.constant(np.float32(1.5)), name="swish")]
+
+    model = model_of(build, [(4, 7)])
+    check(model, [rand(4, 7, low=-3, high=3)], rtol=1e-4, atol=1e-5)
+    for name in ("elu", "clamp", "gelu_t", "gelu", "swish"):
+        _on_onednn(model, name)
+
+
+def test_log_sqrt_on_positive() -> None:
+    model = model_of(lambda x: [ops.log(x, name="log"), ops.sqrt(x, name="sqrt")], [(3, 8)])
+    check(model, [rand(3, 8, low=0.1, high=4)])
+    _on_onednn(model, "log")
+
+
+@pytest.mark.parametrize("op", ["add", "subtract", "multiply", "divide", "maximum", "minimum"])
+@pytest.mark.parametrize(("sa", "sb"), [((2, 3, 4), (2, 3, 4)), ((2, 3, 4), (3, 1)), ((4,), (2, 3, 4))])
+def test_binary_broadcast(op: str, sa: tuple, sb: tuple) -> None:
+    if not hasattr(ops, op):
+        pytest.skip(f"{op} is not defined yet")
+    model = model_of(lambda a, b: getattr(ops, op)(a, b, name="bin"), [sa, sb])
+    check(model, [rand(*sa), rand(*sb, seed=5, low=0.5, high=2)])
+
+
+def test_binary_with_constant() -> None:
+    c = rand(1, 3, 1, 1, seed=2)
+    model = model_of(lambda a: ops.multiply(a, ops.constant(c), name="mul"), [(2, 3, 4, 4)])
+    check(model, [rand(2, 3, 4, 4)])
+    _on_onednn(model, "mul")
+
+
+def _conv(x: ov.Output, w: np.ndarray, strides: list, pads: tuple, dil: list, auto: str = "explicit",
+          name: str = "conv") -> ov.Node:
+    return ops.convolution(x, ops.constant(w), strides, pads[0], pads[1], dil, auto, name=name)
+
+
+@pytest.mark.parametrize(("shape", "wshape", "strides", "pads", "dil", "auto"), [
+    ((1, 3, 9, 9), (8, 3, 3, 3), [1, 1], ([1, 1], [1, 1]), [1, 1], "explicit"),
+    ((2, 4, 10, 7), (6, 4, 3, 2), [2, 1], ([0, 1], [1, 0]), [1, 2], "explicit"),
+    ((1, 4, 11, 11), (4, 4, 3, 3), [2, 2], ([0, 0], [0, 0]), [1, 1], "same_upper"),
+    ((1, 2, 12), (5, 2, 3), [2], ([0], [0]), [1], "valid"),
+])
+def test_convolution(shape: tuple, wshape: tuple, strides: list, pads: tuple, dil: list, auto: str) -> None:
+    w = rand(*wshape, seed=7)
+    model = model_of(lambda x: _conv(x, w, strides, pads, dil, auto), [shape])
+    check(model, [rand(*shape)], rtol=1e-4, atol=1e-4)
+    _on_onednn(model, "conv")
+
+
+@pytest.mark.parametrize("groups", [2, 8])
+def test_group_and_depthwise_convolution(groups: int) -> None:
+    w = rand(groups, 16 // groups, 8 // groups, 3, 3, seed=9)
+    model = model_of(lambda x: ops.group_convolution(x, ops.constant(w), [1, 1], [1, 1], [1, 1], [1, 1],
+                                                     name="gconv"), [(1, 8, 6, 6)])
+    check(model, [rand(1, 8, 6, 6)], atol=1e-4)
+    _on_onednn(model, "gconv")
+
+
+@pytest.mark.parametrize(("kind", "kernel", "strides", "pads", "rounding", "exclude"), [
+    ("max", [2, 2], [2, 2], ([0, 0], [0, 0]), "floor", False),
+    ("max", [3, 3], [2, 2], ([1, 1], [1, 1]), "ceil", False),
+    ("avg", [3, 3], [1, 1], ([1, 1], [1, 1]), "floor", True),
+    ("avg", [3, 3], [1, 1], ([1, 1], [1, 1]), "floor", False),
+    ("avg", [2, 2], [2, 2], ([0, 0], [0, 0]), "ceil", True),
+])
+def test_pooling(kind: str, kernel: list, strides: list, pads: tuple, rounding: str, exclude: bool) -> None:
+    def build(x: ov.Output) -> ov.Node:
+        if kind == "max":
+            return ops.max_pool(x, strides, [1, 1], pads[0], pads[1], kernel, rounding, name="pool").output(0)
+        return ops.avg_pool(x, strides, pads[0], pads[1], kernel, exclude, rounding, name="pool")
+
+    model = model_of(build, [(2, 3, 9, 9)])
+    check(model, [rand(2, 3, 9, 9)])
+    _on_onednn(model, "pool")
+
+
+@pytest.mark.parametrize("axis", [1, -1])
+def test_softmax(axis: int) -> None:
+    if not hasattr(ops, "softmax"):
+        pytest.skip("Softmax is not defined yet")
+    model = model_of(lambda x: ops.softmax(x, axis, name="sm"), [(2, 5, 7)])
+    check(model, [rand(2, 5, 7, low=-4, high=4)])
+    _on_onednn(model, "sm")
+
+
+@pytest.mark.parametrize(("op", "keep"), [("reduce_sum", True), ("reduce_mean", False), ("reduce_max", False),
+                                          ("reduce_l2", True)])
+def test_reductions(op: str, keep: bool) -> None:
+    if not hasattr(ops, op):
+        pytest.skip(f"{op} is not defined yet")
+    axes = ops.constant(np.array([1, -1], dtype=np.int64))
+    model = model_of(lambda x: getattr(ops, op)(x, axes, keep, name="red"), [(2, 3, 4, 5)])
+    check(model, [rand(2, 3, 4, 5)])
+    _on_onednn(model, "red")
+
+
+def test_concat() -> None:
+    model = model_of(lambda a, b: ops.concat([a, b], 1, name="cat"), [(2, 3, 4), (2, 5, 4)])
+    check(model, [rand(2, 3, 4), rand(2, 5, 4, seed=4)])
+    _on_onednn(model, "cat")

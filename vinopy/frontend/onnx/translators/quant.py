@@ -1,0 +1,115 @@
+"""Quantization: QuantizeLinear, DequantizeLinear and the integer / QLinear ops built from them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vinopy import opset16 as ops
+from vinopy.frontend.onnx.context import NodeContext, element_type, i64, rank_of
+from vinopy.frontend.onnx.registry import onnx_op
+from vinopy.graph.node import Output
+from vinopy.graph.types import Type
+
+
+def _per_axis(param: Output, x: Output, axis: int) -> Output:
+    """A 1-D per-channel scale or zero point reshaped to broadcast along ``axis`` of x."""
+    rank = rank_of(x)
+    if rank_of(param) != 1 or rank is None or rank <= 1:
+        return param
+    axis %= rank
+    shape = [1] * rank
+    shape[axis] = -1
+    return ops.reshape(param, i64(shape), False).output(0)
+
+
+def _check_blocked(ctx: NodeContext) -> None:
+    if ctx.attr("block_size", 0):
+        raise ctx.fail("blocked quantization (block_size > 0) is not supported")
+
+
+def dequantize(x: Output, scale: Output, zero_point: Output | None, axis: int) -> Output:
+    """(x - zero_point) * scale, computed in the scale's type."""
+    value = ops.convert_like(x, scale).output(0)
+    if zero_point is not None:
+        value = ops.subtract(value, _per_axis(ops.convert_like(zero_point, scale).output(0), x, axis)).output(0)
+    return ops.multiply(value, _per_axis(scale, x, axis)).output(0)
+
+
+def quantize(x: Output, scale: Output, zero_point: Output | None, axis: int, target: Type) -> Output:
+    """saturate(round_half_even(x / scale) + zero_point), in the target integer (or float8) type."""
+    value = ops.divide(x, _per_axis(ops.convert_like(scale, x).output(0), x, axis)).output(0)
+    if target.is_real():  # float8: the conversion saturates and rounds itself
+        return ops.convert(value, target).output(0)
+    value = ops.round(value, "half_to_even").output(0)
+    if zero_point is not None:
+        value = ops.add(value, _per_axis(ops.convert_like(zero_point, x).output(0), x, axis)).output(0)
+    info = np.iinfo(target.to_dtype())
+    value = ops.clamp(value, float(info.min), float(info.max)).output(0)
+    return ops.convert(value, target).output(0)
+
+
+@onnx_op("DequantizeLinear", changed=(13, 19, 21))
+def dequantize_linear(ctx: NodeContext) -> Output:
+    _check_blocked(ctx)
+    return dequantize(ctx.input(0), ctx.input(1), ctx.optional(2), ctx.attr("axis", 1))
+
+
+@onnx_op("QuantizeLinear", changed=(13, 19, 21))
+def quantize_linear(ctx: NodeContext) -> Output:
+    _check_blocked(ctx)
+    zero_point = ctx.optional(2)
+    if zero_point is not None:
+        target = zero_point.get_element_type()
+    elif ctx.has_attr("output_dtype") and ctx.attr("output_dtype"):
+        target = element_type(ctx.attr("output_dtype"))
+    else:
+        target = Type.u8
+    return quantize(ctx.input(0), ctx.input(1), zero_point, ctx.attr("axis", 1), target)
+
+
+@onnx_op("QLinearMatMul")
+def qlinear_matmul(ctx: NodeContext) -> Output:
+    a = dequantize(ctx.input(0), ctx.input(1), ctx.optional(2), -1)
+    b = dequantize(ctx.input(3), ctx.input(4), ctx.optional(5), -1)
+    y = ops.matmul(a, b, False, False).output(0)
+    zero_point = ctx.input(7)
+    return quantize(y, ctx.input(6), zero_point, -1, zero_point.get_element_type())
+
+
+def _centered(ctx: NodeContext, index: int, zp_index: int) -> Output:
+    """An integer input minus its zero point, as f32 (exact for 8-bit products) for the reference ops."""
+    value = ops.convert(ctx.input(index), "f32").output(0)
+    if ctx.has_input(zp_index):
+        zero_point = ops.convert(ctx.input(zp_index), "f32").output(0)
+        value = ops.subtract(value, zero_point).output(0)
+    return value
+
+
+@onnx_op("MatMulInteger")
+def matmul_integer(ctx: NodeContext) -> Output:
+    y = ops.matmul(_centered(ctx, 0, 2), _centered(ctx, 1, 3), False, False)
+    return ops.convert(y, "i32").output(0)
+
+
+@onnx_op("ConvInteger")
+def conv_integer(ctx: NodeContext) -> Output:
+    from vinopy.frontend.onnx.translators.nn import convolve
+
+    y = convolve(ctx, _centered(ctx, 0, 2), _centered(ctx, 1, 3))
+    return ops.convert(y, "i32").output(0)
+
+
+@onnx_op("QLinearConv")
+def qlinear_conv(ctx: NodeContext) -> Output:
+    from vinopy.frontend.onnx.translators.nn import convolve
+
+    x = dequantize(ctx.input(0), ctx.input(1), ctx.input(2), 1)
+    w = dequantize(ctx.input(3), ctx.input(4), ctx.input(5), 0)
+    y = convolve(ctx, x, w)
+    if ctx.has_input(8):  # int32 bias in units of x_scale * w_scale
+        bias_scale = ops.multiply(ctx.input(1), ctx.input(4))
+        bias = ops.multiply(ops.convert(ctx.input(8), "f32"), bias_scale)
+        y = ops.add(y, ops.reshape(bias, i64([1, -1] + [1] * (rank_of(y) - 2)), False)).output(0)
+    zero_point = ctx.input(7)
+    return quantize(y, ctx.input(6), zero_point, 1, zero_point.get_element_type())
+

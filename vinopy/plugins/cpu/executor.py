@@ -1,0 +1,150 @@
+"""CPUExecutable (plans cached by input shapes) and CPUExecutor (one request's buffers and stream)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+import numpy as np
+
+from vinopy.graph.interpreter import evaluate_node
+from vinopy.graph.model import Model
+from vinopy.plugins.cpu import lowerings
+from vinopy.plugins.cpu.dnnl import api
+from vinopy.plugins.cpu.dnnl import constants as C
+from vinopy.plugins.cpu.plan import DnnlStep, NumpyStep, Plan, PlanBuilder, aligned_empty
+from vinopy.runtime.plugin import Executable, Executor, ExecutorResult, ProfilingInfo
+
+Shapes = tuple[tuple[int, ...], ...]
+
+
+class CPUExecutable(Executable):
+    """A model compiled for oneDNN: a plan per set of input shapes (one, when the model is static)."""
+
+    def __init__(self, model: Model, engine: api.Engine, compute_type: int, streams: int, threads: int) -> None:
+        self.model = model
+        self.engine = engine
+        self.compute_type = compute_type
+        self.streams, self.threads = streams, threads
+        self._plans: dict[Shapes, Plan] = {}
+        self._lock = threading.Lock()
+        if not model.is_dynamic():
+            self.plan_for(tuple(tuple(p.get_output_shape(0)) for p in model.get_parameters()))
+
+    def plan_for(self, shapes: Shapes) -> Plan:
+        """The plan for these input shapes, built (once) with the per-stream thread count."""
+        with self._lock:
+            plan = self._plans.get(shapes)
+            if plan is None:
+                model = self.model
+                if model.is_dynamic():
+                    model = model.clone()
+                    model.reshape({i: list(s) for i, s in enumerate(shapes)})
+                api.set_num_threads(self.threads)
+                plan = PlanBuilder(model, self.engine, self.compute_type).build(lowerings.lower)
+                self._plans[shapes] = plan
+            return plan
+
+    def create_executor(self) -> Executor:
+        return CPUExecutor(self)
+
+    def optimal_number_of_infer_requests(self) -> int:
+        return self.streams
+
+
+class _Bound:
+    """A plan made runnable for one request: buffers, memories and the step functions."""
+
+    def __init__(self, plan: Plan, engine: api.Engine) -> None:
+        self.plan = plan
+        self.stream = api.Stream.create(engine)
+        self.buffers: list[np.ndarray | None] = []  # bytes oneDNN memories point at
+        self.arrays: list[np.ndarray | None] = []  # what numpy steps and outputs see
+        for slot in plan.slots:
+            raw = slot.const if slot.const is not None else (aligned_empty(slot.nbytes) if slot.nbytes else None)
+            self.buffers.append(raw)
+            if slot.view is not None and raw is not None and slot.const is None:
+                shape, dtype = slot.view
+                count = int(np.prod(shape, dtype=np.int64))
+                self.arrays.append(raw[:count * dtype.itemsize].view(dtype).reshape(shape))
+            else:
+                self.arrays.append(raw)
+        self.scratchpad = aligned_empty(plan.scratchpad_bytes)
+        # model inputs: memories re-pointed at each run's arrays
+        self.input_memories: dict[int, list[api.Memory]] = {
+            i: [] for i, s in enumerate(plan.slots) if s.parameter is not None}
+        self.runs = [self._bind(step, engine) for step in plan.steps]
+
+    def _memory(self, slot: int, md: api.MemoryDesc, engine: api.Engine) -> api.Memory:
+        memory = api.Memory.create(md, engine, self.buffers[slot])
+        if self.plan.slots[slot].parameter is not None:
+            self.input_memories[slot].append(memory)
+        return memory
+
+    def _bind(self, step: DnnlStep | NumpyStep, engine: api.Engine) -> Callable[[], None]:
+        if isinstance(step, NumpyStep):
+            return self._numpy(step)
+        args = {arg: self._memory(slot, md, engine) for arg, slot, md in step.args}
+        if step.scratchpad is not None:
+            args[C.ARG_SCRATCHPAD] = api.Memory.create(step.scratchpad, engine, self.scratchpad)
+        return step.primitive.bind(self.stream, args)
+
+    def _numpy(self, step: NumpyStep) -> Callable[[], None]:
+        arrays, node, ins, outs = self.arrays, step.node, step.inputs, step.outputs
+        preallocated = [arrays[s] for s in outs]
+
+        def run() -> None:
+            values = evaluate_node(node, [arrays[s] for s in ins])
+            for s, target, value in zip(outs, preallocated, values):
+                if target is None:
+                    arrays[s] = value
+                else:
+                    np.copyto(target, value)
+
+        return run
+
+    def bind_inputs(self, inputs: list[np.ndarray]) -> None:
+        for slot, memories in self.input_memories.items():
+            array = np.ascontiguousarray(inputs[self.plan.slots[slot].parameter])
+            self.arrays[slot] = array
+            for memory in memories:
+                memory.bind(array)
+
+
+class CPUExecutor(Executor):
+    def __init__(self, executable: CPUExecutable) -> None:
+        self.executable = executable
+        self._bound: dict[int, _Bound] = {}
+
+    def _bound_for(self, inputs: list[np.ndarray]) -> _Bound:
+        plan = self.executable.plan_for(tuple(tuple(np.shape(x)) for x in inputs))
+        bound = self._bound.get(id(plan))
+        if bound is None:
+            bound = self._bound[id(plan)] = _Bound(plan, self.executable.engine)
+        return bound
+
+    def run(self, inputs: list[np.ndarray], profile: bool = False) -> ExecutorResult:
+        api.set_num_threads(self.executable.threads)  # per calling thread: async runs on new threads
+        bound = self._bound_for(inputs)
+        bound.bind_inputs(inputs)
+        if profile:
+            rows = self._profiled(bound)
+        else:
+            rows = []
+            for run in bound.runs:
+                run()
+        return ExecutorResult([bound.arrays[s] for s in bound.plan.outputs], rows)
+
+    def _profiled(self, bound: _Bound) -> list[ProfilingInfo]:
+        rows = []
+        for step, run in zip(bound.plan.steps, bound.runs):
+            start = time.perf_counter()
+            run()
+            elapsed = timedelta(seconds=time.perf_counter() - start)
+            rows.append(ProfilingInfo(step.name, step.type_name, step.exec_type, elapsed, elapsed))
+        for name, backend in bound.plan.backends.items():
+            if backend.startswith("fused"):
+                rows.append(ProfilingInfo(name, "", "undef", timedelta(0), timedelta(0), "OPTIMIZED_OUT"))
+        return rows

@@ -1,0 +1,328 @@
+"""Lowerings of ops to oneDNN primitives, found by type name; each declines (returns False) when the
+node's attributes or shapes are outside what it maps exactly, and the node then runs its numpy kernel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from vinopy.graph.node import Node, Output
+from vinopy.plugins.cpu import fusion
+from vinopy.plugins.cpu.dnnl import api
+from vinopy.plugins.cpu.dnnl import constants as C
+from vinopy.plugins.cpu.plan import PlanBuilder
+
+Lowering = Callable[[PlanBuilder, Node], bool]
+LOWERINGS: dict[str, Lowering] = {}
+_MD = C.query_exec_arg_md
+
+
+def lowering(*type_names: str) -> Callable[[Lowering], Lowering]:
+    def register(fn: Lowering) -> Lowering:
+        for name in type_names:
+            LOWERINGS[name] = fn
+        return fn
+
+    return register
+
+
+def lower(b: PlanBuilder, node: Node) -> bool:
+    """Emit oneDNN steps for ``node`` when a lowering maps it; False leaves it to numpy."""
+    fn = LOWERINGS.get(node.get_type_name())
+    if fn is None or not _float_static(b, node):
+        return False
+    try:
+        return fn(b, node)
+    except api.DnnlError:
+        return False  # no oneDNN implementation for these shapes/attributes
+
+
+def lowered_types() -> set[str]:
+    return set(LOWERINGS)
+
+
+def _float_static(b: PlanBuilder, node: Node) -> bool:
+    """The outputs anyone reads (MaxPool's unread indices aside) are f32 of known shape."""
+    outs = [b.value(o) for o in node.outputs() if o.index == 0 or o.get_target_inputs()]
+    return all(v.static and v.dtype == np.float32 for v in outs)
+
+
+# --- emission helpers ---------------------------------------------------------
+def current_md(b: PlanBuilder, output: Output) -> api.MemoryDesc:
+    """The layout a value has now (its producer's), so layout-preserving ops add no reorder."""
+    return next(r.md for r in b.value(output).reps if r.md is not None)
+
+
+def emit(b: PlanBuilder, node: Node, pd: api.PrimitiveDesc, out: Output, *,
+         inputs: dict[int, Output] | None = None,
+         consts: dict[int, tuple[np.ndarray, api.MemoryDesc]] | None = None,
+         views: dict[int, tuple[Output, api.MemoryDesc]] | None = None,
+         out_md: api.MemoryDesc | None = None, dst_slot: int | None = None) -> None:
+    """Bind a primitive's arguments to slots (reordering inputs where needed) and add its step.
+
+    ``views`` read a value's plain buffer through another descriptor (transposed or unsqueezed);
+    ``out_md`` names the destination's layout as a representation of ``out`` when it differs in dims
+    only (reductions without keep_dims)."""
+    args = []
+    for arg, output in (inputs or {}).items():
+        md = pd.md(_MD, arg)
+        args.append((arg, b.require(output, md).slot, md))
+    for arg, (array, source_md) in (consts or {}).items():
+        md = pd.md(_MD, arg)
+        args.append((arg, b.const_input(array, md, source_md), md))
+    for arg, (output, md) in (views or {}).items():
+        plain = b.plain_md(b.value(output), md.data_type)
+        args.append((arg, b.require(output, plain).slot, md))
+    dst = pd.md(_MD, C.ARG_DST)
+    args.append((C.ARG_DST, b.output_rep(out, out_md or dst, dst_slot, dst.size()), dst))
+    b.add_step(pd, args, node.get_friendly_name(), node.get_type_name())
+
+
+def attr(post_ops: api.PostOps | None = None) -> api.Attr:
+    return api.Attr.create(post_ops)
+
+
+def padded(shape: Sequence[int], rank: int) -> list[int]:
+    return [1] * (rank - len(shape)) + list(shape)
+
+
+def _create(b: PlanBuilder, kind: str, *args: object) -> api.PrimitiveDesc:
+    return api.PrimitiveDesc.create(f"dnnl_{kind}_primitive_desc_create", b.engine, *args)
+
+
+# --- element-wise -------------------------------------------------------------
+@lowering(*fusion.ELTWISE, "Elu", "Clamp", "Gelu", "Swish")
+def lower_eltwise(b: PlanBuilder, node: Node) -> bool:
+    params = fusion.eltwise_params(b, node)
+    if params is None:
+        return False
+    src = current_md(b, node.input_value(0))
+    pd = _create(b, "eltwise_forward", C.forward_inference, params[0], src, src, params[1], params[2], attr())
+    emit(b, node, pd, node.output(0), inputs={C.ARG_SRC: node.input_value(0)})
+    return True
+
+
+_BINARY = {"Add": C.binary_add, "Subtract": C.binary_sub, "Multiply": C.binary_mul,
+           "Divide": C.binary_div, "Maximum": C.binary_max, "Minimum": C.binary_min}
+_COMMUTATIVE = {"Add", "Multiply", "Maximum", "Minimum"}
+
+
+@lowering(*_BINARY)
+def lower_binary(b: PlanBuilder, node: Node) -> bool:
+    if getattr(node, "auto_broadcast", "numpy") not in ("numpy", "none"):
+        return False
+    x, y = node.input_values()
+    out = b.value(node.output(0))
+    if b.value(x).shape != out.shape and node.get_type_name() in _COMMUTATIVE:
+        x, y = y, x
+    vx, vy = b.value(x), b.value(y)
+    if vx.shape != out.shape or vy.dtype != np.float32 or not vy.static:
+        return False  # oneDNN broadcasts only the second source
+    y_dims = padded(vy.shape, len(out.shape))
+    for src0 in (current_md(b, x), b.plain_md(vx)):
+        y_md = src0 if vy.shape == out.shape else api.MemoryDesc.plain(y_dims, C.f32)
+        try:
+            dst = api.MemoryDesc.any(out.shape, src0.data_type)
+            pd = _create(b, "binary", _BINARY[node.get_type_name()], src0, y_md, dst, attr())
+        except api.DnnlError:
+            continue
+        if vy.const is not None:
+            consts = {C.ARG_SRC_1: (np.ascontiguousarray(vy.const, np.float32).reshape(y_dims),
+                                    api.MemoryDesc.plain(y_dims, C.f32))}
+            emit(b, node, pd, node.output(0), inputs={C.ARG_SRC_0: x}, consts=consts)
+        elif vy.shape == out.shape:
+            emit(b, node, pd, node.output(0), inputs={C.ARG_SRC_0: x, C.ARG_SRC_1: y})
+        else:
+            emit(b, node, pd, node.output(0), inputs={C.ARG_SRC_0: x}, views={C.ARG_SRC_1: (y, y_md)})
+        return True
+    return False
+
+
+# --- softmax, reductions, concat ------------------------------------------------
+@lowering("Softmax", "LogSoftmax")
+def lower_softmax(b: PlanBuilder, node: Node) -> bool:
+    rank = len(b.value(node.output(0)).shape)
+    axis = int(getattr(node, "axis", 1)) % max(rank, 1)
+    alg = C.softmax_log if node.get_type_name() == "LogSoftmax" else C.softmax_accurate
+    src = current_md(b, node.input_value(0))
+    pd = _create(b, "softmax_forward", C.forward_inference, alg, src, src, axis, attr())
+    emit(b, node, pd, node.output(0), inputs={C.ARG_SRC: node.input_value(0)})
+    return True
+
+
+_REDUCE = {"ReduceSum": (C.reduction_sum, 0.0), "ReduceMean": (C.reduction_mean, 0.0),
+           "ReduceMax": (C.reduction_max, 0.0), "ReduceMin": (C.reduction_min, 0.0),
+           "ReduceProd": (C.reduction_mul, 0.0), "ReduceL1": (C.reduction_norm_lp_sum, 1.0),
+           "ReduceL2": (C.reduction_norm_lp_sum, 2.0)}
+
+
+@lowering(*_REDUCE)
+def lower_reduce(b: PlanBuilder, node: Node) -> bool:
+    data, axes_in = node.input_value(0), node.input_value(1)
+    axes, shape = b.value(axes_in).const, b.value(data).shape
+    if axes is None or not shape or 0 in shape:
+        return False
+    reduced = {int(a) % len(shape) for a in np.asarray(axes).reshape(-1)}
+    if not reduced:
+        return False
+    keep_dims = [1 if i in reduced else d for i, d in enumerate(shape)]
+    if keep_dims == list(shape):
+        return False  # reducing only unit axes: oneDNN rejects src == dst
+    alg, p = _REDUCE[node.get_type_name()]
+    src = current_md(b, data)
+    dst = api.MemoryDesc.plain(keep_dims, src.data_type)
+    pd = _create(b, "reduction", alg, src, dst, p, 0.0, attr())
+    out_md = b.plain_md(b.value(node.output(0)), src.data_type)
+    emit(b, node, pd, node.output(0), inputs={C.ARG_SRC: data}, out_md=out_md)
+    return True
+
+
+@lowering("Concat")
+def lower_concat(b: PlanBuilder, node: Node) -> bool:
+    out = b.value(node.output(0))
+    inputs = node.input_values()
+    if any(b.value(i).dtype != np.float32 or 0 in b.value(i).shape for i in inputs) or len(inputs) < 2:
+        return False
+    axis = int(node.axis) % len(out.shape)
+    srcs = [current_md(b, i) for i in inputs]
+    if len({s.data_type for s in srcs}) != 1:
+        srcs = [b.plain_md(b.value(i)) for i in inputs]
+    handles = (api.c_void_p * len(srcs))(*[s.handle for s in srcs])
+    dst = api.MemoryDesc.any(out.shape, srcs[0].data_type)
+    pd = _create(b, "concat", dst, len(srcs), axis, handles, attr())
+    emit(b, node, pd, node.output(0), inputs={C.ARG_MULTIPLE_SRC + i: v for i, v in enumerate(inputs)})
+    return True
+
+
+# --- pooling ------------------------------------------------------------------
+def window_pads(node: Node, src: Sequence[int], kernel: Sequence[int], strides: Sequence[int],
+                dilations: Sequence[int], dst: Sequence[int]) -> tuple[list[int], list[int]]:
+    """oneDNN's left and right paddings that give exactly ``dst`` (ceil rounding widens the right)."""
+    auto = str(getattr(node, "auto_pad", "explicit")).lower()
+    left, right = [], []
+    for i, (n, k, s, d, o) in enumerate(zip(src, kernel, strides, dilations, dst)):
+        extent = (k - 1) * d + 1
+        total = max((o - 1) * s + extent - n, 0)
+        if auto in ("same_upper", "same_lower"):
+            pl = total // 2 if auto == "same_upper" else total - total // 2
+            pr = total - pl
+        elif auto == "valid":
+            pl = pr = 0
+        else:
+            pl, pr = int(node.pads_begin[i]), int(node.pads_end[i])
+        if (n - extent + pl + pr) // s + 1 != o:
+            pr = (o - 1) * s + extent - n - pl
+        left.append(pl)
+        right.append(pr)
+    return left, right
+
+
+@lowering("MaxPool", "AvgPool")
+def lower_pool(b: PlanBuilder, node: Node) -> bool:
+    if node.get_output_size() > 1 and node.output(1).get_target_inputs():
+        return False  # indices are wanted
+    src_shape, dst_shape = b.value(node.input_value(0)).shape, b.value(node.output(0)).shape
+    if len(src_shape) < 3:
+        return False
+    n = len(src_shape) - 2
+    dilations = list(getattr(node, "dilations", None) or [1] * n)
+    pads = window_pads(node, src_shape[2:], node.kernel_shape, node.strides, dilations, dst_shape[2:])
+    left, right = pads
+    if node.get_type_name() == "AvgPool":
+        exclude = bool(node.exclude_pad)
+        ends = list(node.pads_end or [0] * n)
+        if not exclude and any(r > e for r, e in zip(right, ends)):
+            return False  # ceil-mode windows past the padding: counted differently
+        alg = C.pooling_avg_exclude_padding if exclude else C.pooling_avg_include_padding
+    else:
+        alg = C.pooling_max
+    if any(r < 0 for r in right):
+        return False
+    src = current_md(b, node.input_value(0))
+    dst = api.MemoryDesc.any(dst_shape, src.data_type)
+    pd = _create(b, "pooling_forward", C.forward_inference, alg, src, dst, list(node.strides),
+                 list(node.kernel_shape), [d - 1 for d in dilations], left, right, attr())
+    emit(b, node, pd, node.output(0), inputs={C.ARG_SRC: node.input_value(0)})
+    return True
+
+
+# --- convolution and matmul with fused post-ops ---------------------------------
+@lowering("Convolution", "GroupConvolution")
+def lower_convolution(b: PlanBuilder, node: Node) -> bool:
+    weights = b.value(node.input_value(1)).const
+    if weights is None:
+        return False
+    src_shape = b.value(node.input_value(0)).shape
+    dst_shape = b.value(node.output(0)).shape
+    kernel = weights.shape[-(len(src_shape) - 2):]
+    left, right = window_pads(node, src_shape[2:], kernel, node.strides, node.dilations, dst_shape[2:])
+    if any(r < 0 for r in right):
+        return False
+
+    def build(f: fusion.Fusion) -> api.PrimitiveDesc:
+        dt = b.dt
+        bias = None if f.bias is None else api.MemoryDesc.plain([dst_shape[1]], C.f32)
+        return _create(b, "convolution_forward", C.forward_inference, C.convolution_direct,
+                       api.MemoryDesc.any(src_shape, dt), api.MemoryDesc.any(f.weights.shape, dt), bias,
+                       api.MemoryDesc.any(dst_shape, dt), list(node.strides),
+                       [d - 1 for d in node.dilations], left, right, attr(f.post_ops))
+
+    f = fusion.collect(b, node, weights.astype(np.float32), channel_axis=1, build=build)
+    if f is None:
+        return False
+    consts = {C.ARG_WEIGHTS: (f.weights, api.MemoryDesc.plain(f.weights.shape, C.f32))}
+    if f.bias is not None:
+        consts[C.ARG_BIAS] = (f.bias, api.MemoryDesc.plain(f.bias.shape, C.f32))
+    fusion.emit_fused(b, node, f, emit, inputs={C.ARG_SRC: node.input_value(0)}, consts=consts)
+    return True
+
+
+@lowering("MatMul")
+def lower_matmul(b: PlanBuilder, node: Node) -> bool:
+    a, w = node.input_values()
+    va, vw, out = b.value(a), b.value(w), b.value(node.output(0))
+    if len(va.shape) < 2 or len(vw.shape) < 2 or vw.dtype != np.float32:
+        return False
+    rank = len(out.shape)
+    a_md = _matrix_md(padded(va.shape, rank), node.transpose_a, b.dt)
+    w_dims = padded(vw.shape, rank)
+    weights = None if vw.const is None else np.ascontiguousarray(vw.const).reshape(w_dims)
+    dst_md = api.MemoryDesc.plain(out.shape, b.dt)
+
+    def build(f: fusion.Fusion) -> api.PrimitiveDesc:
+        w_md = (_matrix_md(w_dims, node.transpose_b, b.dt) if weights is None
+                else api.MemoryDesc.any(_logical(w_dims, node.transpose_b), b.dt))
+        bias = None if f.bias is None else api.MemoryDesc.plain([1] * (rank - 1) + [out.shape[-1]], C.f32)
+        return _create(b, "matmul", a_md, w_md, bias, dst_md, attr(f.post_ops))
+
+    f = fusion.collect(b, node, weights, channel_axis=rank - 1, build=build)
+    if f is None:
+        return False
+    views = {C.ARG_SRC: (a, a_md)}
+    consts = {}
+    if weights is None:
+        views[C.ARG_WEIGHTS] = (w, _matrix_md(w_dims, node.transpose_b, b.dt))
+    else:
+        consts[C.ARG_WEIGHTS] = (weights, _matrix_md(w_dims, node.transpose_b, C.f32))
+    if f.bias is not None:
+        bias_dims = [1] * (rank - 1) + [out.shape[-1]]
+        consts[C.ARG_BIAS] = (f.bias.reshape(bias_dims), api.MemoryDesc.plain(bias_dims, C.f32))
+    out_md = b.plain_md(b.value(f.out), b.dt)
+    fusion.emit_fused(b, node, f, emit, views=views, consts=consts, out_md=out_md)
+    return True
+
+
+def _logical(dims: Sequence[int], transposed: bool) -> list[int]:
+    dims = list(dims)
+    if transposed:
+        dims[-1], dims[-2] = dims[-2], dims[-1]
+    return dims
+
+
+def _matrix_md(stored: Sequence[int], transposed: bool, dtype: int) -> api.MemoryDesc:
+    """A matrix operand stored row-major as ``stored``, read transposed when asked (swapped strides)."""
+    strides = api._row_major(stored)
+    if transposed:
+        strides[-1], strides[-2] = strides[-2], strides[-1]
+    return api.MemoryDesc.plain(_logical(stored, transposed), dtype, strides)

@@ -1,0 +1,271 @@
+"""The execution plan of a model with static shapes: buffers (slots) and steps, built once per compile.
+
+Every tensor of the graph is a ``Value``; a value may live in several representations (``Rep``: a
+oneDNN memory descriptor over a slot) when consumers want different layouts or types. Reorders are
+inserted only where a consumer needs a representation that does not exist yet, so oneDNN's blocked
+layouts flow between oneDNN steps and plain layout appears only at numpy steps and model outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from vinopy.graph.model import Model
+from vinopy.graph.node import Node, Output
+from vinopy.plugins.cpu.dnnl import api
+from vinopy.plugins.cpu.dnnl import constants as C
+
+_DNNL_TYPES = {np.dtype(np.float32): C.f32, np.dtype(np.int32): C.s32, np.dtype(np.int8): C.s8,
+               np.dtype(np.uint8): C.u8, np.dtype(np.float16): C.f16, np.dtype(np.bool_): C.boolean}
+
+
+def dnnl_type(dtype: np.dtype) -> int | None:
+    if dtype.name == "bfloat16":
+        return C.bf16
+    return _DNNL_TYPES.get(np.dtype(dtype))
+
+
+@dataclass
+class Slot:
+    """One buffer of a request: preallocated bytes, a model input, a constant, or a value of run-time shape."""
+
+    nbytes: int = 0
+    view: tuple[tuple[int, ...], np.dtype] | None = None  # numpy view (shape, dtype) of a plain slot
+    const: np.ndarray | None = None  # shared by every request, never written
+    parameter: int | None = None  # bound to the model's input of this index at each run
+
+
+@dataclass
+class Rep:
+    md: api.MemoryDesc | None  # None for values that oneDNN cannot describe (strings, dynamic shapes)
+    slot: int
+    numpy: bool = False  # the slot's numpy view is this value, in the value's own dtype
+
+
+@dataclass
+class Value:
+    shape: tuple[int, ...] | None  # None: known only at run time
+    dtype: np.dtype
+    reps: list[Rep] = field(default_factory=list)
+    const: np.ndarray | None = None
+
+    @property
+    def static(self) -> bool:
+        return self.shape is not None
+
+
+@dataclass
+class DnnlStep:
+    primitive: api.Primitive
+    args: list[tuple[int, int, api.MemoryDesc]]  # (execute argument, slot, descriptor)
+    scratchpad: api.MemoryDesc | None
+    name: str
+    type_name: str
+    exec_type: str
+
+
+@dataclass
+class NumpyStep:
+    node: Node
+    inputs: list[int]  # slots
+    outputs: list[int]
+    name: str
+    type_name: str
+    exec_type: str = "numpy"
+
+
+Step = DnnlStep | NumpyStep
+
+
+@dataclass
+class Plan:
+    slots: list[Slot]
+    steps: list[Step]
+    outputs: list[int]  # slots of the model's results, in order
+    scratchpad_bytes: int
+    backends: dict[str, str]  # friendly name -> "oneDNN", "numpy" or "fused into <name>"
+
+
+class PlanBuilder:
+    """Walks a static model once, lowering what it can to oneDNN and the rest to numpy steps."""
+
+    def __init__(self, model: Model, engine: api.Engine, compute_type: int) -> None:
+        self.engine = engine
+        self.stream = api.Stream.create(engine)  # for reorders of constants at compile time
+        self.dt = compute_type
+        self.slots: list[Slot] = []
+        self.steps: list[Step] = []
+        self.values: dict[Output, Value] = {}
+        self.backends: dict[str, str] = {}
+        self.fused: set[int] = set()
+        self.scratchpad_bytes = 0
+        self.model = model
+
+    # --- values ---------------------------------------------------------------
+    def value(self, output: Output) -> Value:
+        return self.values[output]
+
+    def new_slot(self, slot: Slot) -> int:
+        self.slots.append(slot)
+        return len(self.slots) - 1
+
+    def _define(self, output: Output, const: np.ndarray | None = None) -> Value:
+        ps = output.get_partial_shape()
+        shape = tuple(d.get_length() for d in ps) if ps.is_static else None
+        et = output.get_element_type()
+        dtype = np.dtype(et.to_dtype()) if et.is_static() else np.dtype(object)
+        value = Value(shape, dtype, const=const)
+        self.values[output] = value
+        return value
+
+    def plain_md(self, value: Value, dtype: int | None = None) -> api.MemoryDesc | None:
+        dt = dnnl_type(value.dtype) if dtype is None else dtype
+        if not value.static or dt is None:
+            return None
+        return api.MemoryDesc.plain(value.shape, dt)
+
+    def _numpy_slot(self, value: Value, slot: Slot) -> Rep:
+        """A slot holding the value as numpy sees it."""
+        if value.static and slot.const is None and slot.parameter is None:
+            slot.view = (value.shape, value.dtype)
+            slot.nbytes = max(int(np.prod(value.shape, dtype=np.int64)) * value.dtype.itemsize, 1)
+        rep = Rep(self.plain_md(value), self.new_slot(slot), numpy=True)
+        value.reps.append(rep)
+        return rep
+
+    def numpy_rep(self, output: Output) -> Rep:
+        """The value in plain layout and its own dtype; a reorder converts from oneDNN's layout."""
+        value = self.value(output)
+        for rep in value.reps:
+            if rep.numpy:
+                return rep
+        if value.const is not None:
+            return self._numpy_slot(value, Slot(const=value.const))
+        rep = self.require(output, self.plain_md(value))
+        if rep.md is not None and rep.md.data_type == dnnl_type(value.dtype):
+            self.slots[rep.slot].view = (value.shape, value.dtype)
+            rep.numpy = True
+        return rep
+
+    def require(self, output: Output, md: api.MemoryDesc) -> Rep:
+        """The value in layout and type ``md``, reordered from an existing representation if needed."""
+        value = self.value(output)
+        for rep in value.reps:
+            if rep.md is not None and rep.md == md:
+                return rep
+        if value.const is not None:
+            return self._const_rep(value, md, api.MemoryDesc.plain(value.shape, dnnl_type(value.dtype)))
+        source = next((r for r in value.reps if r.md is not None), None)
+        if source is None:
+            raise RuntimeError(f"value of {output.node.get_friendly_name()} has no oneDNN representation")
+        slot = self.new_slot(Slot(nbytes=md.size()))
+        self.add_reorder(source, md, slot, output.node.get_friendly_name())
+        rep = Rep(md, slot)
+        value.reps.append(rep)
+        return rep
+
+    def add_reorder(self, source: Rep, md: api.MemoryDesc, slot: int, name: str,
+                    source_md: api.MemoryDesc | None = None) -> None:
+        pd = api.PrimitiveDesc.reorder(source_md or source.md, md, self.engine)
+        args = [(C.ARG_FROM, source.slot, source_md or source.md), (C.ARG_TO, slot, md)]
+        self.add_step(pd, args, f"{name}/reorder", "Reorder")
+
+    def _const_rep(self, value: Value, md: api.MemoryDesc, source_md: api.MemoryDesc) -> Rep:
+        """A constant reordered once, now, into ``md`` (weights in the layout a primitive chose)."""
+        data = np.ascontiguousarray(value.const)
+        out = aligned_empty(md.size())
+        pd = api.PrimitiveDesc.reorder(source_md, md, self.engine)
+        scratch = aligned_empty(pd.md(C.query_scratchpad_md).size())
+        args = {C.ARG_FROM: api.Memory.create(source_md, self.engine, data),
+                C.ARG_TO: api.Memory.create(md, self.engine, out),
+                C.ARG_SCRATCHPAD: api.Memory.create(pd.md(C.query_scratchpad_md), self.engine, scratch)}
+        api.Primitive.create(pd).bind(self.stream, args)()
+        self.stream.wait()
+        rep = Rep(md, self.new_slot(Slot(const=out)))
+        value.reps.append(rep)
+        return rep
+
+    def const_input(self, array: np.ndarray, md: api.MemoryDesc, source_md: api.MemoryDesc) -> int:
+        """The slot of a constant (not a graph value: folded weights, biases) in layout ``md``."""
+        holder = Value(tuple(array.shape), array.dtype, const=array)
+        return self._const_rep(holder, md, source_md).slot
+
+    # --- steps ----------------------------------------------------------------
+    def add_step(self, pd: api.PrimitiveDesc, args: list[tuple[int, int, api.MemoryDesc]], name: str,
+                 type_name: str) -> None:
+        scratch = pd.md(C.query_scratchpad_md)
+        size = scratch.size()
+        self.scratchpad_bytes = max(self.scratchpad_bytes, size)
+        primitive = api.Primitive.create(pd)
+        exec_type = pd.impl_info().replace(":", "_")
+        self.steps.append(DnnlStep(primitive, args, scratch if size else None, name, type_name, exec_type))
+
+    def output_rep(self, output: Output, md: api.MemoryDesc, slot: int | None, nbytes: int) -> int:
+        """Give a primitive's destination a slot (new unless given) and make it a rep of ``output``."""
+        value = self.value(output)
+        if slot is None:
+            slot = self.new_slot(Slot(nbytes=nbytes))
+        rep = Rep(md, slot)
+        if value.static and md == self.plain_md(value):
+            self.slots[slot].view = (value.shape, value.dtype)
+            rep.numpy = True
+        value.reps.append(rep)
+        return slot
+
+    def fuse(self, node: Node, into: Node) -> None:
+        self.fused.add(id(node))
+        self.backends[node.get_friendly_name()] = f"fused into {into.get_friendly_name()}"
+
+    def sole_consumer(self, output: Output) -> Node | None:
+        """The one node reading ``output``, when nothing else (a Result included) does."""
+        targets = output.get_target_inputs()
+        if len(targets) != 1:
+            return None
+        node = next(iter(targets)).get_node()
+        return None if node.get_type_name() == "Result" else node
+
+    # --- the walk -------------------------------------------------------------
+    def build(self, lower: Any) -> Plan:
+        """``lower(builder, node) -> bool`` emits oneDNN steps for a node, or declines."""
+        ops = [n for n in self.model.get_ordered_ops() if n.get_type_name() != "Result"]
+        for node in ops:  # every value's shape and type first, so lowerings can look ahead to fuse
+            self._define_outputs(node)
+        for index, param in enumerate(self.model.get_parameters()):
+            self._numpy_slot(self.value(param.output(0)), Slot(parameter=index))
+            self.backends[param.get_friendly_name()] = "input"
+        for node in ops:
+            if node.get_friendly_name() not in self.backends and id(node) not in self.fused:
+                self._visit(node, lower)
+        outputs = [self.numpy_rep(r.input_value(0)).slot for r in self.model.get_results()]
+        return Plan(self.slots, self.steps, outputs, self.scratchpad_bytes, self.backends)
+
+    def _define_outputs(self, node: Node) -> None:
+        inputs_known = all(self.value(o).const is not None for o in node.input_values())
+        folded = node.fold() if inputs_known and node.get_type_name() != "Parameter" else None
+        if folded is None:
+            for output in node.outputs():
+                self._define(output)
+            return
+        for output, array in zip(node.outputs(), folded):
+            self._define(output, const=np.asarray(array))
+        self.backends[node.get_friendly_name()] = "constant"
+
+    def _visit(self, node: Node, lower: Any) -> None:
+        name = node.get_friendly_name()
+        if lower(self, node):
+            self.backends.setdefault(name, "oneDNN")
+            return
+        inputs = [self.numpy_rep(o).slot for o in node.input_values()]
+        outputs = [self._numpy_slot(self.value(o), Slot()).slot for o in node.outputs()]
+        self.steps.append(NumpyStep(node, inputs, outputs, name, node.get_type_name()))
+        self.backends[name] = "numpy"
+
+
+def aligned_empty(nbytes: int, alignment: int = 64) -> np.ndarray:
+    """Uninitialized bytes whose address is a multiple of ``alignment`` (what oneDNN kernels like)."""
+    raw = np.empty(max(nbytes, 1) + alignment, dtype=np.uint8)
+    offset = (-raw.ctypes.data) % alignment
+    return raw[offset:offset + max(nbytes, 1)]
