@@ -3,7 +3,7 @@ import openvino as real_ov
 import pytest
 
 import vinopy as ov
-from tests.utils import assert_close, onnx_reference, rand, run_op
+from tests.utils import assert_close, onnx_reference, openvino_reference, rand, run_op
 
 # tf_half_pixel_for_nn left ONNX Resize in opset 13; it is checked against OpenVINO below
 COORDINATE_MODES = ["half_pixel", "pytorch_half_pixel", "asymmetric", "align_corners"]
@@ -44,9 +44,9 @@ def test_filters_match_onnx_resize(sizes, ctm, mode):
     (out,) = run_op(build, [x])
     if mode == "cubic" and ctm == "pytorch_half_pixel" and 1 in sizes:
         # ONNX samples a length-1 output at -0.5, OpenVINO at 0: only cubic sees the difference
-        expected = _real_ov(real_ov.opset11.interpolate(
-            real_ov.opset11.constant(x), np.array(sizes, np.int64), mode, "sizes", axes=np.array([1, 2]),
-            coordinate_transformation_mode=ctm, cube_coeff=-0.5))
+        (expected,) = openvino_reference(lambda d: real_ov.opset11.interpolate(
+            d, np.array(sizes, np.int64), mode, "sizes", axes=np.array([1, 2]),
+            coordinate_transformation_mode=ctm, cube_coeff=-0.5), [x])
     else:
         onnx_mode = "cubic" if mode == "cubic" else "linear"
         expected = _onnx_resize(x, sizes, axes=(1, 2), mode=onnx_mode, coordinate_transformation_mode=ctm,
@@ -91,11 +91,6 @@ def test_pads_are_applied_before_resizing():
     assert_close(out, expected)
 
 
-def _real_ov(node) -> np.ndarray:
-    model = real_ov.Model([node], [], "m")
-    return real_ov.Core().compile_model(model, "CPU")({})[0]
-
-
 @pytest.mark.parametrize("mode,ctm", [("bilinear_pillow", "half_pixel"), ("bicubic_pillow", "half_pixel"),
                                       ("nearest", "tf_half_pixel_for_nn"), ("linear", "tf_half_pixel_for_nn")])
 @pytest.mark.parametrize("sizes", [(3, 4), (9, 13)])
@@ -104,8 +99,8 @@ def test_modes_outside_onnx_match_openvino(mode, ctm, sizes):
     attrs = {"cube_coeff": -0.5, "coordinate_transformation_mode": ctm}
     (out,) = run_op(_interpolate11(mode, sizes, **attrs), [x])
     axes = np.array([2, 3], np.int64)
-    expected = _real_ov(real_ov.opset11.interpolate(
-        real_ov.opset11.constant(x), np.array(sizes, np.int64), mode, "sizes", axes=axes, **attrs))
+    (expected,) = openvino_reference(lambda d: real_ov.opset11.interpolate(
+        d, np.array(sizes, np.int64), mode, "sizes", axes=axes, **attrs), [x])
     assert_close(out, expected, rtol=1e-4, atol=1e-5)
 
 
@@ -116,7 +111,8 @@ def test_interpolate1_matches_openvino(mode, align_corners):
     attrs = {"axes": [2, 3], "mode": mode, "align_corners": align_corners}
     sizes = np.array([9, 4], np.int64)
     (out,) = run_op(lambda d: ov.opset1.interpolate(d, sizes, attrs), [x])
-    expected = _real_ov(real_ov.opset1.interpolate(real_ov.opset1.constant(x), sizes, attrs))
+    # OpenVINO has no reference kernel for version 1 (it is converted to version 4): use its CPU plugin
+    (expected,) = openvino_reference(lambda d: real_ov.opset1.interpolate(d, sizes, attrs), [x], compile_cpu=True)
     assert_close(out, expected, rtol=1e-4, atol=1e-5)
 
 

@@ -179,3 +179,42 @@ def test_if_round_trips_both_ways(tmp_path) -> None:
             ov.Core().compile_model(model, "TEMPLATE")([np.array(flag), data])[0], expected
         )
         np.testing.assert_allclose(ours([np.array(flag), data])[0], expected)
+
+
+def _openvino_loop() -> openvino.Model:
+    o = openvino.opset13
+    x = o.parameter([3, 2], openvino.Type.f32, name="x")
+    acc, xi = (
+        o.parameter([1, 2], openvino.Type.f32, name="acc"),
+        o.parameter([1, 2], openvino.Type.f32, name="xi"),
+    )
+    it = o.parameter([], openvino.Type.i64, name="it")
+    cond, total = o.result(o.constant(True)), o.result(o.add(acc, xi))
+    loop = o.loop(o.constant(np.int64(3)), o.constant(True))
+    loop.set_function(openvino.Model([cond, total], [acc, xi, it], "body"))
+    loop.set_special_body_ports([2, 0])
+    loop.set_merged_input(acc, o.constant(np.zeros((1, 2), np.float32)).output(0), total.output(0))
+    loop.set_sliced_input(xi, x.output(0), 0, 1, 1, -1, 0)
+    outputs = [
+        loop.get_iter_value(total.output(0), -1),
+        loop.get_concatenated_slices(total.output(0), 0, 1, 1, -1, 0),
+    ]
+    return openvino.Model(outputs, [x], "loop")
+
+
+def test_loop_round_trips_both_ways(tmp_path) -> None:
+    openvino.save_model(_openvino_loop(), tmp_path / "a.xml")
+    model = _read_or_skip(tmp_path / "a.xml")
+    write_ir(model, tmp_path / "b.xml")
+    text = (tmp_path / "b.xml").read_text()
+    assert 'purpose="current_iteration"' in text and "<back_edges>" in text
+    x = np.arange(6, dtype=np.float32).reshape(3, 2)
+    expected = [[[6.0, 9.0]], [[0.0, 1.0], [2.0, 4.0], [6.0, 9.0]]]
+    for compiled in (
+        ov.Core().compile_model(model, "TEMPLATE"),
+        openvino.Core().compile_model(str(tmp_path / "b.xml")),
+    ):
+        for actual, wanted in zip(compiled([x]).values(), expected):
+            np.testing.assert_allclose(actual, wanted)
+    xml, weights = to_bytes(model)
+    assert to_bytes(read_ir(xml, weights)) == (xml, weights)

@@ -192,3 +192,11 @@ def sliding_windows(x: np.ndarray, kernel: list[int], strides: list[int],
     view = np.lib.stride_tricks.sliding_window_view(x, extent, axis=tuple(range(2, 2 + nd)))
     index = (slice(None),) * 2 + tuple(slice(None, None, s) for s in strides)
     return view[index + tuple(slice(None, None, d) for d in dilations)]
+
+
+def divide_dim(dim: Dimension, n: int) -> Dimension:
+    """A dimension split into ``n`` equal parts: exact when static, the range of whole parts otherwise."""
+    if dim.is_static:
+        return Dimension(dim.get_length() // n)
+    hi = dim.get_max_length()
+    return Dimension(-(-dim.get_min_length() // n), -1 if hi == -1 else hi // n)

@@ -9,6 +9,7 @@ from vinopy.graph.shape import Dimension, PartialShape
 from vinopy.graph.types import Type
 from vinopy.ops.common import (
     const_ints,
+    divide_dim,
     normalize_axis,
     require,
     require_element_type,
@@ -94,8 +95,7 @@ class Split(Node):
             dim = data.get_partial_shape()[index]
             require(dim.is_dynamic or dim.get_length() % n == 0,
                     f"dimension {dim} of axis {index} cannot be split into {n} equal parts")
-            hi = dim.get_max_length()
-            length = Dimension(-(-dim.get_min_length() // n), -1 if hi == -1 else hi // n)
+            length = divide_dim(dim, n)
         et = data.get_element_type()
         return [(et, s) for s in _parts_shapes(data, index, [length] * n)]
 

@@ -157,8 +157,9 @@ class NonMaxSuppression9(NonMaxSuppression5):
 
 # --- ROIAlign ------------------------------------------------------------------------
 
-# aligned_mode -> (pixel offset subtracted from scaled coordinates, minimum ROI size)
-_ALIGNED_MODES = {"asymmetric": (0.0, 1.0), "half_pixel_for_nn": (0.5, 0.0), "half_pixel": (0.5, 0.0)}
+# aligned_mode -> (shift added before scaling, offset subtracted after, minimum ROI size)
+_ALIGNED_MODES = {"asymmetric": (0.0, 0.0, 1.0), "half_pixel_for_nn": (0.0, 0.5, 0.0),
+                  "half_pixel": (0.5, 0.5, 0.0)}
 
 
 def _bilinear_taps(coords: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -174,7 +175,7 @@ def _bilinear_taps(coords: np.ndarray, length: int) -> tuple[np.ndarray, np.ndar
 def _roi_samples(start: float, size: float, pooled: int, ratio: int) -> np.ndarray:
     """Sample coordinates [pooled, grid] of one ROI axis: a grid per bin, centred in its cells."""
     bin_size = size / pooled
-    grid = ratio if ratio > 0 else max(int(np.ceil(bin_size)), 1)
+    grid = ratio if ratio > 0 else int(np.ceil(bin_size))
     cells = (np.arange(grid) + 0.5) * bin_size / grid
     return start + np.arange(pooled)[:, None] * bin_size + cells[None, :]
 
@@ -213,13 +214,16 @@ class ROIAlign3(Node):
         return et, PartialShape([count, channels, self.pooled_h, self.pooled_w])
 
     def evaluate(self, data: np.ndarray, rois: np.ndarray, batch_indices: np.ndarray) -> np.ndarray:
-        offset, min_size = _ALIGNED_MODES[self.aligned]
+        shift, offset, min_size = _ALIGNED_MODES[self.aligned]
         height, width = data.shape[2:]
         out = np.empty((len(rois), data.shape[1], self.pooled_h, self.pooled_w), np.float64)
         for r, (roi, batch) in enumerate(zip(rois.astype(np.float64), batch_indices)):
-            x1, y1, x2, y2 = roi * self.spatial_scale - offset
+            x1, y1, x2, y2 = (roi + shift) * self.spatial_scale - offset
             ys = _roi_samples(y1, max(y2 - y1, min_size), self.pooled_h, self.sampling_ratio)
             xs = _roi_samples(x1, max(x2 - x1, min_size), self.pooled_w, self.sampling_ratio)
+            if ys.size == 0 or xs.size == 0:  # an empty ROI has no samples: OpenVINO gives 0
+                out[r] = 0.0
+                continue
             out[r] = self._pool(data[int(batch)].astype(np.float64), _bilinear_taps(ys, height),
                                 _bilinear_taps(xs, width))
         return out.astype(data.dtype)
@@ -234,8 +238,9 @@ class ROIAlign3(Node):
             for xs, wx in ((x_low, wx_low), (x_high, wx_high)):
                 weight = wy[:, :, None, None] * wx[None, None, :, :]
                 samples = samples + rows[..., xs] * weight
-        reduce = np.mean if self.mode == "avg" else np.max
-        return reduce(samples, axis=(2, 4))
+        if self.mode == "avg":
+            return samples.mean(axis=(2, 4))
+        return np.maximum(samples.max(axis=(2, 4)), 0.0)  # OpenVINO's max starts from 0
 
 
 @register

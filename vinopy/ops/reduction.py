@@ -21,6 +21,7 @@ class Reduction(Node):
     inputs_spec = ("node", "reduction_axes")
     keep_dims: bool = attr(False)
     input_kind: ClassVar[str] = "numeric"
+    kernel: ClassVar[Any] = None  # a numpy reduction of (x, axis, keepdims)
 
     def infer(self, data: Output, axes: Output) -> tuple[Type, PartialShape]:
         et = require_element_type(data.get_element_type(), self.input_kind, "data")
@@ -55,26 +56,45 @@ class Reduction(Node):
         return np.asarray(out).astype(x.dtype, copy=False)
 
     def reduce(self, x: np.ndarray, axes: tuple[int, ...]) -> Any:
-        raise NotImplementedError
+        return type(self).kernel(x, axis=axes, keepdims=self.keep_dims)
 
 
-def _simple(name: str, version: str, kernel: Any, doc: str, kind: str = "numeric") -> type[Reduction]:
-    """A reduction that is one numpy function of (x, axis, keepdims)."""
-
-    def reduce(self: Reduction, x: np.ndarray, axes: tuple[int, ...]) -> Any:
-        return kernel(x, axis=axes, keepdims=self.keep_dims)
-
-    cls = type(name, (Reduction,), {"type_name": name, "version": version, "reduce": reduce,
-                                    "input_kind": kind, "__doc__": doc, "__module__": __name__})
-    return register(cls)
+@register
+class ReduceSum(Reduction):
+    type_name, version = "ReduceSum", "opset1"
+    kernel = np.sum
 
 
-ReduceSum = _simple("ReduceSum", "opset1", np.sum, "Sum over the axes.")
-ReduceProd = _simple("ReduceProd", "opset1", np.prod, "Product over the axes.")
-ReduceMax = _simple("ReduceMax", "opset1", np.max, "Maximum over the axes.")
-ReduceMin = _simple("ReduceMin", "opset1", np.min, "Minimum over the axes.")
-ReduceLogicalAnd = _simple("ReduceLogicalAnd", "opset1", np.all, "All true over the axes.", "boolean")
-ReduceLogicalOr = _simple("ReduceLogicalOr", "opset1", np.any, "Any true over the axes.", "boolean")
+@register
+class ReduceProd(Reduction):
+    type_name, version = "ReduceProd", "opset1"
+    kernel = np.prod
+
+
+@register
+class ReduceMax(Reduction):
+    type_name, version = "ReduceMax", "opset1"
+    kernel = np.max
+
+
+@register
+class ReduceMin(Reduction):
+    type_name, version = "ReduceMin", "opset1"
+    kernel = np.min
+
+
+@register
+class ReduceLogicalAnd(Reduction):
+    type_name, version = "ReduceLogicalAnd", "opset1"
+    input_kind = "boolean"
+    kernel = np.all
+
+
+@register
+class ReduceLogicalOr(Reduction):
+    type_name, version = "ReduceLogicalOr", "opset1"
+    input_kind = "boolean"
+    kernel = np.any
 
 
 @register

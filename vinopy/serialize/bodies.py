@@ -17,6 +17,9 @@ from vinopy.graph.node import Node
 from vinopy.serialize.ir_format import IRError
 
 _SLICE_FIELDS = ("axis", "start", "end", "stride", "part_size")
+# attributes that IR writes as port_map entries with a purpose, not in <data>: Loop's
+# special_body_ports = [current iteration Parameter index, execution condition Result index]
+SPECIAL_PORTS = {"special_body_ports": (("input", "current_iteration"), ("output", "execution_condition"))}
 
 
 def body_attrs(node_or_cls: Any) -> list[str]:
@@ -68,6 +71,7 @@ def write_bodies(
             )
             if isinstance(desc, ConcatOutputDescription):
                 _set_slice(item, desc)
+        _write_special_ports(port_map, node, {"input": params, "output": results})
         if back_edges:
             edges = ET.SubElement(element, _tag(name, "back_edges"))
             for src, dst in back_edges:
@@ -75,6 +79,20 @@ def write_bodies(
         body_net.tag = name
         body_net.attrib.clear()
         element.append(body_net)
+
+
+def _write_special_ports(port_map: ET.Element, node: Node, layers: dict[str, list[int]]) -> None:
+    for attr_name, ports in SPECIAL_PORTS.items():
+        if attr_name not in node.attrs:
+            continue
+        for (tag, purpose), index in zip(ports, getattr(node, attr_name)):
+            if index >= 0:
+                attrib = {
+                    "external_port_id": "-1",
+                    "internal_layer_id": str(layers[tag][index]),
+                    "purpose": purpose,
+                }
+                ET.SubElement(port_map, tag, attrib)
 
 
 def _set_slice(item: ET.Element, desc: Any) -> None:
@@ -85,8 +103,9 @@ def _set_slice(item: ET.Element, desc: Any) -> None:
 # --- reading ------------------------------------------------------------------------
 def read_bodies(
     element: ET.Element, cls: type[Node], read_net: Callable[[ET.Element], tuple[Model, dict[str, Node]]]
-) -> tuple[dict[str, Model], Any]:
-    """The bodies of a layer, and a function that gives a built node its descriptions."""
+) -> tuple[dict[str, Any], Any]:
+    """The bodies of a layer (with the attributes kept in its port maps), and a function that
+    gives the built node its descriptions."""
     bodies: dict[str, Model] = {}
     layer_ids: dict[str, dict[str, Node]] = {}
     for name in body_attrs(cls):
@@ -94,6 +113,7 @@ def read_bodies(
         if net is None:
             raise IRError(f"has no <{name}>")
         bodies[name], layer_ids[name] = read_net(net)
+    special = _read_special_ports(element, cls, bodies, layer_ids)
 
     def describe(node: Node, outputs: list[str]) -> None:
         for index, name in enumerate(bodies):
@@ -102,7 +122,24 @@ def read_bodies(
             node.set_output_descriptions(index, outs)
         node.validate_and_infer_types()
 
-    return bodies, describe
+    return {**bodies, **special}, describe
+
+
+def _read_special_ports(
+    element: ET.Element, cls: type[Node], bodies: dict[str, Model], layer_ids: dict[str, dict[str, Node]]
+) -> dict[str, list[int]]:
+    values: dict[str, list[int]] = {}
+    for attr_name, ports in SPECIAL_PORTS.items():
+        if attr_name not in cls.attrs or not bodies:
+            continue
+        name = next(iter(bodies))
+        nodes = {"input": bodies[name].get_parameters(), "output": bodies[name].get_results()}
+        values[attr_name] = [-1] * len(ports)
+        for k, (tag, purpose) in enumerate(ports):
+            for item in element.findall(f"{_tag(name, 'port_map')}/{tag}[@purpose='{purpose}']"):
+                node = layer_ids[name].get(item.get("internal_layer_id", ""))
+                values[attr_name][k] = next((i for i, n in enumerate(nodes[tag]) if n is node), -1)
+    return values
 
 
 def _descriptions(

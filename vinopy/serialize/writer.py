@@ -15,7 +15,7 @@ from vinopy.graph.node import Node, Output, RTMap
 from vinopy.graph.shape import PartialShape
 from vinopy.graph.types import Type
 from vinopy.serialize import ir_format as fmt
-from vinopy.serialize.bodies import body_attrs, write_bodies
+from vinopy.serialize.bodies import SPECIAL_PORTS, body_attrs, write_bodies
 
 _F16_MAX = float(np.finfo(np.float16).max)
 
@@ -221,7 +221,7 @@ def _data(node: Node) -> dict[str, str]:
     data = {}
     for name, a in node.attrs.items():
         value = getattr(node, name)
-        if value is None or a.kind == "Model":
+        if value is None or a.kind == "Model" or name in SPECIAL_PORTS:
             continue
         data[a.xml_name] = fmt.attr_to_ir(a.kind, value)
     return data

@@ -14,15 +14,20 @@ F32 = {"INFERENCE_PRECISION_HINT": "f32"}
 
 
 def model_of(build: Callable[..., Any], shapes: Sequence[Sequence[int]], dynamic: bool = False) -> ov.Model:
-    params = [ov.opset13.parameter(ov.PartialShape.dynamic(len(s)) if dynamic else list(s), ov.Type.f32,
-                                   name=f"in{i}") for i, s in enumerate(shapes)]
+    params = [
+        ov.opset13.parameter(
+            ov.PartialShape.dynamic(len(s)) if dynamic else list(s), ov.Type.f32, name=f"in{i}"
+        )
+        for i, s in enumerate(shapes)
+    ]
     out = build(*params)
     outs = out if isinstance(out, list) else [out]
     return ov.Model(outs, params, "cpu_test")
 
 
-def run_both(model: ov.Model, inputs: Sequence[np.ndarray], config: dict[str, Any] | None = None
-             ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def run_both(
+    model: ov.Model, inputs: Sequence[np.ndarray], config: dict[str, Any] | None = None
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     core = ov.Core()
     cpu = core.compile_model(model, "CPU", config or F32)
     ref = core.compile_model(model, "TEMPLATE")
@@ -31,8 +36,13 @@ def run_both(model: ov.Model, inputs: Sequence[np.ndarray], config: dict[str, An
     return [got[i] for i in range(len(got))], [want[i] for i in range(len(want))]
 
 
-def check(model: ov.Model, inputs: Sequence[np.ndarray], rtol: float = 1e-4, atol: float = 1e-5,
-          config: dict[str, Any] | None = None) -> None:
+def check(
+    model: ov.Model,
+    inputs: Sequence[np.ndarray],
+    rtol: float = 1e-4,
+    atol: float = 1e-5,
+    config: dict[str, Any] | None = None,
+) -> None:
     got, want = run_both(model, inputs, config)
     for g, w in zip(got, want):
         assert g.shape == w.shape and g.dtype == w.dtype

@@ -17,12 +17,15 @@ def _on_onednn(model: ov.Model, node_name: str) -> None:
     assert backends(model)[node_name] == "oneDNN", backends(model)
 
 
-@pytest.mark.parametrize(("sa", "sb", "ta", "tb"), [
-    ((4, 16), (16, 8), False, False),
-    ((3, 4, 16), (8, 16), False, True),
-    ((2, 3, 16, 5), (2, 1, 16, 7), True, False),
-    ((5, 16), (2, 16, 8), False, False),
-])
+@pytest.mark.parametrize(
+    ("sa", "sb", "ta", "tb"),
+    [
+        ((4, 16), (16, 8), False, False),
+        ((3, 4, 16), (8, 16), False, True),
+        ((2, 3, 16, 5), (2, 1, 16, 7), True, False),
+        ((5, 16), (2, 16, 8), False, False),
+    ],
+)
 def test_matmul_constant_weights(sa: tuple, sb: tuple, ta: bool, tb: bool) -> None:
     w = rand(*sb, seed=1)
     model = model_of(lambda a: ops.matmul(a, ops.constant(w), ta, tb, name="mm"), [sa])
@@ -45,9 +48,13 @@ def test_activations(name: str) -> None:
 
 def test_activations_with_attributes() -> None:
     def build(x: ov.Output) -> list:
-        return [ops.elu(x, 0.7, name="elu"), ops.clamp(x, -0.5, 0.8, name="clamp"),
-                ops.gelu(x, "tanh", name="gelu_t"), ops.gelu(x, name="gelu"),
-                ops.swish(x, ops.constant(np.float32(1.5)), name="swish")]
+        return [
+            ops.elu(x, 0.7, name="elu"),
+            ops.clamp(x, -0.5, 0.8, name="clamp"),
+            ops.gelu(x, "tanh", name="gelu_t"),
+            ops.gelu(x, name="gelu"),
+            ops.swish(x, ops.constant(np.float32(1.5)), name="swish"),
+        ]
 
     model = model_of(build, [(4, 7)])
     check(model, [rand(4, 7, low=-3, high=3)], rtol=1e-4, atol=1e-5)
@@ -77,17 +84,27 @@ def test_binary_with_constant() -> None:
     _on_onednn(model, "mul")
 
 
-def _conv(x: ov.Output, w: np.ndarray, strides: list, pads: tuple, dil: list, auto: str = "explicit",
-          name: str = "conv") -> ov.Node:
+def _conv(
+    x: ov.Output,
+    w: np.ndarray,
+    strides: list,
+    pads: tuple,
+    dil: list,
+    auto: str = "explicit",
+    name: str = "conv",
+) -> ov.Node:
     return ops.convolution(x, ops.constant(w), strides, pads[0], pads[1], dil, auto, name=name)
 
 
-@pytest.mark.parametrize(("shape", "wshape", "strides", "pads", "dil", "auto"), [
-    ((1, 3, 9, 9), (8, 3, 3, 3), [1, 1], ([1, 1], [1, 1]), [1, 1], "explicit"),
-    ((2, 4, 10, 7), (6, 4, 3, 2), [2, 1], ([0, 1], [1, 0]), [1, 2], "explicit"),
-    ((1, 4, 11, 11), (4, 4, 3, 3), [2, 2], ([0, 0], [0, 0]), [1, 1], "same_upper"),
-    ((1, 2, 12), (5, 2, 3), [2], ([0], [0]), [1], "valid"),
-])
+@pytest.mark.parametrize(
+    ("shape", "wshape", "strides", "pads", "dil", "auto"),
+    [
+        ((1, 3, 9, 9), (8, 3, 3, 3), [1, 1], ([1, 1], [1, 1]), [1, 1], "explicit"),
+        ((2, 4, 10, 7), (6, 4, 3, 2), [2, 1], ([0, 1], [1, 0]), [1, 2], "explicit"),
+        ((1, 4, 11, 11), (4, 4, 3, 3), [2, 2], ([0, 0], [0, 0]), [1, 1], "same_upper"),
+        ((1, 2, 12), (5, 2, 3), [2], ([0], [0]), [1], "valid"),
+    ],
+)
 def test_convolution(shape: tuple, wshape: tuple, strides: list, pads: tuple, dil: list, auto: str) -> None:
     w = rand(*wshape, seed=7)
     model = model_of(lambda x: _conv(x, w, strides, pads, dil, auto), [shape])
@@ -98,19 +115,24 @@ def test_convolution(shape: tuple, wshape: tuple, strides: list, pads: tuple, di
 @pytest.mark.parametrize("groups", [2, 8])
 def test_group_and_depthwise_convolution(groups: int) -> None:
     w = rand(groups, 16 // groups, 8 // groups, 3, 3, seed=9)
-    model = model_of(lambda x: ops.group_convolution(x, ops.constant(w), [1, 1], [1, 1], [1, 1], [1, 1],
-                                                     name="gconv"), [(1, 8, 6, 6)])
+    model = model_of(
+        lambda x: ops.group_convolution(x, ops.constant(w), [1, 1], [1, 1], [1, 1], [1, 1], name="gconv"),
+        [(1, 8, 6, 6)],
+    )
     check(model, [rand(1, 8, 6, 6)], atol=1e-4)
     _on_onednn(model, "gconv")
 
 
-@pytest.mark.parametrize(("kind", "kernel", "strides", "pads", "rounding", "exclude"), [
-    ("max", [2, 2], [2, 2], ([0, 0], [0, 0]), "floor", False),
-    ("max", [3, 3], [2, 2], ([1, 1], [1, 1]), "ceil", False),
-    ("avg", [3, 3], [1, 1], ([1, 1], [1, 1]), "floor", True),
-    ("avg", [3, 3], [1, 1], ([1, 1], [1, 1]), "floor", False),
-    ("avg", [2, 2], [2, 2], ([0, 0], [0, 0]), "ceil", True),
-])
+@pytest.mark.parametrize(
+    ("kind", "kernel", "strides", "pads", "rounding", "exclude"),
+    [
+        ("max", [2, 2], [2, 2], ([0, 0], [0, 0]), "floor", False),
+        ("max", [3, 3], [2, 2], ([1, 1], [1, 1]), "ceil", False),
+        ("avg", [3, 3], [1, 1], ([1, 1], [1, 1]), "floor", True),
+        ("avg", [3, 3], [1, 1], ([1, 1], [1, 1]), "floor", False),
+        ("avg", [2, 2], [2, 2], ([0, 0], [0, 0]), "ceil", True),
+    ],
+)
 def test_pooling(kind: str, kernel: list, strides: list, pads: tuple, rounding: str, exclude: bool) -> None:
     def build(x: ov.Output) -> ov.Node:
         if kind == "max":
@@ -131,8 +153,9 @@ def test_softmax(axis: int) -> None:
     _on_onednn(model, "sm")
 
 
-@pytest.mark.parametrize(("op", "keep"), [("reduce_sum", True), ("reduce_mean", False), ("reduce_max", False),
-                                          ("reduce_l2", True)])
+@pytest.mark.parametrize(
+    ("op", "keep"), [("reduce_sum", True), ("reduce_mean", False), ("reduce_max", False), ("reduce_l2", True)]
+)
 def test_reductions(op: str, keep: bool) -> None:
     if not hasattr(ops, op):
         pytest.skip(f"{op} is not defined yet")

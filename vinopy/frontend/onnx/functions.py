@@ -25,11 +25,22 @@ def expand_function(node: onnx.NodeProto, inputs: list[Output | None], opset: in
     for name, value in zip(function.input, inputs):
         if name and value is not None:
             body.values[name] = value
-    attrs = {a.name: a for a in function.attribute_proto}
+    attrs = _attribute_defaults(node, opset)
+    attrs.update({a.name: a for a in function.attribute_proto})
     attrs.update({a.name: a for a in node.attribute})
     for body_node in function.node:
         convert_node(_bind_attributes(body_node, attrs), body)
-    return [body.lookup(name) for name in function.output]
+    # a context-dependent body defines only the outputs the node asks for
+    return [body.lookup(name) if used else None for name, used in zip(function.output, node.output)]
+
+
+def _attribute_defaults(node: onnx.NodeProto, opset: int) -> dict[str, onnx.AttributeProto]:
+    """The schema's default attribute values, which a function body's references fall back to."""
+    try:
+        schema = defs.get_schema(node.op_type, opset, node.domain)
+    except defs.SchemaError:
+        return {}
+    return {name: a.default_value for name, a in schema.attributes.items() if a.default_value.name}
 
 
 def find_function(node: onnx.NodeProto, opset: int, info: ModelInfo,

@@ -13,7 +13,7 @@ from vinopy.graph.interpreter import evaluate_node
 from vinopy.graph.model import Model
 from vinopy.plugins.cpu import lowerings
 from vinopy.plugins.cpu.dnnl import api
-from vinopy.plugins.cpu.dnnl import constants as C
+from vinopy.plugins.cpu.dnnl import constants as dc
 from vinopy.plugins.cpu.plan import DnnlStep, NumpyStep, Plan, PlanBuilder, aligned_empty
 from vinopy.runtime.plugin import Executable, Executor, ExecutorResult, ProfilingInfo
 
@@ -23,11 +23,11 @@ Shapes = tuple[tuple[int, ...], ...]
 class CPUExecutable(Executable):
     """A model compiled for oneDNN: a plan per set of input shapes (one, when the model is static)."""
 
-    def __init__(self, model: Model, engine: api.Engine, compute_type: int, streams: int, threads: int) -> None:
+    def __init__(self, model: Model, engine: api.Engine, compute_type: int, threads: int) -> None:
         self.model = model
         self.engine = engine
         self.compute_type = compute_type
-        self.streams, self.threads = streams, threads
+        self.threads = threads  # per stream: each request runs its primitives on this many
         self._plans: dict[Shapes, Plan] = {}
         self._lock = threading.Lock()
         if not model.is_dynamic():
@@ -50,9 +50,6 @@ class CPUExecutable(Executable):
     def create_executor(self) -> Executor:
         return CPUExecutor(self)
 
-    def optimal_number_of_infer_requests(self) -> int:
-        return self.streams
-
 
 class _Bound:
     """A plan made runnable for one request: buffers, memories and the step functions."""
@@ -63,18 +60,23 @@ class _Bound:
         self.buffers: list[np.ndarray | None] = []  # bytes oneDNN memories point at
         self.arrays: list[np.ndarray | None] = []  # what numpy steps and outputs see
         for slot in plan.slots:
-            raw = slot.const if slot.const is not None else (aligned_empty(slot.nbytes) if slot.nbytes else None)
+            raw = (
+                slot.const
+                if slot.const is not None
+                else (aligned_empty(slot.nbytes) if slot.nbytes else None)
+            )
             self.buffers.append(raw)
             if slot.view is not None and raw is not None and slot.const is None:
                 shape, dtype = slot.view
                 count = int(np.prod(shape, dtype=np.int64))
-                self.arrays.append(raw[:count * dtype.itemsize].view(dtype).reshape(shape))
+                self.arrays.append(raw[: count * dtype.itemsize].view(dtype).reshape(shape))
             else:
                 self.arrays.append(raw)
         self.scratchpad = aligned_empty(plan.scratchpad_bytes)
         # model inputs: memories re-pointed at each run's arrays
         self.input_memories: dict[int, list[api.Memory]] = {
-            i: [] for i, s in enumerate(plan.slots) if s.parameter is not None}
+            i: [] for i, s in enumerate(plan.slots) if s.parameter is not None
+        }
         self.runs = [self._bind(step, engine) for step in plan.steps]
 
     def _memory(self, slot: int, md: api.MemoryDesc, engine: api.Engine) -> api.Memory:
@@ -88,7 +90,7 @@ class _Bound:
             return self._numpy(step)
         args = {arg: self._memory(slot, md, engine) for arg, slot, md in step.args}
         if step.scratchpad is not None:
-            args[C.ARG_SCRATCHPAD] = api.Memory.create(step.scratchpad, engine, self.scratchpad)
+            args[dc.ARG_SCRATCHPAD] = api.Memory.create(step.scratchpad, engine, self.scratchpad)
         return step.primitive.bind(self.stream, args)
 
     def _numpy(self, step: NumpyStep) -> Callable[[], None]:
@@ -146,5 +148,7 @@ class CPUExecutor(Executor):
             rows.append(ProfilingInfo(step.name, step.type_name, step.exec_type, elapsed, elapsed))
         for name, backend in bound.plan.backends.items():
             if backend.startswith("fused"):
-                rows.append(ProfilingInfo(name, "", "undef", timedelta(0), timedelta(0), "OPTIMIZED_OUT"))
+                rows.append(
+                    ProfilingInfo(name, "", "undef", timedelta(0), timedelta(0), ProfilingInfo.OPTIMIZED_OUT)
+                )
         return rows

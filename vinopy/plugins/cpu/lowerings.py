@@ -10,12 +10,12 @@ import numpy as np
 from vinopy.graph.node import Node, Output
 from vinopy.plugins.cpu import fusion
 from vinopy.plugins.cpu.dnnl import api
-from vinopy.plugins.cpu.dnnl import constants as C
+from vinopy.plugins.cpu.dnnl import constants as dc
 from vinopy.plugins.cpu.plan import PlanBuilder
 
 Lowering = Callable[[PlanBuilder, Node], bool]
 LOWERINGS: dict[str, Lowering] = {}
-_MD = C.query_exec_arg_md
+_MD = dc.query_exec_arg_md
 
 
 def lowering(*type_names: str) -> Callable[[Lowering], Lowering]:
@@ -54,11 +54,18 @@ def current_md(b: PlanBuilder, output: Output) -> api.MemoryDesc:
     return next(r.md for r in b.value(output).reps if r.md is not None)
 
 
-def emit(b: PlanBuilder, node: Node, pd: api.PrimitiveDesc, out: Output, *,
-         inputs: dict[int, Output] | None = None,
-         consts: dict[int, tuple[np.ndarray, api.MemoryDesc]] | None = None,
-         views: dict[int, tuple[Output, api.MemoryDesc]] | None = None,
-         out_md: api.MemoryDesc | None = None, dst_slot: int | None = None) -> None:
+def emit(
+    b: PlanBuilder,
+    node: Node,
+    pd: api.PrimitiveDesc,
+    out: Output,
+    *,
+    inputs: dict[int, Output] | None = None,
+    consts: dict[int, tuple[np.ndarray, api.MemoryDesc]] | None = None,
+    views: dict[int, tuple[Output, api.MemoryDesc]] | None = None,
+    out_md: api.MemoryDesc | None = None,
+    dst_slot: int | None = None,
+) -> None:
     """Bind a primitive's arguments to slots (reordering inputs where needed) and add its step.
 
     ``views`` read a value's plain buffer through another descriptor (transposed or unsqueezed);
@@ -74,8 +81,8 @@ def emit(b: PlanBuilder, node: Node, pd: api.PrimitiveDesc, out: Output, *,
     for arg, (output, md) in (views or {}).items():
         plain = b.plain_md(b.value(output), md.data_type)
         args.append((arg, b.require(output, plain).slot, md))
-    dst = pd.md(_MD, C.ARG_DST)
-    args.append((C.ARG_DST, b.output_rep(out, out_md or dst, dst_slot, dst.size()), dst))
+    dst = pd.md(_MD, dc.ARG_DST)
+    args.append((dc.ARG_DST, b.output_rep(out, out_md or dst, dst_slot, dst.size()), dst))
     b.add_step(pd, args, node.get_friendly_name(), node.get_type_name())
 
 
@@ -98,13 +105,21 @@ def lower_eltwise(b: PlanBuilder, node: Node) -> bool:
     if params is None:
         return False
     src = current_md(b, node.input_value(0))
-    pd = _create(b, "eltwise_forward", C.forward_inference, params[0], src, src, params[1], params[2], attr())
-    emit(b, node, pd, node.output(0), inputs={C.ARG_SRC: node.input_value(0)})
+    pd = _create(
+        b, "eltwise_forward", dc.forward_inference, params[0], src, src, params[1], params[2], attr()
+    )
+    emit(b, node, pd, node.output(0), inputs={dc.ARG_SRC: node.input_value(0)})
     return True
 
 
-_BINARY = {"Add": C.binary_add, "Subtract": C.binary_sub, "Multiply": C.binary_mul,
-           "Divide": C.binary_div, "Maximum": C.binary_max, "Minimum": C.binary_min}
+_BINARY = {
+    "Add": dc.binary_add,
+    "Subtract": dc.binary_sub,
+    "Multiply": dc.binary_mul,
+    "Divide": dc.binary_div,
+    "Maximum": dc.binary_max,
+    "Minimum": dc.binary_min,
+}
 _COMMUTATIVE = {"Add", "Multiply", "Maximum", "Minimum"}
 
 
@@ -121,20 +136,24 @@ def lower_binary(b: PlanBuilder, node: Node) -> bool:
         return False  # oneDNN broadcasts only the second source
     y_dims = padded(vy.shape, len(out.shape))
     for src0 in (current_md(b, x), b.plain_md(vx)):
-        y_md = src0 if vy.shape == out.shape else api.MemoryDesc.plain(y_dims, C.f32)
+        y_md = src0 if vy.shape == out.shape else api.MemoryDesc.plain(y_dims, dc.f32)
         try:
             dst = api.MemoryDesc.any(out.shape, src0.data_type)
             pd = _create(b, "binary", _BINARY[node.get_type_name()], src0, y_md, dst, attr())
         except api.DnnlError:
             continue
         if vy.const is not None:
-            consts = {C.ARG_SRC_1: (np.ascontiguousarray(vy.const, np.float32).reshape(y_dims),
-                                    api.MemoryDesc.plain(y_dims, C.f32))}
-            emit(b, node, pd, node.output(0), inputs={C.ARG_SRC_0: x}, consts=consts)
+            consts = {
+                dc.ARG_SRC_1: (
+                    np.ascontiguousarray(vy.const, np.float32).reshape(y_dims),
+                    api.MemoryDesc.plain(y_dims, dc.f32),
+                )
+            }
+            emit(b, node, pd, node.output(0), inputs={dc.ARG_SRC_0: x}, consts=consts)
         elif vy.shape == out.shape:
-            emit(b, node, pd, node.output(0), inputs={C.ARG_SRC_0: x, C.ARG_SRC_1: y})
+            emit(b, node, pd, node.output(0), inputs={dc.ARG_SRC_0: x, dc.ARG_SRC_1: y})
         else:
-            emit(b, node, pd, node.output(0), inputs={C.ARG_SRC_0: x}, views={C.ARG_SRC_1: (y, y_md)})
+            emit(b, node, pd, node.output(0), inputs={dc.ARG_SRC_0: x}, views={dc.ARG_SRC_1: (y, y_md)})
         return True
     return False
 
@@ -144,17 +163,22 @@ def lower_binary(b: PlanBuilder, node: Node) -> bool:
 def lower_softmax(b: PlanBuilder, node: Node) -> bool:
     rank = len(b.value(node.output(0)).shape)
     axis = int(getattr(node, "axis", 1)) % max(rank, 1)
-    alg = C.softmax_log if node.get_type_name() == "LogSoftmax" else C.softmax_accurate
+    alg = dc.softmax_log if node.get_type_name() == "LogSoftmax" else dc.softmax_accurate
     src = current_md(b, node.input_value(0))
-    pd = _create(b, "softmax_forward", C.forward_inference, alg, src, src, axis, attr())
-    emit(b, node, pd, node.output(0), inputs={C.ARG_SRC: node.input_value(0)})
+    pd = _create(b, "softmax_forward", dc.forward_inference, alg, src, src, axis, attr())
+    emit(b, node, pd, node.output(0), inputs={dc.ARG_SRC: node.input_value(0)})
     return True
 
 
-_REDUCE = {"ReduceSum": (C.reduction_sum, 0.0), "ReduceMean": (C.reduction_mean, 0.0),
-           "ReduceMax": (C.reduction_max, 0.0), "ReduceMin": (C.reduction_min, 0.0),
-           "ReduceProd": (C.reduction_mul, 0.0), "ReduceL1": (C.reduction_norm_lp_sum, 1.0),
-           "ReduceL2": (C.reduction_norm_lp_sum, 2.0)}
+_REDUCE = {
+    "ReduceSum": (dc.reduction_sum, 0.0),
+    "ReduceMean": (dc.reduction_mean, 0.0),
+    "ReduceMax": (dc.reduction_max, 0.0),
+    "ReduceMin": (dc.reduction_min, 0.0),
+    "ReduceProd": (dc.reduction_mul, 0.0),
+    "ReduceL1": (dc.reduction_norm_lp_sum, 1.0),
+    "ReduceL2": (dc.reduction_norm_lp_sum, 2.0),
+}
 
 
 @lowering(*_REDUCE)
@@ -174,7 +198,7 @@ def lower_reduce(b: PlanBuilder, node: Node) -> bool:
     dst = api.MemoryDesc.plain(keep_dims, src.data_type)
     pd = _create(b, "reduction", alg, src, dst, p, 0.0, attr())
     out_md = b.plain_md(b.value(node.output(0)), src.data_type)
-    emit(b, node, pd, node.output(0), inputs={C.ARG_SRC: data}, out_md=out_md)
+    emit(b, node, pd, node.output(0), inputs={dc.ARG_SRC: data}, out_md=out_md)
     return True
 
 
@@ -191,13 +215,19 @@ def lower_concat(b: PlanBuilder, node: Node) -> bool:
     handles = (api.c_void_p * len(srcs))(*[s.handle for s in srcs])
     dst = api.MemoryDesc.any(out.shape, srcs[0].data_type)
     pd = _create(b, "concat", dst, len(srcs), axis, handles, attr())
-    emit(b, node, pd, node.output(0), inputs={C.ARG_MULTIPLE_SRC + i: v for i, v in enumerate(inputs)})
+    emit(b, node, pd, node.output(0), inputs={dc.ARG_MULTIPLE_SRC + i: v for i, v in enumerate(inputs)})
     return True
 
 
 # --- pooling ------------------------------------------------------------------
-def window_pads(node: Node, src: Sequence[int], kernel: Sequence[int], strides: Sequence[int],
-                dilations: Sequence[int], dst: Sequence[int]) -> tuple[list[int], list[int]]:
+def window_pads(
+    node: Node,
+    src: Sequence[int],
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    dilations: Sequence[int],
+    dst: Sequence[int],
+) -> tuple[list[int], list[int]]:
     """oneDNN's left and right paddings that give exactly ``dst`` (ceil rounding widens the right)."""
     auto = str(getattr(node, "auto_pad", "explicit")).lower()
     left, right = [], []
@@ -234,16 +264,28 @@ def lower_pool(b: PlanBuilder, node: Node) -> bool:
         ends = list(node.pads_end or [0] * n)
         if not exclude and any(r > e for r, e in zip(right, ends)):
             return False  # ceil-mode windows past the padding: counted differently
-        alg = C.pooling_avg_exclude_padding if exclude else C.pooling_avg_include_padding
+        alg = dc.pooling_avg_exclude_padding if exclude else dc.pooling_avg_include_padding
     else:
-        alg = C.pooling_max
+        alg = dc.pooling_max
     if any(r < 0 for r in right):
         return False
     src = current_md(b, node.input_value(0))
     dst = api.MemoryDesc.any(dst_shape, src.data_type)
-    pd = _create(b, "pooling_forward", C.forward_inference, alg, src, dst, list(node.strides),
-                 list(node.kernel_shape), [d - 1 for d in dilations], left, right, attr())
-    emit(b, node, pd, node.output(0), inputs={C.ARG_SRC: node.input_value(0)})
+    pd = _create(
+        b,
+        "pooling_forward",
+        dc.forward_inference,
+        alg,
+        src,
+        dst,
+        list(node.strides),
+        list(node.kernel_shape),
+        [d - 1 for d in dilations],
+        left,
+        right,
+        attr(),
+    )
+    emit(b, node, pd, node.output(0), inputs={dc.ARG_SRC: node.input_value(0)})
     return True
 
 
@@ -255,27 +297,53 @@ def lower_convolution(b: PlanBuilder, node: Node) -> bool:
         return False
     src_shape = b.value(node.input_value(0)).shape
     dst_shape = b.value(node.output(0)).shape
-    kernel = weights.shape[-(len(src_shape) - 2):]
+    kernel = weights.shape[-(len(src_shape) - 2) :]
     left, right = window_pads(node, src_shape[2:], kernel, node.strides, node.dilations, dst_shape[2:])
     if any(r < 0 for r in right):
         return False
 
     def build(f: fusion.Fusion) -> api.PrimitiveDesc:
-        dt = b.dt
-        bias = None if f.bias is None else api.MemoryDesc.plain([dst_shape[1]], C.f32)
-        return _create(b, "convolution_forward", C.forward_inference, C.convolution_direct,
-                       api.MemoryDesc.any(src_shape, dt), api.MemoryDesc.any(f.weights.shape, dt), bias,
-                       api.MemoryDesc.any(dst_shape, dt), list(node.strides),
-                       [d - 1 for d in node.dilations], left, right, attr(f.post_ops))
+        bias = None if f.bias is None else api.MemoryDesc.plain([dst_shape[1]], dc.f32)
+        weights_md = api.MemoryDesc.any(f.weights.shape, b.dt)
+        dst = api.MemoryDesc.any(dst_shape, b.dt)
+        args = (list(node.strides), [d - 1 for d in node.dilations], left, right, attr(f.post_ops))
+        errors = []
+        for src in _conv_sources(b, node.input_value(0)):
+            try:
+                return _create(
+                    b,
+                    "convolution_forward",
+                    dc.forward_inference,
+                    dc.convolution_direct,
+                    src,
+                    weights_md,
+                    bias,
+                    dst,
+                    *args,
+                )
+            except api.DnnlError as e:
+                errors.append(e)
+        raise errors[-1]
 
     f = fusion.collect(b, node, weights.astype(np.float32), channel_axis=1, build=build)
     if f is None:
         return False
-    consts = {C.ARG_WEIGHTS: (f.weights, api.MemoryDesc.plain(f.weights.shape, C.f32))}
+    consts = {dc.ARG_WEIGHTS: (f.weights, api.MemoryDesc.plain(f.weights.shape, dc.f32))}
     if f.bias is not None:
-        consts[C.ARG_BIAS] = (f.bias, api.MemoryDesc.plain(f.bias.shape, C.f32))
-    fusion.emit_fused(b, node, f, emit, inputs={C.ARG_SRC: node.input_value(0)}, consts=consts)
+        consts[dc.ARG_BIAS] = (f.bias, api.MemoryDesc.plain(f.bias.shape, dc.f32))
+    fusion.emit_fused(b, node, f, emit, inputs={dc.ARG_SRC: node.input_value(0)}, consts=consts)
     return True
+
+
+def _conv_sources(b: PlanBuilder, data: Output) -> list[api.MemoryDesc]:
+    """The source layouts to try: the blocked one the producer already wrote (no reorder), then
+    whatever the convolution likes best."""
+    value = b.value(data)
+    preferred = api.MemoryDesc.any(value.shape, b.dt)
+    md = current_md(b, data)
+    if md.data_type == b.dt and md != b.plain_md(value, b.dt):
+        return [md, preferred]
+    return [preferred]
 
 
 @lowering("MatMul")
@@ -291,23 +359,26 @@ def lower_matmul(b: PlanBuilder, node: Node) -> bool:
     dst_md = api.MemoryDesc.plain(out.shape, b.dt)
 
     def build(f: fusion.Fusion) -> api.PrimitiveDesc:
-        w_md = (_matrix_md(w_dims, node.transpose_b, b.dt) if weights is None
-                else api.MemoryDesc.any(_logical(w_dims, node.transpose_b), b.dt))
-        bias = None if f.bias is None else api.MemoryDesc.plain([1] * (rank - 1) + [out.shape[-1]], C.f32)
+        w_md = (
+            _matrix_md(w_dims, node.transpose_b, b.dt)
+            if weights is None
+            else api.MemoryDesc.any(_logical(w_dims, node.transpose_b), b.dt)
+        )
+        bias = None if f.bias is None else api.MemoryDesc.plain([1] * (rank - 1) + [out.shape[-1]], dc.f32)
         return _create(b, "matmul", a_md, w_md, bias, dst_md, attr(f.post_ops))
 
     f = fusion.collect(b, node, weights, channel_axis=rank - 1, build=build)
     if f is None:
         return False
-    views = {C.ARG_SRC: (a, a_md)}
+    views = {dc.ARG_SRC: (a, a_md)}
     consts = {}
     if weights is None:
-        views[C.ARG_WEIGHTS] = (w, _matrix_md(w_dims, node.transpose_b, b.dt))
+        views[dc.ARG_WEIGHTS] = (w, _matrix_md(w_dims, node.transpose_b, b.dt))
     else:
-        consts[C.ARG_WEIGHTS] = (weights, _matrix_md(w_dims, node.transpose_b, C.f32))
+        consts[dc.ARG_WEIGHTS] = (weights, _matrix_md(w_dims, node.transpose_b, dc.f32))
     if f.bias is not None:
         bias_dims = [1] * (rank - 1) + [out.shape[-1]]
-        consts[C.ARG_BIAS] = (f.bias.reshape(bias_dims), api.MemoryDesc.plain(bias_dims, C.f32))
+        consts[dc.ARG_BIAS] = (f.bias.reshape(bias_dims), api.MemoryDesc.plain(bias_dims, dc.f32))
     out_md = b.plain_md(b.value(f.out), b.dt)
     fusion.emit_fused(b, node, f, emit, views=views, consts=consts, out_md=out_md)
     return True

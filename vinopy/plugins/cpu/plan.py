@@ -16,21 +16,27 @@ import numpy as np
 from vinopy.graph.model import Model
 from vinopy.graph.node import Node, Output
 from vinopy.plugins.cpu.dnnl import api
-from vinopy.plugins.cpu.dnnl import constants as C
+from vinopy.plugins.cpu.dnnl import constants as dc
 
-_DNNL_TYPES = {np.dtype(np.float32): C.f32, np.dtype(np.int32): C.s32, np.dtype(np.int8): C.s8,
-               np.dtype(np.uint8): C.u8, np.dtype(np.float16): C.f16, np.dtype(np.bool_): C.boolean}
+_DNNL_TYPES = {
+    np.dtype(np.float32): dc.f32,
+    np.dtype(np.int32): dc.s32,
+    np.dtype(np.int8): dc.s8,
+    np.dtype(np.uint8): dc.u8,
+    np.dtype(np.float16): dc.f16,
+    np.dtype(np.bool_): dc.boolean,
+}
 
 
 def dnnl_type(dtype: np.dtype) -> int | None:
     if dtype.name == "bfloat16":
-        return C.bf16
+        return dc.bf16
     return _DNNL_TYPES.get(np.dtype(dtype))
 
 
 @dataclass
 class Slot:
-    """One buffer of a request: preallocated bytes, a model input, a constant, or a value of run-time shape."""
+    """One buffer of a request: preallocated bytes, a model input, a constant, or a run-time-shaped value."""
 
     nbytes: int = 0
     view: tuple[tuple[int, ...], np.dtype] | None = None  # numpy view (shape, dtype) of a plain slot
@@ -101,6 +107,7 @@ class PlanBuilder:
         self.values: dict[Output, Value] = {}
         self.backends: dict[str, str] = {}
         self.fused: set[int] = set()
+        self.done: set[int] = set()  # nodes whose steps are emitted (or that are being lowered)
         self.scratchpad_bytes = 0
         self.model = model
 
@@ -167,10 +174,11 @@ class PlanBuilder:
         value.reps.append(rep)
         return rep
 
-    def add_reorder(self, source: Rep, md: api.MemoryDesc, slot: int, name: str,
-                    source_md: api.MemoryDesc | None = None) -> None:
+    def add_reorder(
+        self, source: Rep, md: api.MemoryDesc, slot: int, name: str, source_md: api.MemoryDesc | None = None
+    ) -> None:
         pd = api.PrimitiveDesc.reorder(source_md or source.md, md, self.engine)
-        args = [(C.ARG_FROM, source.slot, source_md or source.md), (C.ARG_TO, slot, md)]
+        args = [(dc.ARG_FROM, source.slot, source_md or source.md), (dc.ARG_TO, slot, md)]
         self.add_step(pd, args, f"{name}/reorder", "Reorder")
 
     def _const_rep(self, value: Value, md: api.MemoryDesc, source_md: api.MemoryDesc) -> Rep:
@@ -178,10 +186,12 @@ class PlanBuilder:
         data = np.ascontiguousarray(value.const)
         out = aligned_empty(md.size())
         pd = api.PrimitiveDesc.reorder(source_md, md, self.engine)
-        scratch = aligned_empty(pd.md(C.query_scratchpad_md).size())
-        args = {C.ARG_FROM: api.Memory.create(source_md, self.engine, data),
-                C.ARG_TO: api.Memory.create(md, self.engine, out),
-                C.ARG_SCRATCHPAD: api.Memory.create(pd.md(C.query_scratchpad_md), self.engine, scratch)}
+        scratch = aligned_empty(pd.md(dc.query_scratchpad_md).size())
+        args = {
+            dc.ARG_FROM: api.Memory.create(source_md, self.engine, data),
+            dc.ARG_TO: api.Memory.create(md, self.engine, out),
+            dc.ARG_SCRATCHPAD: api.Memory.create(pd.md(dc.query_scratchpad_md), self.engine, scratch),
+        }
         api.Primitive.create(pd).bind(self.stream, args)()
         self.stream.wait()
         rep = Rep(md, self.new_slot(Slot(const=out)))
@@ -194,9 +204,10 @@ class PlanBuilder:
         return self._const_rep(holder, md, source_md).slot
 
     # --- steps ----------------------------------------------------------------
-    def add_step(self, pd: api.PrimitiveDesc, args: list[tuple[int, int, api.MemoryDesc]], name: str,
-                 type_name: str) -> None:
-        scratch = pd.md(C.query_scratchpad_md)
+    def add_step(
+        self, pd: api.PrimitiveDesc, args: list[tuple[int, int, api.MemoryDesc]], name: str, type_name: str
+    ) -> None:
+        scratch = pd.md(dc.query_scratchpad_md)
         size = scratch.size()
         self.scratchpad_bytes = max(self.scratchpad_bytes, size)
         primitive = api.Primitive.create(pd)
@@ -255,6 +266,7 @@ class PlanBuilder:
 
     def _visit(self, node: Node, lower: Any) -> None:
         name = node.get_friendly_name()
+        self.done.add(id(node))
         if lower(self, node):
             self.backends.setdefault(name, "oneDNN")
             return
@@ -268,4 +280,4 @@ def aligned_empty(nbytes: int, alignment: int = 64) -> np.ndarray:
     """Uninitialized bytes whose address is a multiple of ``alignment`` (what oneDNN kernels like)."""
     raw = np.empty(max(nbytes, 1) + alignment, dtype=np.uint8)
     offset = (-raw.ctypes.data) % alignment
-    return raw[offset:offset + max(nbytes, 1)]
+    return raw[offset : offset + max(nbytes, 1)]

@@ -9,12 +9,11 @@ from typing import Any
 from vinopy.graph.model import Model
 from vinopy.graph.types import Type
 from vinopy.plugins.cpu.dnnl import api
-from vinopy.plugins.cpu.dnnl import constants as C
-from vinopy.runtime.plugin import Executable, Plugin
-from vinopy.runtime.properties import PerformanceMode
+from vinopy.plugins.cpu.dnnl import constants as dc
+from vinopy.runtime.plugin import COMMON_RW, STREAMS_RW, Executable, Plugin
 
 # oneDNN runs bf16 convolutions and matmuls natively from these ISAs on
-_BF16_ISAS = (C.cpu_isa_avx512_core_bf16, C.cpu_isa_avx2_vnni_2)
+_BF16_ISAS = (dc.cpu_isa_avx512_core_bf16, dc.cpu_isa_avx2_vnni_2)
 
 
 def cpu_model_name(cpuinfo: str = "/proc/cpuinfo") -> str:
@@ -59,58 +58,53 @@ class CPUPlugin(Plugin):
     def full_name(self) -> str:
         return cpu_model_name()
 
-    def isa(self) -> int:
-        return api.cpu_isa()
-
     def supports_bf16(self) -> bool:
-        isa = self.isa()
+        if not self.is_available()[0]:
+            return False
+        isa = api.cpu_isa()
         return any(api.has_isa(isa, required) for required in _BF16_ISAS)
 
     @property
-    def capabilities(self) -> list[str]:
-        caps = ["FP32", "INT8", "BIN", "EXPORT_IMPORT"]
-        if self.is_available()[0] and self.supports_bf16():
-            caps.insert(1, "BF16")
-        return caps
+    def capabilities(self) -> list[str]:  # type: ignore[override]
+        return (
+            ["FP32", "BF16", "INT8", "EXPORT_IMPORT"]
+            if self.supports_bf16()
+            else ["FP32", "INT8", "EXPORT_IMPORT"]
+        )
 
-    def supported_properties(self) -> dict[str, str]:
-        return {"INFERENCE_PRECISION_HINT": "RW", "NUM_STREAMS": "RW", "INFERENCE_NUM_THREADS": "RW",
-                "PERFORMANCE_HINT": "RW", "FULL_DEVICE_NAME": "RO", "OPTIMIZATION_CAPABILITIES": "RO"}
+    @property
+    def default_config(self) -> dict[str, Any]:  # type: ignore[override]
+        """As OpenVINO: bf16 by default where the CPU computes it natively."""
+        precision = Type.bf16 if self.supports_bf16() else Type.f32
+        return {**COMMON_RW, **STREAMS_RW, "INFERENCE_PRECISION_HINT": precision}
 
-    def get_property(self, name: str) -> Any:
-        config = self.resolved_config(self.config)
-        if name in config:
-            return config[name]
-        raise KeyError(name)
+    def read_only_properties(self) -> dict[str, Any]:
+        return {**super().read_only_properties(), "RANGE_FOR_STREAMS": (1, core_count())}
 
-    # --- configuration ----------------------------------------------------------
-    def resolved_config(self, config: dict[str, Any]) -> dict[str, Any]:
-        """Precision, streams and threads as this device applies them to ``config``."""
-        merged = {**self.config, **config}
-        cores = core_count()
-        hint = merged.get("PERFORMANCE_HINT", PerformanceMode.LATENCY)
-        streams = int(merged.get("NUM_STREAMS", -1) or 0)
-        if streams <= 0:
-            streams = cores if str(hint) == "THROUGHPUT" else 1
-        threads = int(merged.get("INFERENCE_NUM_THREADS", 0) or 0)
-        if threads <= 0:
-            threads = max(cores // streams, 1)
-        wanted = merged.get("INFERENCE_PRECISION_HINT")
-        bf16 = self.supports_bf16() and (wanted is None or Type.resolve(wanted) == Type.bf16)
-        return {"INFERENCE_PRECISION_HINT": Type.bf16 if bf16 else Type.f32, "NUM_STREAMS": streams,
-                "INFERENCE_NUM_THREADS": threads}
+    def throughput_streams(self) -> int:
+        return max(2, core_count())  # one single-threaded stream per core
+
+    def compile_config(self, config: dict[str, Any]) -> dict[str, Any]:
+        """Streams from the hint (base class), then threads per stream and the precision applied."""
+        resolved = super().compile_config(config)
+        if int(resolved.get("INFERENCE_NUM_THREADS", 0)) <= 0:
+            resolved["INFERENCE_NUM_THREADS"] = max(core_count() // resolved["NUM_STREAMS"], 1)
+        if resolved["INFERENCE_PRECISION_HINT"] == Type.bf16 and not self.supports_bf16():
+            resolved["INFERENCE_PRECISION_HINT"] = Type.f32  # no native bf16 here: f32 is faster
+        return resolved
 
     # --- compiling ----------------------------------------------------------------
     def compile(self, model: Model, config: dict[str, Any]) -> Executable:
         from vinopy.plugins.cpu.executor import CPUExecutable
 
         engine = self._ready_engine()
-        resolved = self.resolved_config(config)
-        compute = C.bf16 if resolved["INFERENCE_PRECISION_HINT"] == Type.bf16 else C.f32
-        executable = CPUExecutable(model, engine, compute, resolved["NUM_STREAMS"],
-                                   resolved["INFERENCE_NUM_THREADS"])
-        executable.config = resolved
-        return executable
+        bf16 = config.get("INFERENCE_PRECISION_HINT") == Type.bf16 and self.supports_bf16()
+        return CPUExecutable(
+            model,
+            engine,
+            dc.bf16 if bf16 else dc.f32,
+            int(config.get("INFERENCE_NUM_THREADS", 0)) or core_count(),
+        )
 
     def query_model(self, model: Model, config: dict[str, Any]) -> dict[str, str]:
         self._ready_engine()
@@ -123,8 +117,10 @@ class CPUPlugin(Plugin):
         dimension is 1 (the choice can differ for other shapes)."""
         from vinopy.plugins.cpu.executor import CPUExecutable
 
-        executable = self.compile(model, config or {})
+        executable = self.compile(model, self.compile_config(config or {}))
         assert isinstance(executable, CPUExecutable)
-        shapes = tuple(tuple(d.get_length() if d.is_static else 1 for d in p.get_output_partial_shape(0))
-                       for p in model.get_parameters())
+        shapes = tuple(
+            tuple(d.get_length() if d.is_static else 1 for d in p.get_output_partial_shape(0))
+            for p in model.get_parameters()
+        )
         return dict(executable.plan_for(shapes).backends)

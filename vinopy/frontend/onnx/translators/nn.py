@@ -160,7 +160,7 @@ def _avg_pool(x: Output, win: Window, exclude_pad: bool, rounding: str) -> Outpu
 def lp_pool(ctx: NodeContext) -> Output:
     x, p = ctx.input(0), float(ctx.attr("p", 2))
     win = Window(ctx, len(ctx.attr("kernel_shape")))
-    powered = ops.power(ops.absolute(x), like(p, x))
+    powered = ops.power(ops.abs(x), like(p, x))
     mean = _avg_pool(powered.output(0), win, False, _pool_rounding(ctx))
     total = ops.multiply(mean, like(float(np.prod(win.kernel)), x))
     return ops.power(total, like(1.0 / p, x)).output(0)
@@ -185,7 +185,7 @@ def global_max_pool(ctx: NodeContext) -> Output:
 @onnx_op("GlobalLpPool")
 def global_lp_pool(ctx: NodeContext) -> Output:
     x, p = ctx.input(0), float(ctx.attr("p", 2))
-    powered = ops.power(ops.absolute(x), like(p, x))
+    powered = ops.power(ops.abs(x), like(p, x))
     total = ops.reduce_sum(powered, _spatial_axes(ctx, x), True)
     return ops.power(total, like(1.0 / p, x)).output(0)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
+import ml_dtypes
 
 from vinopy import opset16 as ops
 from vinopy.frontend.onnx.context import NodeContext, element_type, i64, rank_of
@@ -43,7 +43,7 @@ def quantize(x: Output, scale: Output, zero_point: Output | None, axis: int, tar
     value = ops.round(value, "half_to_even").output(0)
     if zero_point is not None:
         value = ops.add(value, _per_axis(ops.convert_like(zero_point, x).output(0), x, axis)).output(0)
-    info = np.iinfo(target.to_dtype())
+    info = ml_dtypes.iinfo(target.to_dtype())
     value = ops.clamp(value, float(info.min), float(info.max)).output(0)
     return ops.convert(value, target).output(0)
 

@@ -8,6 +8,7 @@ from vinopy import opset16 as ops
 from vinopy.frontend.onnx.context import NodeContext, axes_input, i64, scalar, shape_of
 from vinopy.frontend.onnx.registry import onnx_op
 from vinopy.graph.node import Output
+from vinopy.graph.types import Type
 
 Reducer = Callable[[Output, Output, bool], Output]
 
@@ -40,6 +41,9 @@ _REDUCERS: dict[str, Reducer] = {
     "ReduceSumSquare": _sum_square,
 }
 
+# ReduceMax/ReduceMin accept booleans from opset 20: any / all
+_BOOLEAN_REDUCERS = {"ReduceMax": _simple("reduce_logical_or"), "ReduceMin": _simple("reduce_logical_and")}
+
 
 def _all_axes(x: Output) -> Output:
     rank = ops.squeeze(shape_of(shape_of(x)), i64([0]))
@@ -57,7 +61,10 @@ def reduce(ctx: NodeContext) -> Output:
         if ctx.attr("noop_with_empty_axes", 0):
             return x
         axes = _all_axes(x)
-    return _REDUCERS[ctx.op_type](x, axes, bool(ctx.attr("keepdims", 1)))
+    reducer = _REDUCERS[ctx.op_type]
+    if x.get_element_type() == Type.boolean and ctx.op_type in _BOOLEAN_REDUCERS:
+        reducer = _BOOLEAN_REDUCERS[ctx.op_type]
+    return reducer(x, axes, bool(ctx.attr("keepdims", 1)))
 
 
 @onnx_op("ArgMax", "ArgMin", changed=(12,))

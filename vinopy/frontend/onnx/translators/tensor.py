@@ -128,11 +128,10 @@ def pad(ctx: NodeContext) -> Output:
 def _split_pads(ctx: NodeContext, x: Output, pads: Output) -> tuple[Output, Output]:
     """ONNX's [begins..., ends...] (over ``axes`` when given) as full-rank begin and end vectors."""
     begin, end = ops.split(pads, i64(0), 2).outputs()
-    axes = ctx.const_input(3) if ctx.opset >= 18 else None
-    if axes is None:
+    if ctx.opset < 18 or not ctx.has_input(3):
         return begin, end
     rank = static_rank(ctx, x)
-    index = i64([int(a) % rank for a in axes.reshape(-1)])
+    index = ops.floor_mod(ops.convert(ctx.input(3), "i64"), i64(rank))
     zeros = i64([0] * rank)
     return tuple(ops.scatter_update(zeros, index, v, i64(0)).output(0) for v in (begin, end))  # type: ignore[return-value]
 
@@ -188,8 +187,12 @@ def range_(ctx: NodeContext) -> Output:
 def one_hot(ctx: NodeContext) -> Output:
     indices, depth, values = ctx.input(0), ctx.input(1), ctx.input(2)
     depth = scalar(ops.convert(depth, "i64").output(0))
+    indices = ops.convert(indices, "i64").output(0)
+    # negative indices count from the end of the depth
+    wrapped = ops.add(indices, depth)
+    indices = ops.select(ops.less(indices, i64(0)), wrapped, indices).output(0)
     off, on = (ops.gather(values, i64(i), i64(0)) for i in (0, 1))
-    return ops.one_hot(indices, depth, on, off, ctx.attr("axis", -1), "normalize").output(0)
+    return ops.one_hot(indices, depth, on, off, ctx.attr("axis", -1)).output(0)
 
 
 @onnx_op("NonZero")

@@ -5,18 +5,24 @@ from __future__ import annotations
 import ctypes
 import threading
 from collections.abc import Callable, Sequence
-from ctypes import byref, c_char_p, c_int, c_int64, c_void_p
+from ctypes import byref, c_char_p, c_int64, c_void_p
 from typing import Any
 
 import numpy as np
 
-from vinopy.plugins.cpu.dnnl import constants as C
+from vinopy.plugins.cpu.dnnl import constants as dc
 from vinopy.plugins.cpu.dnnl import loader
 
-_STATUS = {v: k for k, v in vars(C).items() if k in (
-    "success", "out_of_memory", "invalid_arguments", "unimplemented", "last_impl_reached",
-    "runtime_error", "not_required", "invalid_graph", "invalid_graph_op", "invalid_shape",
-    "invalid_data_type")}
+_STATUS_NAMES = (
+    "success",
+    "out_of_memory",
+    "invalid_arguments",
+    "unimplemented",
+    "last_impl_reached",
+    "runtime_error",
+    "not_required",
+)
+_STATUS = {getattr(dc, name): name for name in _STATUS_NAMES}
 
 _lock = threading.Lock()
 _lib: ctypes.CDLL | None = None
@@ -48,7 +54,7 @@ def library(path: str | None = None) -> ctypes.CDLL:
 def call(name: str, *args: Any) -> None:
     """Call a status-returning function and raise DnnlError unless it succeeded."""
     status = getattr(library(), name)(*args)
-    if status != C.success:
+    if status != dc.success:
         raise DnnlError(name, status)
 
 
@@ -87,7 +93,7 @@ def cpu_isa() -> int:
 
 
 def isa_name(isa: int) -> str:
-    names = {v: k.removeprefix("cpu_isa_") for k, v in vars(C).items() if k.startswith("cpu_isa_")}
+    names = {v: k.removeprefix("cpu_isa_") for k, v in vars(dc).items() if k.startswith("cpu_isa_")}
     return names.get(isa, str(isa))
 
 
@@ -110,7 +116,7 @@ class Engine(_Owned):
 
     @classmethod
     def cpu(cls) -> Engine:
-        return cls._create("dnnl_engine_create", C.cpu, 0)
+        return cls._create("dnnl_engine_create", dc.cpu, 0)
 
 
 class Stream(_Owned):
@@ -123,7 +129,7 @@ class Stream(_Owned):
     @classmethod
     def create(cls, engine: Engine) -> Stream:
         out = c_void_p()
-        call("dnnl_stream_create", byref(out), engine.handle, C.stream_default_flags)
+        call("dnnl_stream_create", byref(out), engine.handle, dc.stream_default_flags)
         return cls(out, engine)
 
     def wait(self) -> None:
@@ -147,13 +153,14 @@ class MemoryDesc(_Owned):
         dims = [int(d) for d in dims] or [1]
         if strides is None:
             strides = _row_major(dims)
-        return cls._create("dnnl_memory_desc_create_with_strides", len(dims), _dims(dims), dtype,
-                           _dims(strides))
+        return cls._create(
+            "dnnl_memory_desc_create_with_strides", len(dims), _dims(dims), dtype, _dims(strides)
+        )
 
     @classmethod
     def any(cls, dims: Sequence[int], dtype: int) -> MemoryDesc:
         """format_kind any: the primitive picks its best layout."""
-        return cls.with_tag(dims, dtype, C.format_tag_any)
+        return cls.with_tag(dims, dtype, dc.format_tag_any)
 
     @classmethod
     def with_tag(cls, dims: Sequence[int], dtype: int, tag: int) -> MemoryDesc:
@@ -168,7 +175,8 @@ class MemoryDesc(_Owned):
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, MemoryDesc) and bool(
-            library().dnnl_memory_desc_equal(self.handle, other.handle))
+            library().dnnl_memory_desc_equal(self.handle, other.handle)
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -179,16 +187,16 @@ class MemoryDesc(_Owned):
 
     @property
     def ndims(self) -> int:
-        return self._query_int(C.query_ndims_s32) & 0xFFFFFFFF
+        return self._query_int(dc.query_ndims_s32) & 0xFFFFFFFF
 
     @property
     def data_type(self) -> int:
-        return self._query_int(C.query_data_type) & 0xFFFFFFFF
+        return self._query_int(dc.query_data_type) & 0xFFFFFFFF
 
     @property
     def dims(self) -> list[int]:
         ptr = ctypes.POINTER(c_int64)()
-        call("dnnl_memory_desc_query", self.handle, C.query_dims, byref(ptr))
+        call("dnnl_memory_desc_query", self.handle, dc.query_dims, byref(ptr))
         return [ptr[i] for i in range(self.ndims)]
 
     @property
@@ -243,7 +251,7 @@ class PostOps(_Owned):
         call("dnnl_post_ops_append_eltwise", self.handle, alg, alpha, beta)
         self.count += 1
 
-    def sum(self, scale: float = 1.0, data_type: int = C.data_type_undef) -> None:
+    def sum(self, scale: float = 1.0, data_type: int = dc.data_type_undef) -> None:
         call("dnnl_post_ops_append_sum", self.handle, scale, 0, data_type)
         self.count += 1
 
@@ -257,7 +265,7 @@ class PostOps(_Owned):
 
 def post_op_arg(index: int, arg: int) -> int:
     """DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | arg."""
-    return C.ARG_ATTR_MULTIPLE_POST_OP_BASE * (index + 1) | arg
+    return dc.ARG_ATTR_MULTIPLE_POST_OP_BASE * (index + 1) | arg
 
 
 class Attr(_Owned):
@@ -268,7 +276,7 @@ class Attr(_Owned):
     @classmethod
     def create(cls, post_ops: PostOps | None = None, fpmath_mode: int | None = None) -> Attr:
         attr = cls._create("dnnl_primitive_attr_create")
-        call("dnnl_primitive_attr_set_scratchpad_mode", attr.handle, C.scratchpad_mode_user)
+        call("dnnl_primitive_attr_set_scratchpad_mode", attr.handle, dc.scratchpad_mode_user)
         if fpmath_mode is not None:
             call("dnnl_primitive_attr_set_fpmath_mode", attr.handle, fpmath_mode)
         if post_ops is not None:
@@ -294,8 +302,15 @@ class PrimitiveDesc(_Owned):
     def reorder(cls, src: MemoryDesc, dst: MemoryDesc, engine: Engine) -> PrimitiveDesc:
         out = c_void_p()
         attr = Attr.create()
-        call("dnnl_reorder_primitive_desc_create", byref(out), src.handle, engine.handle, dst.handle,
-             engine.handle, attr.handle)
+        call(
+            "dnnl_reorder_primitive_desc_create",
+            byref(out),
+            src.handle,
+            engine.handle,
+            dst.handle,
+            engine.handle,
+            attr.handle,
+        )
         return cls(out)
 
     def md(self, what: int, index: int = 0) -> MemoryDesc:
@@ -304,7 +319,7 @@ class PrimitiveDesc(_Owned):
 
     def impl_info(self) -> str:
         text = c_char_p()
-        call("dnnl_primitive_desc_query", self.handle, C.query_impl_info_str, 0, byref(text))
+        call("dnnl_primitive_desc_query", self.handle, dc.query_impl_info_str, 0, byref(text))
         return (text.value or b"").decode()
 
 
@@ -339,7 +354,7 @@ class Primitive(_Owned):
 
         def run() -> None:
             status = execute(prim, strm, n, c_args)
-            if status != C.success:
+            if status != dc.success:
                 raise DnnlError(f"dnnl_primitive_execute({self.desc.impl_info()})", status)
 
         run.keep = keep  # type: ignore[attr-defined]

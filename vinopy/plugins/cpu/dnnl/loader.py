@@ -27,8 +27,14 @@ class ExecArg(ctypes.Structure):
 class Version(ctypes.Structure):
     """dnnl_version_t."""
 
-    _fields_ = [("major", c_int), ("minor", c_int), ("patch", c_int), ("hash", c_char_p),
-                ("cpu_runtime", c_uint), ("gpu_runtime", c_uint)]
+    _fields_ = [
+        ("major", c_int),
+        ("minor", c_int),
+        ("patch", c_int),
+        ("hash", c_char_p),
+        ("cpu_runtime", c_uint),
+        ("gpu_runtime", c_uint),
+    ]
 
 
 _MD, _PD, _ATTR, _ENG = handle, handle, handle, handle
@@ -75,21 +81,38 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "dnnl_concat_primitive_desc_create": (status, [_OUT, _ENG, _MD, c_int, c_int, POINTER(c_void_p), _ATTR]),
     "dnnl_binary_primitive_desc_create": (status, [_OUT, _ENG, c_int, _MD, _MD, _MD, _ATTR]),
     "dnnl_convolution_forward_primitive_desc_create": (
-        status, [_OUT, _ENG, c_int, c_int, _MD, _MD, _MD, _MD, _DIMS, _DIMS, _DIMS, _DIMS, _ATTR]),
+        status,
+        [_OUT, _ENG, c_int, c_int, _MD, _MD, _MD, _MD, _DIMS, _DIMS, _DIMS, _DIMS, _ATTR],
+    ),
     "dnnl_deconvolution_forward_primitive_desc_create": (
-        status, [_OUT, _ENG, c_int, c_int, _MD, _MD, _MD, _MD, _DIMS, _DIMS, _DIMS, _DIMS, _ATTR]),
+        status,
+        [_OUT, _ENG, c_int, c_int, _MD, _MD, _MD, _MD, _DIMS, _DIMS, _DIMS, _DIMS, _ATTR],
+    ),
     "dnnl_eltwise_forward_primitive_desc_create": (
-        status, [_OUT, _ENG, c_int, c_int, _MD, _MD, c_float, c_float, _ATTR]),
-    "dnnl_softmax_forward_primitive_desc_create": (status, [_OUT, _ENG, c_int, c_int, _MD, _MD, c_int, _ATTR]),
+        status,
+        [_OUT, _ENG, c_int, c_int, _MD, _MD, c_float, c_float, _ATTR],
+    ),
+    "dnnl_softmax_forward_primitive_desc_create": (
+        status,
+        [_OUT, _ENG, c_int, c_int, _MD, _MD, c_int, _ATTR],
+    ),
     "dnnl_pooling_forward_primitive_desc_create": (
-        status, [_OUT, _ENG, c_int, c_int, _MD, _MD, _DIMS, _DIMS, _DIMS, _DIMS, _DIMS, _ATTR]),
+        status,
+        [_OUT, _ENG, c_int, c_int, _MD, _MD, _DIMS, _DIMS, _DIMS, _DIMS, _DIMS, _ATTR],
+    ),
     "dnnl_lrn_forward_primitive_desc_create": (
-        status, [_OUT, _ENG, c_int, c_int, _MD, _MD, c_int64, c_float, c_float, c_float, _ATTR]),
+        status,
+        [_OUT, _ENG, c_int, c_int, _MD, _MD, c_int64, c_float, c_float, c_float, _ATTR],
+    ),
     "dnnl_layer_normalization_forward_primitive_desc_create": (
-        status, [_OUT, _ENG, c_int, _MD, _MD, _MD, c_float, c_uint, _ATTR]),
+        status,
+        [_OUT, _ENG, c_int, _MD, _MD, _MD, c_float, c_uint, _ATTR],
+    ),
     "dnnl_matmul_primitive_desc_create": (status, [_OUT, _ENG, _MD, _MD, _MD, _MD, _ATTR]),
     "dnnl_resampling_forward_primitive_desc_create": (
-        status, [_OUT, _ENG, c_int, c_int, POINTER(c_float), _MD, _MD, _ATTR]),
+        status,
+        [_OUT, _ENG, c_int, c_int, POINTER(c_float), _MD, _MD, _ATTR],
+    ),
     "dnnl_reduction_primitive_desc_create": (status, [_OUT, _ENG, c_int, _MD, _MD, c_float, c_float, _ATTR]),
 }
 

@@ -1,0 +1,90 @@
+"""Unique, DFT and the random generators."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vinopy import opset16 as ops
+from vinopy.frontend.onnx.context import NodeContext, const, element_type, i64, like, rank_of, shape_of
+from vinopy.frontend.onnx.registry import onnx_op
+from vinopy.graph.node import Output
+from vinopy.graph.types import Type
+
+
+@onnx_op("Unique")
+def unique(ctx: NodeContext) -> list[Output]:
+    axis = ctx.attr("axis")
+    node = ops.unique(ctx.input(0), None if axis is None else i64(axis), bool(ctx.attr("sorted", 1)), "i64", "i64")
+    return node.outputs()
+
+
+@onnx_op("DFT", changed=(20,))
+def dft(ctx: NodeContext) -> Output:
+    """ONNX keeps real/imaginary parts in a last axis of size 1 (real input) or 2; OpenVINO's DFT
+    wants complex input (size 2), its RDFT real input without that axis."""
+    x = ctx.input(0)
+    rank = rank_of(x)
+    if ctx.opset >= 20:
+        axis = int(ctx.require_const(2, "axis").reshape(-1)[0]) if ctx.has_input(2) else -2
+    else:
+        axis = ctx.attr("axis", 1)
+    if axis < 0:
+        if rank is None:
+            raise ctx.fail("a negative axis needs an input of known rank")
+        axis += rank
+    axes, length = i64([axis]), ctx.optional(1)
+    signal = None if length is None else ops.reshape(length, i64([1]), False).output(0)
+    inverse, onesided = ctx.attr("inverse", 0), ctx.attr("onesided", 0)
+    components = x.get_partial_shape()[-1] if rank is not None else None
+    if components is None or components.is_dynamic:
+        raise ctx.fail("the last axis (real/imaginary parts) must be static")
+    if components.get_length() == 1 and onesided and not inverse:
+        real = ops.squeeze(x, i64([-1]))
+        return ops.rdft(real, axes, signal).output(0)
+    if components.get_length() == 1:  # a real signal as complex with zero imaginary parts
+        x = ops.concat([x, ops.multiply(x, like(0, x))], -1).output(0)
+    make = ops.idft if inverse else ops.dft
+    y = (make(x, axes) if signal is None else make(x, axes, signal)).output(0)
+    if onesided:
+        half = ops.add(ops.divide(ops.gather(shape_of(y), i64([axis]), i64(0)), i64(2)), i64(1))
+        y = ops.slice(y, i64([0]), half, i64([1]), axes).output(0)
+    return y
+
+
+def _random_type(ctx: NodeContext, default: Type) -> Type:
+    return element_type(ctx.attr("dtype")) if ctx.has_attr("dtype") else default
+
+
+def _seed(ctx: NodeContext) -> int:
+    return int(ctx.attr("seed", 0.0))
+
+
+def _uniform(ctx: NodeContext, shape: Output, et: Type) -> Output:
+    low, high = ctx.attr("low", 0.0), ctx.attr("high", 1.0)
+    return ops.random_uniform(shape, const(low, et.to_dtype()), const(high, et.to_dtype()), et,
+                              _seed(ctx), 0).output(0)
+
+
+def _normal(ctx: NodeContext, shape: Output, et: Type) -> Output:
+    """Box-Muller: two uniform draws make one standard normal draw."""
+    u1 = ops.random_uniform(shape, const(np.finfo(np.float32).tiny, np.float32), const(1.0, np.float32),
+                            Type.f32, _seed(ctx), 0)
+    u2 = ops.random_uniform(shape, const(0.0, np.float32), const(1.0, np.float32), Type.f32, _seed(ctx), 1)
+    radius = ops.sqrt(ops.multiply(ops.log(u1), const(-2.0, np.float32)))
+    normal = ops.multiply(radius, ops.cos(ops.multiply(u2, const(2 * np.pi, np.float32))))
+    scaled = ops.add(ops.multiply(normal, const(ctx.attr("scale", 1.0), np.float32)),
+                     const(ctx.attr("mean", 0.0), np.float32))
+    return ops.convert(scaled, et).output(0)
+
+
+@onnx_op("RandomUniform", "RandomNormal")
+def random(ctx: NodeContext) -> Output:
+    make = _uniform if ctx.op_type == "RandomUniform" else _normal
+    return make(ctx, i64(ctx.attr("shape")), _random_type(ctx, Type.f32))
+
+
+@onnx_op("RandomUniformLike", "RandomNormalLike")
+def random_like(ctx: NodeContext) -> Output:
+    x = ctx.input(0)
+    make = _uniform if ctx.op_type == "RandomUniformLike" else _normal
+    return make(ctx, shape_of(x), _random_type(ctx, x.get_element_type()))

@@ -1,0 +1,72 @@
+"""The ``vinopy`` command: ``vinopy <command> [options]``.
+
+Commands live in ``COMMANDS``: name -> ("module:function", help). The function takes the remaining
+arguments and returns the exit code; it is imported only when its command runs. Add a command by
+adding a line here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("vinopy.tools.demo:main", "build, compile and run a small image classifier"),
+    "benchmark": ("vinopy.tools.benchmark_app.main:main", "measure inference speed (benchmark_app)"),
+}
+
+
+class UsageError(Exception):
+    """A bad command line: reported as one line, exit code 1."""
+
+
+class CliParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors raise UsageError instead of exiting with code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: error: {message}")
+
+
+def fail(prog: str, message: str) -> int:
+    """Print a one-line error and give the exit code of failures."""
+    first_line = str(message).strip().splitlines()[0] if str(message).strip() else "failed"
+    print(f"{prog}: error: {first_line}", file=sys.stderr)
+    return 1
+
+
+def _command(name: str) -> Callable[[list[str]], int]:
+    module, function = COMMANDS[name][0].split(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def _usage() -> str:
+    width = max(len(name) for name in COMMANDS)
+    lines = [f"  {name:<{width}}  {help_text}" for name, (_, help_text) in COMMANDS.items()]
+    return "usage: vinopy <command> [options]\n\ncommands:\n" + "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(_usage())
+        return 0 if args else 1
+    if args[0] in ("-V", "--version"):
+        from vinopy import __version__
+
+        print(f"vinopy {__version__}")
+        return 0
+    name = args[0]
+    if name not in COMMANDS:
+        return fail("vinopy", f"unknown command '{name}'; commands: {', '.join(COMMANDS)}")
+    try:
+        return int(_command(name)(args[1:]) or 0)
+    except UsageError as e:
+        print(str(e).splitlines()[0], file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
