@@ -13,7 +13,9 @@ def i64(values):
     return np.array(values, dtype=np.int64)
 
 
-@pytest.mark.parametrize("shape,repeats", [((2, 3), [2, 1]), ((2, 3), [3]), ((3,), [2, 2]), ((2, 1, 2), [1, 3, 0])])
+@pytest.mark.parametrize(
+    "shape,repeats", [((2, 3), [2, 1]), ((2, 3), [3]), ((3,), [2, 2]), ((2, 1, 2), [1, 3, 0])]
+)
 @pytest.mark.parametrize("dynamic", [False, True])
 def test_tile_matches_numpy_and_onnx(shape, repeats, dynamic):
     x = rand(shape)
@@ -26,7 +28,9 @@ def test_tile_matches_numpy_and_onnx(shape, repeats, dynamic):
 def test_tile_shape_inference():
     x = ops.parameter(ov.PartialShape("[?,3]"))
     assert str(ops.tile(x, i64([2, 1, 2])).get_output_partial_shape(0)) == "[2,?,6]"
-    assert ops.tile(x, ops.parameter([3], ov.Type.i64)).get_output_partial_shape(0) == ov.PartialShape.dynamic(3)
+    assert ops.tile(x, ops.parameter([3], ov.Type.i64)).get_output_partial_shape(
+        0
+    ) == ov.PartialShape.dynamic(3)
 
 
 @pytest.mark.parametrize("shape,target", [((3, 1), [2, 3, 4]), ((1,), [5]), ((2, 3), [2, 3])])
@@ -45,8 +49,9 @@ def test_broadcast_bidirectional_matches_openvino(shape, target):
     assert_close(out, expected)
 
 
-@pytest.mark.parametrize("shape,target,axes", [((3,), [2, 3, 4], [1]), ((2, 4), [2, 3, 4], [0, 2]),
-                                               ((1, 4), [2, 3, 4], [1, 2])])
+@pytest.mark.parametrize(
+    "shape,target,axes", [((3,), [2, 3, 4], [1]), ((2, 4), [2, 3, 4], [0, 2]), ((1, 4), [2, 3, 4], [1, 2])]
+)
 def test_broadcast_explicit_matches_openvino(shape, target, axes):
     x = rand(shape)
     (out,) = run_op(lambda p: ops.broadcast(p, i64(target), i64(axes), "explicit"), [x])
@@ -69,8 +74,11 @@ def test_broadcast_shape_inference_matches_openvino():
         target = m.shape_of(m.parameter(shape_type(like))) if like else m.parameter([3], np.int64)
         return m.broadcast(m.parameter(shape_type(data)), target, None, mode).get_output_partial_shape(0)
 
-    for mode, data, like in [("numpy", "[?,1]", "[?,3,4]"), ("bidirectional", "[?,1]", "[?,3,1]"),
-                             ("bidirectional", "[3]", None)]:
+    for mode, data, like in [
+        ("numpy", "[?,1]", "[?,3,4]"),
+        ("bidirectional", "[?,1]", "[?,3,1]"),
+        ("bidirectional", "[3]", None),
+    ]:
         ours = build(ops, ov.PartialShape, mode, data, like)
         assert str(ours) == str(build(real, real_ov.PartialShape, mode, data, like))
     # one-directional: a data dim other than 1 must be the target's (OpenVINO leaves it '?')
@@ -100,19 +108,22 @@ def test_pad_matches_onnx(mode, dynamic):
     assert_close(out, expected)
 
 
-def test_pad_symmetric_and_negative_match_openvino():
+@pytest.mark.parametrize(
+    "mode,b,e", [("symmetric", [2, 1], [3, 0]), ("constant", [-1, 2], [1, -2]), ("edge", [2, -1], [-1, 1])]
+)
+def test_pad_symmetric_and_negative_match_openvino(mode, b, e):
     x = rand((3, 4))
-    for mode, b, e in [("symmetric", [2, 1], [3, 0]), ("constant", [-1, 2], [1, -2]), ("edge", [2, -1], [-1, 1])]:
-        (out,) = run_op(lambda p: ops.pad(p, i64(b), i64(e), mode), [x])
-        expected = openvino_reference(lambda p: real.pad(p, i64(b), i64(e), mode), [x])[0]
-        assert_close(out, expected)
+    (out,) = run_op(lambda p: ops.pad(p, i64(b), i64(e), mode), [x])
+    expected = openvino_reference(lambda p: real.pad(p, i64(b), i64(e), mode), [x])[0]
+    assert_close(out, expected)
 
 
 def test_pad_shape_inference_and_errors():
     x = ops.parameter(ov.PartialShape("[?,4]"))
     assert str(ops.pad(x, i64([1, -1]), i64([0, 2]), "constant").get_output_partial_shape(0)) == "[1..,5]"
-    assert ops.pad(x, ops.parameter([2], ov.Type.i64), i64([0, 2]), "edge").get_output_partial_shape(0) == \
-        ov.PartialShape.dynamic(2)
+    assert ops.pad(x, ops.parameter([2], ov.Type.i64), i64([0, 2]), "edge").get_output_partial_shape(
+        0
+    ) == ov.PartialShape.dynamic(2)
     with pytest.raises(NodeValidationError, match=">= 0"):
         ov.opset1.pad(x, i64([1, -1]), i64([0, 2]), "constant")
     with pytest.raises(NodeValidationError, match="exceed"):

@@ -12,8 +12,9 @@ def i64(values):
     return np.array(values, dtype=np.int64)
 
 
-@pytest.mark.parametrize("shapes,axis", [([(2, 3), (4, 3)], 0), ([(2, 1, 3), (2, 2, 3), (2, 3, 3)], -2),
-                                         ([(5,)], 0)])
+@pytest.mark.parametrize(
+    "shapes,axis", [([(2, 3), (4, 3)], 0), ([(2, 1, 3), (2, 2, 3), (2, 3, 3)], -2), ([(5,)], 0)]
+)
 @pytest.mark.parametrize("dynamic", [False, True])
 def test_concat_matches_onnx(shapes, axis, dynamic):
     xs = [rand(s) for s in shapes]
@@ -26,8 +27,14 @@ def test_concat_shape_inference_and_errors():
     b = ops.parameter(ov.PartialShape("[2,?]"))
     assert str(ops.concat([a, b], 0).get_output_partial_shape(0)) == "[2..,3]"
     assert str(ops.concat([a, b], 1).get_output_partial_shape(0)) == "[2,3..]"
-    assert str(ops.concat([ops.parameter([2, 3]), ops.parameter([4, 3])], 0).get_output_partial_shape(0)) == "[6,3]"
-    assert str(ops.concat([a, ops.parameter(ov.PartialShape.dynamic())], 1).get_output_partial_shape(0)) == "[?,3..]"
+    assert (
+        str(ops.concat([ops.parameter([2, 3]), ops.parameter([4, 3])], 0).get_output_partial_shape(0))
+        == "[6,3]"
+    )
+    assert (
+        str(ops.concat([a, ops.parameter(ov.PartialShape.dynamic())], 1).get_output_partial_shape(0))
+        == "[?,3..]"
+    )
     with pytest.raises(NodeValidationError, match="differ in dimension 1"):
         ops.concat([ops.parameter([2, 3]), ops.parameter([2, 4])], 0)
     with pytest.raises(NodeValidationError, match="same rank"):

@@ -177,11 +177,42 @@ def test_tensor_iterator_slices_and_concatenates():
     last = ti.get_iter_value(total.output(0))
     steps = ti.get_concatenated_slices(per_step.output(0), -1, -1, 1, 0, 1)
     assert steps.get_partial_shape() == ov.PartialShape([2, 4, 3])
+    assert ti.get_num_iterations() == 4
     x, s = rand((2, 4, 3)), rand((2, 3))
     got_last, got_steps = _compile_run(ov.Model([last, steps], [seq, state]), [x, s])
     running = s[:, None, :] + np.cumsum(x[:, ::-1, :], axis=1)
     assert_close(got_last, running[:, -1], rtol=1e-5)
     assert_close(got_steps, running[:, ::-1], rtol=1e-5)
+
+
+def _slicing_loop(trip_count):
+    """Per iteration i: out_i = row i of x (sliced along axis 0) + i; outputs all rows stacked."""
+    x = ops.parameter([-1, 3], np.float32, name="x")
+    i = ops.parameter([], np.int64)
+    row = ops.parameter([1, 3], np.float32)
+    shifted = ops.result(ops.add(row, ops.convert(i, "f32")))
+    loop = ops.loop(trip_count, ops.constant(True))
+    loop.set_function(ov.Model([shifted], [i, row]))
+    loop.set_special_body_ports([0, -1])
+    loop.set_sliced_input(row, x.output(0), 0, 1, 1, -1, 0)
+    return loop, x, loop.get_concatenated_slices(shifted.output(0), 0, 1, 1, -1, 0)
+
+
+def test_loop_with_sliced_input_and_a_runtime_trip_count():
+    trips = ops.parameter([], np.int64, name="trips")
+    loop, x, stacked = _slicing_loop(trips)
+    assert stacked.get_partial_shape()[0].is_dynamic and loop.get_num_iterations() == -1
+    data = rand((5, 3))
+    for n in (5, 2, 0):
+        (out,) = _compile_run(ov.Model([stacked], [x, trips]), [data, np.array(n)])
+        assert_close(out, data[:n] + np.arange(n, dtype=np.float32)[:, None])
+
+
+def test_loop_reports_reading_past_a_sliced_input():
+    loop, x, stacked = _slicing_loop(ops.constant(np.int64(4)))
+    assert loop.get_num_iterations() == 4
+    with pytest.raises(RuntimeError, match="outside its length"):
+        _compile_run(ov.Model([stacked], [x]), [rand((3, 3))])
 
 
 def test_loop_rejects_inputs_before_its_body():

@@ -24,8 +24,10 @@ def _scores(batches, classes, count):
 
 
 def _nms(max_boxes, iou, score, sigma=None, **attrs):
-    limits = [np.int64(max_boxes), np.float32(iou), np.float32(score)] + ([] if sigma is None else [np.float32(sigma)])
-    return lambda ops: (lambda b, s: ops.non_max_suppression(b, s, *limits, **attrs))
+    limits = [np.int64(max_boxes), np.float32(iou), np.float32(score)] + (
+        [] if sigma is None else [np.float32(sigma)]
+    )
+    return lambda ops: lambda b, s: ops.non_max_suppression(b, s, *limits, **attrs)
 
 
 @pytest.mark.parametrize("encoding", ["corner", "center"])
@@ -37,8 +39,13 @@ def test_nms_matches_onnx(encoding, max_boxes, iou, score):
     indices, selected, valid = run_op(build(ov.opset9), [boxes, scores])
     (expected,) = onnx_reference(
         "NonMaxSuppression",
-        [boxes, scores, np.array([max_boxes], np.int64), np.array([iou], np.float32),
-         np.array([score], np.float32)],
+        [
+            boxes,
+            scores,
+            np.array([max_boxes], np.int64),
+            np.array([iou], np.float32),
+            np.array([score], np.float32),
+        ],
         center_point_box=int(encoding == "center"),
     )
     assert_close(indices, expected)
@@ -54,7 +61,9 @@ def test_nms_matches_openvino(sigma, sort, version):
     boxes, scores = _boxes(2, 8), _scores(2, 3, 8)
     build = _nms(4, 0.3, 0.2, sigma, sort_result_descending=sort, output_type="i32")
     ours = run_op(build(getattr(ov, f"opset{version}")), [boxes, scores])
-    expected = openvino_reference(build(getattr(real_ov, f"opset{version}")), [boxes, scores], compile_cpu=True)
+    expected = openvino_reference(
+        build(getattr(real_ov, f"opset{version}")), [boxes, scores], compile_cpu=True
+    )
     assert ours[0].dtype == np.int32
     for got, want in zip(ours, expected):
         assert_close(got, want, rtol=1e-5)
@@ -76,8 +85,9 @@ def test_nms_output_shapes_are_bounded():
     assert node.get_output_partial_shape(0) == ov.PartialShape([ov.Dimension(0, 24), 3])
     assert node.get_output_partial_shape(2) == ov.PartialShape([1])
     assert ov.opset9.non_max_suppression(boxes, scores).get_output_partial_shape(1) == ov.PartialShape([0, 3])
-    dynamic = ov.opset9.non_max_suppression(ov.opset9.parameter([-1, -1, 4]), ov.opset9.parameter([-1, 3, -1]),
-                                            np.int64(4))
+    dynamic = ov.opset9.non_max_suppression(
+        ov.opset9.parameter([-1, -1, 4]), ov.opset9.parameter([-1, 3, -1]), np.int64(4)
+    )
     assert dynamic.get_output_partial_shape(0) == ov.PartialShape([-1, 3])
 
 
@@ -93,8 +103,9 @@ def test_nms_rejects_bad_inputs():
     with pytest.raises(ValueError, match="numbers of boxes"):
         ov.opset9.non_max_suppression(ov.opset9.parameter([1, 5, 4]), ov.opset9.parameter([1, 1, 6]))
     with pytest.raises(ValueError, match="box_encoding"):
-        ov.opset9.non_max_suppression(ov.opset9.parameter([1, 5, 4]), ov.opset9.parameter([1, 1, 5]),
-                                      box_encoding="xywh")
+        ov.opset9.non_max_suppression(
+            ov.opset9.parameter([1, 5, 4]), ov.opset9.parameter([1, 1, 5]), box_encoding="xywh"
+        )
 
 
 _ROIS = np.array([[1.2, 0.5, 7.3, 6.1], [0, 0, 11, 9], [-2, 3, 4, 12], [5, 5, 5.4, 5.2]], np.float32)
@@ -102,14 +113,24 @@ _BATCH = np.array([0, 1, 1, 0], np.int64)
 
 
 @pytest.mark.parametrize("ratio", [0, 2])
-@pytest.mark.parametrize("aligned,onnx_mode", [("asymmetric", "output_half_pixel"), ("half_pixel_for_nn", "half_pixel")])
+@pytest.mark.parametrize(
+    "aligned,onnx_mode", [("asymmetric", "output_half_pixel"), ("half_pixel_for_nn", "half_pixel")]
+)
 def test_roi_align_avg_matches_onnx(ratio, aligned, onnx_mode):
     x = rand((2, 3, 10, 12))
-    (out,) = run_op(lambda d, r, b: ov.opset9.roi_align(d, r, b, 3, 4, ratio, 0.75, "avg", aligned),
-                    [x, _ROIS, _BATCH])
-    (expected,) = onnx_reference("RoiAlign", [x, _ROIS, _BATCH], output_height=3, output_width=4,
-                                 sampling_ratio=ratio, spatial_scale=0.75, mode="avg",
-                                 coordinate_transformation_mode=onnx_mode)
+    (out,) = run_op(
+        lambda d, r, b: ov.opset9.roi_align(d, r, b, 3, 4, ratio, 0.75, "avg", aligned), [x, _ROIS, _BATCH]
+    )
+    (expected,) = onnx_reference(
+        "RoiAlign",
+        [x, _ROIS, _BATCH],
+        output_height=3,
+        output_width=4,
+        sampling_ratio=ratio,
+        spatial_scale=0.75,
+        mode="avg",
+        coordinate_transformation_mode=onnx_mode,
+    )
     assert_close(out, expected, rtol=1e-4, atol=1e-5)
 
 
@@ -119,32 +140,53 @@ def test_roi_align_matches_openvino(mode, aligned):
     x = rand((2, 3, 10, 12))
     args = (3, 4, 2, 0.75, mode, aligned)
     (out,) = run_op(lambda d, r, b: ov.opset9.roi_align(d, r, b, *args), [x, _ROIS, _BATCH])
-    (expected,) = openvino_reference(lambda d, r, b: real_ov.opset9.roi_align(d, r, b, *args), [x, _ROIS, _BATCH],
-                                     compile_cpu=True)
+    (expected,) = openvino_reference(
+        lambda d, r, b: real_ov.opset9.roi_align(d, r, b, *args), [x, _ROIS, _BATCH], compile_cpu=True
+    )
     assert_close(out, expected, rtol=1e-4, atol=1e-5)
 
 
 def test_roi_align3_is_asymmetric_and_infers_shapes():
     x = rand((2, 3, 10, 12))
-    (out,) = run_op(lambda d, r, b: ov.opset3.roi_align(d, r, b, 2, 2, 1, 1.0, "max"), [x, _ROIS, _BATCH],
-                    dynamic=True)
-    (expected,) = openvino_reference(lambda d, r, b: real_ov.opset3.roi_align(d, r, b, 2, 2, 1, 1.0, "max"),
-                                     [x, _ROIS, _BATCH], compile_cpu=True)
+    (out,) = run_op(
+        lambda d, r, b: ov.opset3.roi_align(d, r, b, 2, 2, 1, 1.0, "max"), [x, _ROIS, _BATCH], dynamic=True
+    )
+    (expected,) = openvino_reference(
+        lambda d, r, b: real_ov.opset3.roi_align(d, r, b, 2, 2, 1, 1.0, "max"),
+        [x, _ROIS, _BATCH],
+        compile_cpu=True,
+    )
     assert_close(out, expected, rtol=1e-4, atol=1e-5)
-    node = ov.opset3.roi_align(ov.opset3.parameter([1, 8, -1, -1]), ov.opset3.parameter([-1, 4]),
-                               ov.opset3.parameter([5], ov.Type.i32), 7, 7, 0, 0.25, "avg")
+    node = ov.opset3.roi_align(
+        ov.opset3.parameter([1, 8, -1, -1]),
+        ov.opset3.parameter([-1, 4]),
+        ov.opset3.parameter([5], ov.Type.i32),
+        7,
+        7,
+        0,
+        0.25,
+        "avg",
+    )
     assert node.get_output_partial_shape(0) == ov.PartialShape([5, 8, 7, 7])
     with pytest.raises(ValueError, match="mode must be"):
         ov.opset3.roi_align(ov.opset3.parameter([1, 8, 4, 4]), _ROIS, _BATCH, 2, 2, 0, 1.0, "sum")
 
 
-@pytest.mark.parametrize("method,coords,scale", [
-    ("max", np.array([[0, 1, 1, 7, 6], [1, 0, 0, 11, 9], [1, 3, 2, 5, 5]], np.float32), 0.9),
-    ("bilinear", np.array([[0, 0.1, 0.2, 0.7, 0.6], [1, 0, 0, 1, 1], [1, 0.3, 0.2, 0.5, 0.5]], np.float32), 1.0),
-])
+@pytest.mark.parametrize(
+    "method,coords,scale",
+    [
+        ("max", np.array([[0, 1, 1, 7, 6], [1, 0, 0, 11, 9], [1, 3, 2, 5, 5]], np.float32), 0.9),
+        (
+            "bilinear",
+            np.array([[0, 0.1, 0.2, 0.7, 0.6], [1, 0, 0, 1, 1], [1, 0.3, 0.2, 0.5, 0.5]], np.float32),
+            1.0,
+        ),
+    ],
+)
 def test_roi_pooling_matches_openvino(method, coords, scale):
     x = rand((2, 3, 10, 12))
     (out,) = run_op(lambda d, c: ov.opset2.roi_pooling(d, c, [3, 4], scale, method), [x, coords])
-    (expected,) = openvino_reference(lambda d, c: real_ov.opset2.roi_pooling(d, c, [3, 4], scale, method),
-                                     [x, coords], compile_cpu=True)
+    (expected,) = openvino_reference(
+        lambda d, c: real_ov.opset2.roi_pooling(d, c, [3, 4], scale, method), [x, coords], compile_cpu=True
+    )
     assert_close(out, expected, rtol=1e-4, atol=1e-5)

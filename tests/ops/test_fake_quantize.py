@@ -32,8 +32,10 @@ def test_fake_quantize_per_tensor_dynamic_and_half_steps():
 def test_fake_quantize_inverted_ranges_and_broadcast_shape():
     x = rand((2, 3, 4), low=-2, high=2)
     in_low, in_high = np.array([[[1.0]], [[-1.0]]], np.float32), np.array([[[-1.0]], [[1.0]]], np.float32)
-    _compare([x, in_low, in_high, np.float32(2) * np.ones((1, 3, 1), np.float32),
-              np.zeros((1, 1, 4), np.float32)], 7)
+    _compare(
+        [x, in_low, in_high, np.float32(2) * np.ones((1, 3, 1), np.float32), np.zeros((1, 1, 4), np.float32)],
+        7,
+    )
 
 
 def test_fake_quantize_errors():
@@ -51,7 +53,8 @@ def test_fake_quantize_errors():
 def test_fake_quantize_ranges_may_have_another_float_type():
     x = rand((2, 5), low=-1, high=1)
     (out,) = run_op(lambda a: ops.fake_quantize(a, -0.5, 0.5, 0.0, 1.0, 11), [x])
-    (expected,) = openvino_reference(lambda a: real.fake_quantize(a, -0.5, 0.5, 0.0, 1.0, 11), [x],
-                                     compile_cpu=True)
+    (expected,) = openvino_reference(
+        lambda a: real.fake_quantize(a, -0.5, 0.5, 0.0, 1.0, 11), [x], compile_cpu=True
+    )
     assert out.dtype == np.float32
     assert_close(out, expected, rtol=1e-6, atol=1e-6)

@@ -13,8 +13,10 @@ def i64(values):
     return np.array(values, dtype=np.int64)
 
 
-@pytest.mark.parametrize("start,stop,step,dtype", [(0, 10, 3, np.int64), (5, -3, -2, np.int32),
-                                                   (0.5, 2.0, 0.25, np.float32), (3, 1, 1, np.int64)])
+@pytest.mark.parametrize(
+    "start,stop,step,dtype",
+    [(0, 10, 3, np.int64), (5, -3, -2, np.int32), (0.5, 2.0, 0.25, np.float32), (3, 1, 1, np.int64)],
+)
 def test_range_matches_onnx(start, stop, step, dtype):
     values = [np.array(v, dtype) for v in (start, stop, step)]
     (out,) = run_op(lambda *ps: ov.opset1.range(*ps), values)
@@ -24,8 +26,9 @@ def test_range_matches_onnx(start, stop, step, dtype):
 
 
 def test_range_shape_inference_and_errors():
-    assert ops.range(np.int64(1), np.int64(10), np.int64(3), "i32").get_output_partial_shape(0) == \
-        ov.PartialShape([3])
+    assert ops.range(np.int64(1), np.int64(10), np.int64(3), "i32").get_output_partial_shape(
+        0
+    ) == ov.PartialShape([3])
     start = ops.parameter([], ov.Type.f32)
     assert str(ops.range(start, np.float32(4), np.float32(1), "f32").get_output_partial_shape(0)) == "[?]"
     with pytest.raises(NodeValidationError, match="zero"):
@@ -46,7 +49,9 @@ def test_one_hot_matches_openvino(axis):
 
 def test_one_hot_matches_onnx_for_valid_indices():
     idx = i64([1, 0, 2])
-    (out,) = run_op(lambda p: ops.one_hot(p, np.int64(3), np.float32(1), np.float32(0), 0), [idx], dynamic=True)
+    (out,) = run_op(
+        lambda p: ops.one_hot(p, np.int64(3), np.float32(1), np.float32(0), 0), [idx], dynamic=True
+    )
     expected = onnx_reference("OneHot", [idx, np.int64(3), np.array([0, 1], np.float32)], axis=0)[0]
     assert_close(out, expected)
 
@@ -92,7 +97,9 @@ def test_cumsum_errors():
         ops.cumsum(ops.parameter([3], ov.Type.boolean), i64(0))
 
 
-@pytest.mark.parametrize("rows,cols,k,batch", [(3, 4, 1, None), (4, 2, -1, None), (3, 3, 0, [2]), (2, 5, 7, [2, 1])])
+@pytest.mark.parametrize(
+    "rows,cols,k,batch", [(3, 4, 1, None), (4, 2, -1, None), (3, 3, 0, [2]), (2, 5, 7, [2, 1])]
+)
 def test_eye_matches_openvino(rows, cols, k, batch):
     args = [np.int64(rows), np.int64(cols), np.int64(k)]
     extra = [] if batch is None else [i64(batch)]

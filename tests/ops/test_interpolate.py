@@ -29,9 +29,12 @@ def _interpolate11(mode, target, calc="sizes", axes=(2, 3), **attrs):
 @pytest.mark.parametrize("nearest_mode", NEAREST_MODES)
 def test_nearest_matches_onnx_resize(sizes, ctm, nearest_mode):
     x = rand((1, 2, 5, 7))
-    (out,) = run_op(_interpolate11("nearest", sizes, coordinate_transformation_mode=ctm,
-                                   nearest_mode=nearest_mode), [x])
-    expected = _onnx_resize(x, sizes, mode="nearest", coordinate_transformation_mode=ctm, nearest_mode=nearest_mode)
+    (out,) = run_op(
+        _interpolate11("nearest", sizes, coordinate_transformation_mode=ctm, nearest_mode=nearest_mode), [x]
+    )
+    expected = _onnx_resize(
+        x, sizes, mode="nearest", coordinate_transformation_mode=ctm, nearest_mode=nearest_mode
+    )
     assert_close(out, expected)
 
 
@@ -44,13 +47,23 @@ def test_filters_match_onnx_resize(sizes, ctm, mode):
     (out,) = run_op(build, [x])
     if mode == "cubic" and ctm == "pytorch_half_pixel" and 1 in sizes:
         # ONNX samples a length-1 output at -0.5, OpenVINO at 0: only cubic sees the difference
-        (expected,) = openvino_reference(lambda d: real_ov.opset11.interpolate(
-            d, np.array(sizes, np.int64), mode, "sizes", axes=np.array([1, 2]),
-            coordinate_transformation_mode=ctm, cube_coeff=-0.5), [x])
+        (expected,) = openvino_reference(
+            lambda d: real_ov.opset11.interpolate(
+                d,
+                np.array(sizes, np.int64),
+                mode,
+                "sizes",
+                axes=np.array([1, 2]),
+                coordinate_transformation_mode=ctm,
+                cube_coeff=-0.5,
+            ),
+            [x],
+        )
     else:
         onnx_mode = "cubic" if mode == "cubic" else "linear"
-        expected = _onnx_resize(x, sizes, axes=(1, 2), mode=onnx_mode, coordinate_transformation_mode=ctm,
-                                cubic_coeff_a=-0.5)
+        expected = _onnx_resize(
+            x, sizes, axes=(1, 2), mode=onnx_mode, coordinate_transformation_mode=ctm, cubic_coeff_a=-0.5
+        )
     assert_close(out, expected, rtol=1e-4, atol=1e-5)
 
 
@@ -75,32 +88,54 @@ def test_interpolate4_uses_the_input_shape_calculation_mode_names():
     x = rand((1, 3, 4, 4))
     sizes, scales = np.array([8, 6], np.int64), np.array([2.0, 1.5], np.float32)
     for calc in ("sizes", "scales"):
-        (out,) = run_op(lambda d, c=calc: ov.opset4.interpolate(
-            d, sizes, scales, "linear_onnx", c, axes=np.array([2, 3], np.int64)), [x])
+        (out,) = run_op(
+            lambda d, c=calc: ov.opset4.interpolate(
+                d, sizes, scales, "linear_onnx", c, axes=np.array([2, 3], np.int64)
+            ),
+            [x],
+        )
         assert_close(out, _onnx_resize(x, sizes=[8, 6], mode="linear"), rtol=1e-5)
 
 
 def test_pads_are_applied_before_resizing():
     x = rand((1, 1, 3, 3))
-    build = _interpolate11("nearest", (10, 5), pads_begin=[0, 0, 1, 0], pads_end=[0, 0, 1, 2],
-                           coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    build = _interpolate11(
+        "nearest",
+        (10, 5),
+        pads_begin=[0, 0, 1, 0],
+        pads_end=[0, 0, 1, 2],
+        coordinate_transformation_mode="asymmetric",
+        nearest_mode="floor",
+    )
     (out,) = run_op(build, [x])
     padded = np.pad(x, [(0, 0), (0, 0), (1, 1), (0, 2)])
-    expected = _onnx_resize(padded, (10, 5), mode="nearest", coordinate_transformation_mode="asymmetric",
-                            nearest_mode="floor")
+    expected = _onnx_resize(
+        padded, (10, 5), mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor"
+    )
     assert_close(out, expected)
 
 
-@pytest.mark.parametrize("mode,ctm", [("bilinear_pillow", "half_pixel"), ("bicubic_pillow", "half_pixel"),
-                                      ("nearest", "tf_half_pixel_for_nn"), ("linear", "tf_half_pixel_for_nn")])
+@pytest.mark.parametrize(
+    "mode,ctm",
+    [
+        ("bilinear_pillow", "half_pixel"),
+        ("bicubic_pillow", "half_pixel"),
+        ("nearest", "tf_half_pixel_for_nn"),
+        ("linear", "tf_half_pixel_for_nn"),
+    ],
+)
 @pytest.mark.parametrize("sizes", [(3, 4), (9, 13)])
 def test_modes_outside_onnx_match_openvino(mode, ctm, sizes):
     x = rand((1, 2, 5, 7))
     attrs = {"cube_coeff": -0.5, "coordinate_transformation_mode": ctm}
     (out,) = run_op(_interpolate11(mode, sizes, **attrs), [x])
     axes = np.array([2, 3], np.int64)
-    (expected,) = openvino_reference(lambda d: real_ov.opset11.interpolate(
-        d, np.array(sizes, np.int64), mode, "sizes", axes=axes, **attrs), [x])
+    (expected,) = openvino_reference(
+        lambda d: real_ov.opset11.interpolate(
+            d, np.array(sizes, np.int64), mode, "sizes", axes=axes, **attrs
+        ),
+        [x],
+    )
     assert_close(out, expected, rtol=1e-4, atol=1e-5)
 
 
@@ -112,14 +147,17 @@ def test_interpolate1_matches_openvino(mode, align_corners):
     sizes = np.array([9, 4], np.int64)
     (out,) = run_op(lambda d: ov.opset1.interpolate(d, sizes, attrs), [x])
     # OpenVINO has no reference kernel for version 1 (it is converted to version 4): use its CPU plugin
-    (expected,) = openvino_reference(lambda d: real_ov.opset1.interpolate(d, sizes, attrs), [x], compile_cpu=True)
+    (expected,) = openvino_reference(
+        lambda d: real_ov.opset1.interpolate(d, sizes, attrs), [x], compile_cpu=True
+    )
     assert_close(out, expected, rtol=1e-4, atol=1e-5)
 
 
 def test_shape_inference():
     data = ov.opset11.parameter([1, 3, -1, 10])
-    node = ov.opset11.interpolate(data, np.array([0.5, 0.25], np.float32), "nearest", "scales",
-                                  axes=np.array([2, 3], np.int64))
+    node = ov.opset11.interpolate(
+        data, np.array([0.5, 0.25], np.float32), "nearest", "scales", axes=np.array([2, 3], np.int64)
+    )
     assert node.get_output_partial_shape(0) == ov.PartialShape([1, 3, -1, 2])
     sizes = ov.opset11.parameter([2], ov.Type.i64)
     node = ov.opset11.interpolate(data, sizes, "nearest", "sizes", axes=np.array([1, 3], np.int64))
@@ -139,7 +177,13 @@ def test_bad_attributes_and_inputs_are_rejected():
     with pytest.raises(ValueError, match="mode must be one of"):
         ov.opset11.interpolate(data, np.array([2, 2], np.int64), "area", "sizes", axes=np.array([2, 3]))
     with pytest.raises(ValueError, match="coordinate_transformation_mode"):
-        ov.opset11.interpolate(data, np.array([2, 2], np.int64), "nearest", "sizes",
-                               coordinate_transformation_mode="corners", axes=np.array([2, 3]))
+        ov.opset11.interpolate(
+            data,
+            np.array([2, 2], np.int64),
+            "nearest",
+            "sizes",
+            coordinate_transformation_mode="corners",
+            axes=np.array([2, 3]),
+        )
     with pytest.raises(ValueError, match="one value per axis"):
         ov.opset11.interpolate(data, np.array([2, 2, 2], np.int64), "nearest", "sizes", axes=np.array([2, 3]))

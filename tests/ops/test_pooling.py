@@ -24,17 +24,26 @@ def _onnx_attrs(kernel, strides, pads_begin, pads_end, auto_pad):
 
 @pytest.mark.parametrize("auto_pad", ["explicit", "same_upper", "same_lower", "valid"])
 @pytest.mark.parametrize("x_shape,kernel,strides,pads_begin,pads_end,dilations", WINDOWS)
-def test_max_pool_8_values_and_indices_match_onnx(auto_pad, x_shape, kernel, strides, pads_begin, pads_end,
-                                                  dilations):
+def test_max_pool_8_values_and_indices_match_onnx(
+    auto_pad, x_shape, kernel, strides, pads_begin, pads_end, dilations
+):
     x = rand(x_shape)
-    values, indices = run_op(lambda a: ops.max_pool(a, strides, dilations, pads_begin, pads_end, kernel,
-                                                    "floor", auto_pad), [x])
+    values, indices = run_op(
+        lambda a: ops.max_pool(a, strides, dilations, pads_begin, pads_end, kernel, "floor", auto_pad), [x]
+    )
     if auto_pad.startswith("same"):  # onnx.reference leaves dilations out of same padding; OpenVINO does not
-        expected = openvino_reference(lambda a: real8.max_pool(a, strides, dilations, pads_begin, pads_end, kernel,
-                                                               "floor", auto_pad), [x])
+        expected = openvino_reference(
+            lambda a: real8.max_pool(a, strides, dilations, pads_begin, pads_end, kernel, "floor", auto_pad),
+            [x],
+        )
     else:
-        expected = onnx_reference("MaxPool", [x], n_outputs=2, dilations=dilations,
-                                  **_onnx_attrs(kernel, strides, pads_begin, pads_end, auto_pad))
+        expected = onnx_reference(
+            "MaxPool",
+            [x],
+            n_outputs=2,
+            dilations=dilations,
+            **_onnx_attrs(kernel, strides, pads_begin, pads_end, auto_pad),
+        )
     assert_close(values, expected[0])
     assert_close(indices, expected[1])
 
@@ -42,8 +51,9 @@ def test_max_pool_8_values_and_indices_match_onnx(auto_pad, x_shape, kernel, str
 @pytest.mark.parametrize("axis", [1, 2, -1])
 def test_max_pool_indices_axis_and_type(axis):
     x = rand((2, 3, 6, 5))
-    build = lambda o: (lambda a: o.max_pool(a, [2, 2], [1, 1], [0, 1], [1, 0], [2, 2], "floor", "explicit",  # noqa: E731
-                                            "i32", axis))
+    def build(o):
+        return lambda a: o.max_pool(a, [2, 2], [1, 1], [0, 1], [1, 0], [2, 2], "floor", "explicit", "i32", axis)
+
     values, indices = run_op(build(ops), [x], dynamic=True)
     expected = openvino_reference(build(real8), [x])
     assert indices.dtype == np.int32
@@ -61,17 +71,24 @@ def test_max_pool_1_has_one_output():
 
 
 @pytest.mark.parametrize("rounding", ["floor", "ceil", "ceil_torch"])
-@pytest.mark.parametrize("x_shape,pads", [((1, 2, 5, 7), [1, 1]), ((1, 1, 6, 6), [1, 0]), ((2, 2, 8, 5), [0, 0])])
+@pytest.mark.parametrize(
+    "x_shape,pads", [((1, 2, 5, 7), [1, 1]), ((1, 1, 6, 6), [1, 0]), ((2, 2, 8, 5), [0, 0])]
+)
 def test_pool_rounding_matches_openvino(rounding, x_shape, pads):
     x = rand(x_shape)
-    build_max = lambda o: (lambda a: o.max_pool(a, [2, 2], [1, 1], pads, pads, [2, 2], rounding))  # noqa: E731
+    def build_max(o):
+        return lambda a: o.max_pool(a, [2, 2], [1, 1], pads, pads, [2, 2], rounding)
+
     got = run_op(build_max(ops), [x])
     for g, e in zip(got, openvino_reference(build_max(real14), [x])):
         assert_close(g, e)
     # OpenVINO's CPU plugin divides by the whole kernel over the ceil overhang when explicit pads
     # are included, and leaves the overhang out otherwise; we always leave it out (as PyTorch does)
     for exclude in (True, False) if not any(pads) else (True,):
-        build_avg = lambda o: (lambda a: o.avg_pool(a, [2, 2], pads, pads, [3, 3], exclude, rounding))  # noqa: E731
+
+        def build_avg(o, exclude=exclude):
+            return lambda a: o.avg_pool(a, [2, 2], pads, pads, [3, 3], exclude, rounding)
+
         (out,) = run_op(build_avg(ops), [x], dynamic=True)
         assert_close(out, openvino_reference(build_avg(real14), [x], compile_cpu=True)[0])
 
@@ -79,12 +96,22 @@ def test_pool_rounding_matches_openvino(rounding, x_shape, pads):
 @pytest.mark.parametrize("auto_pad", ["explicit", "same_upper", "same_lower", "valid"])
 @pytest.mark.parametrize("exclude_pad", [True, False])
 @pytest.mark.parametrize("x_shape,kernel,strides,pads_begin,pads_end,dilations", WINDOWS)
-def test_avg_pool_matches_onnx(auto_pad, exclude_pad, x_shape, kernel, strides, pads_begin, pads_end, dilations):
+def test_avg_pool_matches_onnx(
+    auto_pad, exclude_pad, x_shape, kernel, strides, pads_begin, pads_end, dilations
+):
     x = rand(x_shape)
-    (out,) = run_op(lambda a: ov.opset1.avg_pool(a, strides, pads_begin, pads_end, kernel, exclude_pad, "floor",
-                                                 auto_pad), [x])
-    (expected,) = onnx_reference("AveragePool", [x], count_include_pad=int(not exclude_pad),
-                                 **_onnx_attrs(kernel, strides, pads_begin, pads_end, auto_pad))
+    (out,) = run_op(
+        lambda a: ov.opset1.avg_pool(
+            a, strides, pads_begin, pads_end, kernel, exclude_pad, "floor", auto_pad
+        ),
+        [x],
+    )
+    (expected,) = onnx_reference(
+        "AveragePool",
+        [x],
+        count_include_pad=int(not exclude_pad),
+        **_onnx_attrs(kernel, strides, pads_begin, pads_end, auto_pad),
+    )
     assert_close(out, expected, rtol=1e-5, atol=1e-6)
 
 
@@ -92,42 +119,73 @@ def test_pool_dynamic_shapes_and_attributes():
     x = rand((2, 3, 9, 7))
     (out,) = run_op(lambda a: ops.avg_pool(a, [2, 2], [0, 0], [0, 0], [2, 2], True), [x], dynamic=True)
     assert_close(out, onnx_reference("AveragePool", [x], kernel_shape=[2, 2], strides=[2, 2])[0])
-    node = ops.max_pool(ops.parameter(ov.PartialShape([-1, 3, ov.Dimension(4, 9), -1])), [1, 1], [1, 1], [0, 0],
-                        [0, 0], [3, 3])
+    node = ops.max_pool(
+        ops.parameter(ov.PartialShape([-1, 3, ov.Dimension(4, 9), -1])),
+        [1, 1],
+        [1, 1],
+        [0, 0],
+        [0, 0],
+        [3, 3],
+    )
     assert node.get_output_partial_shape(0) == ov.PartialShape([-1, 3, ov.Dimension(2, 7), -1])
     assert node.get_attributes()["kernel_shape"] == [3, 3]
-    assert ops.max_pool(ops.parameter(ov.PartialShape.dynamic()), [1], [1], [0], [0], [3]).get_output_partial_shape(
-        0) == ov.PartialShape.dynamic(3)
+    assert ops.max_pool(
+        ops.parameter(ov.PartialShape.dynamic()), [1], [1], [0], [0], [3]
+    ).get_output_partial_shape(0) == ov.PartialShape.dynamic(3)
 
 
 @pytest.mark.parametrize(
     "build,message",
-    [(lambda: ops.max_pool(ops.parameter([1, 2, 8, 8]), [1, 1], [1, 1], [0, 0], [0, 0], [3]), "kernel_shape"),
-     (lambda: ops.max_pool(ops.parameter([1, 2]), [1], [1], [0], [0], [3]), "rank 3, 4 or 5"),
-     (lambda: ops.avg_pool(ops.parameter([1, 2, 8, 8]), [1, 1], [0, 0], [0, 0], [3, 3], True, "round"),
-      "rounding_type"),
-     (lambda: ov.opset8.max_pool(ops.parameter([1, 2, 8, 8]), [1, 1], [1, 1], [0, 0], [0, 0], [3, 3],
-                                 "ceil_torch"), "rounding_type"),
-     (lambda: ops.avg_pool(ops.parameter([1, 2, 2, 8]), [1, 1], [0, 0], [0, 0], [3, 3], True), "larger"),
-     (lambda: ops.max_pool(ops.parameter([1, 2, 8, 8]), [0, 1], [1, 1], [0, 0], [0, 0], [3, 3]), "strides")],
+    [
+        (
+            lambda: ops.max_pool(ops.parameter([1, 2, 8, 8]), [1, 1], [1, 1], [0, 0], [0, 0], [3]),
+            "kernel_shape",
+        ),
+        (lambda: ops.max_pool(ops.parameter([1, 2]), [1], [1], [0], [0], [3]), "rank 3, 4 or 5"),
+        (
+            lambda: ops.avg_pool(ops.parameter([1, 2, 8, 8]), [1, 1], [0, 0], [0, 0], [3, 3], True, "round"),
+            "rounding_type",
+        ),
+        (
+            lambda: ov.opset8.max_pool(
+                ops.parameter([1, 2, 8, 8]), [1, 1], [1, 1], [0, 0], [0, 0], [3, 3], "ceil_torch"
+            ),
+            "rounding_type",
+        ),
+        (lambda: ops.avg_pool(ops.parameter([1, 2, 2, 8]), [1, 1], [0, 0], [0, 0], [3, 3], True), "larger"),
+        (
+            lambda: ops.max_pool(ops.parameter([1, 2, 8, 8]), [0, 1], [1, 1], [0, 0], [0, 0], [3, 3]),
+            "strides",
+        ),
+    ],
 )
 def test_pool_rejects_bad_attributes(build, message):
     with pytest.raises(ov.graph.node.NodeValidationError, match=message):
         build()
 
 
-@pytest.mark.parametrize("x_shape,out_shape", [((2, 3, 7), [3]), ((1, 2, 7, 9), [3, 4]), ((1, 2, 5, 6, 4), [2, 4, 3]),
-                                               ((1, 1, 4, 4), [4, 4]), ((1, 1, 3, 5), [5, 7])])
+@pytest.mark.parametrize(
+    "x_shape,out_shape",
+    [
+        ((2, 3, 7), [3]),
+        ((1, 2, 7, 9), [3, 4]),
+        ((1, 2, 5, 6, 4), [2, 4, 3]),
+        ((1, 1, 4, 4), [4, 4]),
+        ((1, 1, 3, 5), [5, 7]),
+    ],
+)
 def test_adaptive_pools_match_openvino(x_shape, out_shape):
     x = rand(x_shape)
     shape = np.array(out_shape, dtype=np.int64)
     (avg,) = run_op(lambda a: ops.adaptive_avg_pool(a, ops.constant(shape)), [x], dynamic=True)
-    expected_avg = openvino_reference(lambda a: real8.adaptive_avg_pool(a, real8.constant(shape)), [x],
-                                      compile_cpu=True)[0]
+    expected_avg = openvino_reference(
+        lambda a: real8.adaptive_avg_pool(a, real8.constant(shape)), [x], compile_cpu=True
+    )[0]
     assert_close(avg, expected_avg, rtol=1e-5, atol=1e-6)
     got = run_op(lambda a: ops.adaptive_max_pool(a, ops.constant(shape), "i32"), [x])
-    expected = openvino_reference(lambda a: real8.adaptive_max_pool(a, real8.constant(shape), "i32"), [x],
-                                  compile_cpu=True)
+    expected = openvino_reference(
+        lambda a: real8.adaptive_max_pool(a, real8.constant(shape), "i32"), [x], compile_cpu=True
+    )
     assert got[1].dtype == np.int32
     for g, e in zip(got, expected):
         assert_close(g, e)

@@ -5,20 +5,28 @@ import vinopy as ov
 from tests.utils import assert_close, onnx_reference, rand, run_op
 
 ops = ov.opset13
-ONNX_NAMES = {"reduce_sum": "ReduceSum", "reduce_mean": "ReduceMean", "reduce_max": "ReduceMax",
-              "reduce_min": "ReduceMin", "reduce_prod": "ReduceProd", "reduce_l1": "ReduceL1",
-              "reduce_l2": "ReduceL2"}
+ONNX_NAMES = {
+    "reduce_sum": "ReduceSum",
+    "reduce_mean": "ReduceMean",
+    "reduce_max": "ReduceMax",
+    "reduce_min": "ReduceMin",
+    "reduce_prod": "ReduceProd",
+    "reduce_l1": "ReduceL1",
+    "reduce_l2": "ReduceL2",
+}
 
 
 @pytest.mark.parametrize("factory", sorted(ONNX_NAMES))
-@pytest.mark.parametrize("axes,keep_dims", [([1], False), ([0, 2], True), ([-1, 0], False), ([], True),
-                                            ([0, 1, 2], False)])
+@pytest.mark.parametrize(
+    "axes,keep_dims", [([1], False), ([0, 2], True), ([-1, 0], False), ([], True), ([0, 1, 2], False)]
+)
 def test_reductions_match_onnx(factory, axes, keep_dims):
     x = rand((3, 4, 5), low=0.5, high=1.5)
     axes_value = np.array(axes, dtype=np.int64)
     (out,) = run_op(lambda a: getattr(ops, factory)(a, ops.constant(axes_value), keep_dims), [x])
-    (expected,) = onnx_reference(ONNX_NAMES[factory], [x, axes_value], keepdims=int(keep_dims),
-                                 noop_with_empty_axes=1)
+    (expected,) = onnx_reference(
+        ONNX_NAMES[factory], [x, axes_value], keepdims=int(keep_dims), noop_with_empty_axes=1
+    )
     assert_close(out, expected, rtol=1e-5, atol=1e-6)
 
 
@@ -40,10 +48,14 @@ def test_reduction_scalar_axis_and_integer_data():
     assert_close(mean, np.trunc(x.sum(axis=0) / 4).astype(np.int32))
 
 
-@pytest.mark.parametrize("factory,numpy_kernel", [("reduce_logical_and", np.all), ("reduce_logical_or", np.any)])
+@pytest.mark.parametrize(
+    "factory,numpy_kernel", [("reduce_logical_and", np.all), ("reduce_logical_or", np.any)]
+)
 def test_logical_reductions_match_numpy(factory, numpy_kernel):
     x = rand((3, 4, 2), dtype=np.bool_)
-    (out,) = run_op(lambda a: getattr(ops, factory)(a, ops.constant(np.array([0, 2])), True), [x], dynamic=True)
+    (out,) = run_op(
+        lambda a: getattr(ops, factory)(a, ops.constant(np.array([0, 2])), True), [x], dynamic=True
+    )
     assert_close(out, numpy_kernel(x, axis=(0, 2), keepdims=True))
 
 

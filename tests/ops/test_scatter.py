@@ -13,9 +13,10 @@ def i64(values):
     return np.array(values, dtype=np.int64)
 
 
-@pytest.mark.parametrize("data_shape,axis,indices,upd_shape", [((3, 2, 4), 0, [[2, 0]], (1, 2, 2, 4)),
-                                                                ((3, 5), 1, [3, 0], (3, 2)),
-                                                                ((3, 5), -1, 1, (3,))])
+@pytest.mark.parametrize(
+    "data_shape,axis,indices,upd_shape",
+    [((3, 2, 4), 0, [[2, 0]], (1, 2, 2, 4)), ((3, 5), 1, [3, 0], (3, 2)), ((3, 5), -1, 1, (3,))],
+)
 @pytest.mark.parametrize("dynamic", [False, True])
 def test_scatter_update_matches_openvino(data_shape, axis, indices, upd_shape, dynamic):
     x, idx, upd = rand(data_shape), i64(indices), rand(upd_shape)
@@ -26,10 +27,13 @@ def test_scatter_update_matches_openvino(data_shape, axis, indices, upd_shape, d
 
 def test_scatter_update_errors():
     with pytest.raises(NodeValidationError, match="updates must have shape"):
-        ops.scatter_update(ops.parameter([3, 4]), ops.parameter([2], ov.Type.i32), ops.parameter([3, 3]), i64(1))
+        ops.scatter_update(
+            ops.parameter([3, 4]), ops.parameter([2], ov.Type.i32), ops.parameter([3, 3]), i64(1)
+        )
     with pytest.raises(NodeValidationError, match="same element type"):
-        ops.scatter_update(ops.parameter([3]), ops.parameter([2], ov.Type.i32),
-                           ops.parameter([2], ov.Type.i32), i64(0))
+        ops.scatter_update(
+            ops.parameter([3]), ops.parameter([2], ov.Type.i32), ops.parameter([2], ov.Type.i32), i64(0)
+        )
 
 
 ONNX_REDUCTION = {"none": "none", "sum": "add", "prod": "mul", "min": "min", "max": "max"}
@@ -44,9 +48,14 @@ def test_scatter_elements_update_matches_onnx(reduction, axis, dynamic):
     if reduction == "none":  # duplicates have no defined order without a reduction
         idx = i64([[0, 2, 1, 1], [2, 0, 0, 2]]) if axis == 0 else i64([[3, 1], [0, 2], [2, 1]])
     upd = rand(idx.shape)
-    (out,) = run_op(lambda p, q, u: ops.scatter_elements_update(p, q, u, i64(axis), reduction),
-                    [x, idx, upd], dynamic=dynamic)
-    expected = onnx_reference("ScatterElements", [x, idx, upd], axis=axis, reduction=ONNX_REDUCTION[reduction])[0]
+    (out,) = run_op(
+        lambda p, q, u: ops.scatter_elements_update(p, q, u, i64(axis), reduction),
+        [x, idx, upd],
+        dynamic=dynamic,
+    )
+    expected = onnx_reference(
+        "ScatterElements", [x, idx, upd], axis=axis, reduction=ONNX_REDUCTION[reduction]
+    )[0]
     assert_close(out, expected)
 
 
@@ -56,7 +65,9 @@ def test_scatter_elements_update_init_and_mean_match_openvino(reduction, use_ini
     x, idx, upd = rand((4, 3)), i64([[0, 1, 0], [0, 3, 0], [-1, 3, 2]]), rand((3, 3))
     args = (i64(0), reduction, use_init_val)
     (out,) = run_op(lambda p, q, u: ops.scatter_elements_update(p, q, u, *args), [x, idx, upd])
-    expected = openvino_reference(lambda p, q, u: real.scatter_elements_update(p, q, u, *args), [x, idx, upd])[0]
+    expected = openvino_reference(
+        lambda p, q, u: real.scatter_elements_update(p, q, u, *args), [x, idx, upd]
+    )[0]
     assert_close(out, expected, rtol=1e-5, atol=1e-6)
 
 
@@ -87,7 +98,9 @@ def test_scatter_nd_update_elements_and_sub_match_openvino(reduction, indices):
     x, idx = rand((4, 3)), i64(indices)
     upd = rand((len(indices),))
     (out,) = run_op(lambda p, q, u: ops.scatter_nd_update(p, q, u, reduction), [x, idx, upd])
-    expected = openvino_reference(lambda p, q, u: real.scatter_nd_update(p, q, u, reduction), [x, idx, upd])[0]
+    expected = openvino_reference(lambda p, q, u: real.scatter_nd_update(p, q, u, reduction), [x, idx, upd])[
+        0
+    ]
     assert_close(out, expected)
 
 

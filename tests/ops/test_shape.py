@@ -36,8 +36,14 @@ def test_shape_of_gives_dimensions_of_dynamic_input():
 
 @pytest.mark.parametrize(
     "shape,target,special_zero",
-    [((2, 3, 4), [4, -1], False), ((2, 3, 4), [0, -1], True), ((0, 3, 4), [0, 12], False),
-     ((2, 3, 4), [24], False), ((3, 2), [3, 0, 1], True), ((2, 3), [-1], False)],
+    [
+        ((2, 3, 4), [4, -1], False),
+        ((2, 3, 4), [0, -1], True),
+        ((0, 3, 4), [0, 12], False),
+        ((2, 3, 4), [24], False),
+        ((3, 2), [3, 0, 1], True),
+        ((2, 3), [-1], False),
+    ],
 )
 @pytest.mark.parametrize("dynamic", [False, True])
 def test_reshape_matches_onnx(shape, target, special_zero, dynamic):
@@ -63,8 +69,9 @@ def test_reshape_from_shape_of_keeps_known_dims():
     out = ops.reshape(x, target, False)
     assert str(out.get_output_partial_shape(0)) == "[?,8,64]"
     # the batch dim is the input's own dim, so a reshape back cancels it too
-    back = ops.reshape(out, ops.concat([ops.gather(ops.shape_of(out), i64([0]), i64(0)), i64([-1])], 0),
-                       False)
+    back = ops.reshape(
+        out, ops.concat([ops.gather(ops.shape_of(out), i64([0]), i64(0)), i64([-1])], 0), False
+    )
     assert str(back.get_output_partial_shape(0)) == "[?,512]"
     xv = rand((3, 4, 128))
     model = ov.Model([back], [x])
@@ -124,7 +131,9 @@ def test_squeeze_shape_inference_and_axis_skip():
     assert ov.opset1.squeeze(dyn, i64([0])).get_output_partial_shape(0) == ov.PartialShape([3])
     assert ops.squeeze(dyn, i64([0]), True).get_output_partial_shape(0) == ov.PartialShape.dynamic()
     assert ops.squeeze(ops.parameter(ov.PartialShape("[?,1,3]"))).get_output_partial_shape(0).rank.is_dynamic
-    assert ops.squeeze(ops.parameter([2, 3]), i64([0]), True).get_output_partial_shape(0) == ov.PartialShape([2, 3])
+    assert ops.squeeze(ops.parameter([2, 3]), i64([0]), True).get_output_partial_shape(0) == ov.PartialShape(
+        [2, 3]
+    )
     (out,) = run_op(lambda p: ops.squeeze(p, i64([0, 1]), True), [rand((2, 1))])
     assert out.shape == (2,)
     with pytest.raises(NodeValidationError, match="only size-1"):
@@ -143,7 +152,8 @@ def test_unsqueeze_matches_onnx(axes, dynamic):
 
 def test_unsqueeze_errors_and_duplicates():
     assert ops.unsqueeze(ops.parameter([2, 3]), i64([0, 0])).get_output_partial_shape(0) == ov.PartialShape(
-        [1, 2, 3])
+        [1, 2, 3]
+    )
     with pytest.raises(NodeValidationError, match="out of range"):
         ops.unsqueeze(ops.parameter([2, 3]), i64([5]))
 
@@ -164,3 +174,13 @@ def test_transpose_shape_inference_and_errors():
     assert ops.transpose(x, order).get_output_partial_shape(0) == ov.PartialShape.dynamic(3)
     with pytest.raises(NodeValidationError, match="permutation"):
         ops.transpose(x, i64([0, 0, 1]))
+
+
+def test_shape_values_pass_through_squeeze_unsqueeze_and_reshape():
+    x = ops.parameter(ov.PartialShape("[?,4]"))
+    batch = ops.gather(ops.shape_of(x), i64(0), i64(0))  # a scalar shape value
+    vec = ops.unsqueeze(batch, i64(0))
+    assert [str(d) for d in shape_value(vec.output(0))] == ["?"]
+    assert shape_value(ops.squeeze(vec, i64([0])).output(0))[0] is x.get_output_partial_shape(0)[0]
+    flat = ops.reshape(ops.shape_of(x), i64([-1]), False)
+    assert [str(d) for d in shape_value(flat.output(0))] == ["?", "4"]

@@ -39,9 +39,11 @@ def test_strided_slice_matches_openvino(case, dynamic):
 
 def test_strided_slice_dynamic_dims_match_openvino():
     shape = ov.PartialShape("[?,2..10,?]")
-    for args in [([0, 1, 0], [0, 5, 3], [1, 1, 1], [1, 0, 0], [1, 0, 0]),
-                 ([0, -3], [0, 0], [1, 1], [1, 0], [1, 1]),
-                 ([1, 0], [0, 0], [1, 1], [0, 0], [0, 0], [1, 1], [1, 0])]:
+    for args in [
+        ([0, 1, 0], [0, 5, 3], [1, 1, 1], [1, 0, 0], [1, 0, 0]),
+        ([0, -3], [0, 0], [1, 1], [1, 0], [1, 1]),
+        ([1, 0], [0, 0], [1, 1], [0, 0], [0, 0], [1, 1], [1, 0]),
+    ]:
         ours = ops.strided_slice(ops.parameter(shape), *[i64(a) for a in args[:3]], *args[3:])
         import openvino as real_ov
 
@@ -76,16 +78,24 @@ def test_strided_slice_of_shape_vector():
 
 @pytest.mark.parametrize(
     "start,stop,step,axes",
-    [([1], [3], [1], None), ([0, 4], [2, 0], [1, -2], [1, 2]), ([-2], [100], [1], [-1]),
-     ([10], [-100], [-1], [0])],
+    [
+        ([1], [3], [1], None),
+        ([0, 4], [2, 0], [1, -2], [1, 2]),
+        ([-2], [100], [1], [-1]),
+        ([10], [-100], [-1], [0]),
+    ],
 )
 @pytest.mark.parametrize("dynamic", [False, True])
 def test_slice_matches_onnx(start, stop, step, axes, dynamic):
     x = rand((4, 3, 5))
     extra = [] if axes is None else [i64(axes)]
     (out,) = run_op(lambda p: ops.slice(p, i64(start), i64(stop), i64(step), *extra), [x], dynamic=dynamic)
-    expected = onnx_reference("Slice", [x, i64(start), i64(stop), *extra, i64(step)] if axes else
-                              [x, i64(start), i64(stop), np.arange(len(start)), i64(step)])[0]
+    expected = onnx_reference(
+        "Slice",
+        [x, i64(start), i64(stop), *extra, i64(step)]
+        if axes
+        else [x, i64(start), i64(stop), np.arange(len(start)), i64(step)],
+    )[0]
     assert_close(out, expected)
 
 

@@ -31,5 +31,7 @@ def test_softmax_errors():
         ov.opset8.softmax(data, 2)
     with pytest.raises(ov.graph.node.NodeValidationError, match="real element type"):
         ov.opset8.softmax(ov.opset8.parameter([2, 3], ov.Type.i32), 1)
-    assert ov.opset8.softmax(ov.opset8.parameter(ov.PartialShape.dynamic()), -4).get_output_partial_shape(0) == \
-        ov.PartialShape.dynamic()
+    assert (
+        ov.opset8.softmax(ov.opset8.parameter(ov.PartialShape.dynamic()), -4).get_output_partial_shape(0)
+        == ov.PartialShape.dynamic()
+    )

@@ -8,16 +8,26 @@ ops = ov.opset11
 
 
 def _onnx_topk(x, k, axis, mode):
-    return onnx_reference("TopK", [x, np.array([k], dtype=np.int64)], n_outputs=2, axis=axis,
-                          largest=int(mode == "max"), sorted=1)
+    return onnx_reference(
+        "TopK",
+        [x, np.array([k], dtype=np.int64)],
+        n_outputs=2,
+        axis=axis,
+        largest=int(mode == "max"),
+        sorted=1,
+    )
 
 
 @pytest.mark.parametrize("mode", ["max", "min"])
-@pytest.mark.parametrize("shape,k,axis", [((5, 7), 3, 1), ((4, 6, 3), 2, 0), ((2, 3, 8), 8, -1), ((9,), 1, 0)])
+@pytest.mark.parametrize(
+    "shape,k,axis", [((5, 7), 3, 1), ((4, 6, 3), 2, 0), ((2, 3, 8), 8, -1), ((9,), 1, 0)]
+)
 @pytest.mark.parametrize("dynamic", [False, True])
 def test_topk_sorted_by_value_matches_onnx(mode, shape, k, axis, dynamic):
     x = rand(shape)
-    values, indices = run_op(lambda a: ops.topk(a, np.int64(k), axis, mode, "value", "i64"), [x], dynamic=dynamic)
+    values, indices = run_op(
+        lambda a: ops.topk(a, np.int64(k), axis, mode, "value", "i64"), [x], dynamic=dynamic
+    )
     expected = _onnx_topk(x, k, axis, mode)
     assert_close(values, expected[0])
     assert_close(indices, expected[1])

@@ -37,7 +37,9 @@ def run(model: ov.Model, *passes: Pass) -> bool:
 
 def folding_model() -> ov.Model:
     x = ops.parameter([2, 3], np.float32, name="x")
-    scale = ops.add(ops.constant(np.ones(3, np.float32)), ops.constant(np.full(3, 2, np.float32)), name="scale")
+    scale = ops.add(
+        ops.constant(np.ones(3, np.float32)), ops.constant(np.full(3, 2, np.float32)), name="scale"
+    )
     shape = ops.shape_of(x, name="shape")
     out = ops.reshape(ops.multiply(x, scale, name="mul"), shape, False, name="out")
     return ov.Model([out], [x], "folding")

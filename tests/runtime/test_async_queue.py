@@ -48,8 +48,9 @@ def test_queue_container_protocol(compiled: ov.CompiledModel) -> None:
 
 
 def test_default_jobs_follow_the_hint(core: ov.Core) -> None:
-    compiled = core.compile_model(two_input_model(), "TEMPLATE",
-                                  {hints.performance_mode(): hints.PerformanceMode.THROUGHPUT})
+    compiled = core.compile_model(
+        two_input_model(), "TEMPLATE", {hints.performance_mode(): hints.PerformanceMode.THROUGHPUT}
+    )
     assert len(ov.AsyncInferQueue(compiled)) == compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS") > 1
 
 

@@ -58,7 +58,9 @@ def test_read_and_compile_onnx(core: ov.Core, tmp_path, source) -> None:
 
 
 def test_unknown_device_lists_available_ones(core: ov.Core) -> None:
-    with pytest.raises(RuntimeError, match=r"Device 'FOO' is not registered; available devices: \[.*'TEMPLATE'"):
+    with pytest.raises(
+        RuntimeError, match=r"Device 'FOO' is not registered; available devices: \[.*'TEMPLATE'"
+    ):
         core.compile_model(two_input_model(), "FOO")
     with pytest.raises(RuntimeError, match="Device 'FOO' is not registered"):
         core.get_property("FOO", "FULL_DEVICE_NAME")

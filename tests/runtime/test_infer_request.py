@@ -17,13 +17,16 @@ def compiled(core: ov.Core, model: ov.Model) -> ov.CompiledModel:
     return core.compile_model(model, "TEMPLATE")
 
 
-@pytest.mark.parametrize("make_inputs", [
-    lambda cm: {"a": A, "b": B},
-    lambda cm: {0: A, 1: B},
-    lambda cm: {cm.input("a"): A, cm.input(1): B},
-    lambda cm: [A, B],
-    lambda cm: (ov.Tensor(A), ov.Tensor(B)),
-])
+@pytest.mark.parametrize(
+    "make_inputs",
+    [
+        lambda cm: {"a": A, "b": B},
+        lambda cm: {0: A, 1: B},
+        lambda cm: {cm.input("a"): A, cm.input(1): B},
+        lambda cm: [A, B],
+        lambda cm: (ov.Tensor(A), ov.Tensor(B)),
+    ],
+)
 def test_infer_accepts_every_key_kind(compiled: ov.CompiledModel, make_inputs) -> None:
     result = compiled.create_infer_request().infer(make_inputs(compiled))
     np.testing.assert_allclose(result["out"], expected(A, B), rtol=1e-6)
@@ -74,16 +77,23 @@ def test_f64_is_converted_to_f32(compiled: ov.CompiledModel) -> None:
     np.testing.assert_allclose(result[0], expected(A, B), rtol=1e-6)
 
 
-@pytest.mark.parametrize(("inputs", "error", "message"), [
-    ({"a": A}, ValueError, r"input 'b' is not set: expected f32\[2,4\]"),
-    ({"a": A, "c": B}, KeyError, r"no input named 'c'.*\['a'\], \['b'\]"),
-    ({"a": A[0], "b": B}, ValueError, r"input 'a' has shape \[3\] \(rank 1\); the model expects \[2,3\]"),
-    ({"a": A, "b": B[:, :3]}, ValueError, r"input 'b' .*dimension 1 is 3, expected 4"),
-    ({"a": A.astype(np.int8) > 0, "b": B}, ValueError, None),  # bool -> f32 is allowed: no error
-    ({"a": np.array([["x"] * 3] * 2), "b": B}, TypeError, r"input 'a' has element type <U1; the model expects f32"),
-    ({"a": ov.Tensor(A.astype(np.int32)), "b": B}, TypeError, r"input 'a' has element type i32"),
-    ([A, B, B], ValueError, r"3 inputs given; the model has 2"),
-])
+@pytest.mark.parametrize(
+    ("inputs", "error", "message"),
+    [
+        ({"a": A}, ValueError, r"input 'b' is not set: expected f32\[2,4\]"),
+        ({"a": A, "c": B}, KeyError, r"no input named 'c'.*\['a'\], \['b'\]"),
+        ({"a": A[0], "b": B}, ValueError, r"input 'a' has shape \[3\] \(rank 1\); the model expects \[2,3\]"),
+        ({"a": A, "b": B[:, :3]}, ValueError, r"input 'b' .*dimension 1 is 3, expected 4"),
+        ({"a": A.astype(np.int8) > 0, "b": B}, ValueError, None),  # bool -> f32 is allowed: no error
+        (
+            {"a": np.array([["x"] * 3] * 2), "b": B},
+            TypeError,
+            r"input 'a' has element type <U1; the model expects f32",
+        ),
+        ({"a": ov.Tensor(A.astype(np.int32)), "b": B}, TypeError, r"input 'a' has element type i32"),
+        ([A, B, B], ValueError, r"3 inputs given; the model has 2"),
+    ],
+)
 def test_bad_inputs_raise_clear_errors(compiled: ov.CompiledModel, inputs, error, message) -> None:
     request = compiled.create_infer_request()
     if message is None:
@@ -112,7 +122,10 @@ def test_profiling_info(core: ov.Core) -> None:
     assert by_type["MatMul"].status == ov.ProfilingInfo.Status.EXECUTED
     assert by_type["Parameter"].status == ov.ProfilingInfo.Status.NOT_RUN
     assert by_type["Relu"].node_name == "out" and by_type["Relu"].exec_type == "ref_f32"
-    assert by_type["MatMul"].real_time.total_seconds() > 0 and by_type["MatMul"].cpu_time >= by_type["Parameter"].cpu_time
+    assert (
+        by_type["MatMul"].real_time.total_seconds() > 0
+        and by_type["MatMul"].cpu_time >= by_type["Parameter"].cpu_time
+    )
     assert request.profiling_info == rows
     silent = core.compile_model(two_input_model(), "TEMPLATE").create_infer_request()
     silent.infer([A, B])
@@ -122,7 +135,9 @@ def test_profiling_info(core: ov.Core) -> None:
 def test_async_with_callback_and_wait(compiled: ov.CompiledModel) -> None:
     request = compiled.create_infer_request()
     seen = []
-    request.set_callback(lambda userdata: seen.append((userdata, request.get_output_tensor().data.sum())), "job")
+    request.set_callback(
+        lambda userdata: seen.append((userdata, request.get_output_tensor().data.sum())), "job"
+    )
     request.start_async({"a": A, "b": B})
     request.wait()
     assert seen == [("job", pytest.approx(expected(A, B).sum(), rel=1e-5))]

@@ -94,6 +94,18 @@ class Model:
     def get_output_size(self) -> int:
         return len(self._results)
 
+    def get_result(self) -> Node:
+        """The Result of a single-output model."""
+        if len(self._results) != 1:
+            raise RuntimeError(f"Model has {len(self._results)} results; use get_results()")
+        return self._results[0]
+
+    def replace_parameter(self, index: int, parameter: Node) -> None:
+        """Put ``parameter`` in place of parameter ``index``: its readers read the new one."""
+        old = self._parameters[index]
+        old.output(0).replace(parameter.output(0))
+        self._parameters[index] = parameter
+
     def get_output_op(self, index: int) -> Node:
         return self._results[index]
 

@@ -11,28 +11,31 @@ from vinopy.graph.types import Type
 
 
 class Tensor:
-    """``Tensor(array, shared_memory=False)`` or ``Tensor(type, shape)``."""
+    """``Tensor(array, shared_memory=False)``, ``Tensor(type, shape)`` (zeros), or
+    ``Tensor(array, shape, type)``: the array's memory seen as ``type`` and ``shape``."""
 
     def __init__(self, *args: Any, shared_memory: bool = False) -> None:
+        if len(args) == 3:
+            self._data, self._type = _view(*args)
+            return
         if len(args) == 2 and not isinstance(args[0], np.ndarray):
             first, second = args
-            if isinstance(first, Type) or isinstance(first, (type, np.dtype)):
+            if isinstance(first, (Type, type, np.dtype)):
                 et, shape = Type.resolve(first), second
             else:
                 shape, et = first, Type.resolve(second)
-            shape = as_partial_shape(shape).to_shape()
             self._type = et
-            self._data = np.zeros(tuple(shape), dtype=et.to_dtype())
+            self._data = np.zeros(tuple(as_partial_shape(shape).to_shape()), dtype=et.to_dtype())
             return
         if len(args) != 1:
-            raise TypeError("Tensor(array) or Tensor(type, shape) expected")
+            raise TypeError("expected Tensor(array), Tensor(type, shape) or Tensor(array, shape, type)")
         data = args[0]
         if isinstance(data, Tensor):
             self._data, self._type = data._data, data._type
             return
         array = np.asarray(data)
-        if array.dtype == np.float64 and not isinstance(data, np.ndarray):
-            array = array.astype(np.float32)  # python floats become f32, as OpenVINO does
+        if shared_memory and not array.flags.c_contiguous:
+            raise RuntimeError("Tensor(shared_memory=True) needs a C-contiguous array; pass a copy")
         self._data = array if shared_memory else np.array(array, copy=True)
         self._type = Type.resolve(array.dtype)
 
@@ -115,3 +118,20 @@ class Tensor:
 
     def get_partial_shape(self) -> PartialShape:
         return PartialShape(self._data.shape)
+
+
+def _view(array: Any, shape: Any, element_type: Any) -> tuple[np.ndarray, Type]:
+    """The memory of ``array`` read as ``element_type`` values in ``shape`` (no copy)."""
+    source = np.asarray(array)
+    if not source.flags.c_contiguous:
+        raise RuntimeError("Tensor(array, shape, type) needs a C-contiguous array")
+    et = Type.resolve(element_type)
+    dims = tuple(as_partial_shape(shape).to_shape())
+    dtype = np.dtype(et.to_dtype())
+    needed = int(np.prod(dims)) * dtype.itemsize
+    if needed > source.nbytes:
+        raise ValueError(
+            f"Tensor(array, shape, type): {et.get_type_name()}{list(dims)} needs {needed} bytes, "
+            f"the array has {source.nbytes}"
+        )
+    return source.reshape(-1).view(np.uint8)[:needed].view(dtype).reshape(dims), et

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -151,27 +153,35 @@ def window_count(size: int, kernel: int, stride: int, dilation: int, pads: tuple
     return count
 
 
+def map_dim(dim: Dimension, size: Callable[[int], int]) -> Dimension:
+    """A dimension through a non-decreasing size function: static stays static, bounds map to bounds."""
+    if dim.is_static:
+        return Dimension(max(0, size(dim.get_length())))
+    hi = -1 if dim.max_length == -1 else max(0, size(dim.max_length))
+    return Dimension(max(0, size(dim.min_length)), hi)
+
+
 def window_output_dims(spatial: list[Dimension], kernel: list[int], strides: list[int],
                        dilations: list[int], pads_begin: list[int], pads_end: list[int],
                        auto_pad: str, rounding: str = "floor") -> list[Dimension]:
     """Output spatial dimensions of a sliding-window op; dynamic and bounded dims map by their bounds."""
     dims = []
-    for axis, dim in enumerate(spatial):
-        k, s, d = kernel[axis], strides[axis], dilations[axis]
-
-        def count(n: int) -> int:
-            pads = window_pads(n, k, s, d, auto_pad, pads_begin[axis], pads_end[axis])
-            return window_count(n, k, s, d, pads, rounding)
-
-        if dim.is_static:
-            n = count(dim.get_length())
-            require(n >= 1, f"the dilated kernel ({(k - 1) * d + 1}) is larger than the padded input "
-                            f"along spatial axis {axis} (size {dim})")
-            dims.append(Dimension(n))
-        else:
-            hi = -1 if dim.max_length == -1 else max(0, count(dim.max_length))
-            dims.append(Dimension(max(0, count(dim.min_length)), hi))
+    per_axis = zip(spatial, kernel, strides, dilations, pads_begin, pads_end)
+    for axis, (dim, k, s, d, b, e) in enumerate(per_axis):
+        count = partial(_axis_window_count, kernel=k, stride=s, dilation=d, auto_pad=auto_pad, pads=(b, e),
+                        rounding=rounding)
+        out = map_dim(dim, count)
+        require(dim.is_dynamic or out.get_length() >= 1,
+                f"the dilated kernel ({(k - 1) * d + 1}) is larger than the padded input along spatial "
+                f"axis {axis} (size {dim})")
+        dims.append(out)
     return dims
+
+
+def _axis_window_count(size: int, kernel: int, stride: int, dilation: int, auto_pad: str,
+                       pads: tuple[int, int], rounding: str) -> int:
+    resolved = window_pads(size, kernel, stride, dilation, auto_pad, *pads)
+    return window_count(size, kernel, stride, dilation, resolved, rounding)
 
 
 def check_window_attrs(n_spatial: int, **lists: list[int]) -> None:

@@ -75,7 +75,7 @@ def _parts_shapes(data: Output, axis: int | None, lengths: list[Dimension]) -> l
         return [PartialShape.dynamic() for _ in lengths]
     if axis is None:
         return [PartialShape.dynamic(len(shape)) for _ in lengths]
-    return [PartialShape(list(shape[:axis]) + [d] + list(shape[axis + 1:])) for d in lengths]
+    return [PartialShape(list(shape[:axis]) + [d] + list(shape[axis + 1 :])) for d in lengths]
 
 
 @register
@@ -93,8 +93,10 @@ class Split(Node):
         length = Dimension()
         if index is not None:
             dim = data.get_partial_shape()[index]
-            require(dim.is_dynamic or dim.get_length() % n == 0,
-                    f"dimension {dim} of axis {index} cannot be split into {n} equal parts")
+            require(
+                dim.is_dynamic or dim.get_length() % n == 0,
+                f"dimension {dim} of axis {index} cannot be split into {n} equal parts",
+            )
             length = divide_dim(dim, n)
         et = data.get_element_type()
         return [(et, s) for s in _parts_shapes(data, index, [length] * n)]
@@ -114,8 +116,10 @@ class VariadicSplit(Node):
         require_element_type(lengths.get_element_type(), "integer", "split_lengths")
         require_rank(lengths, (1,), "split_lengths")
         count = lengths.get_partial_shape()
-        require(count.rank.is_static and count[0].is_static,
-                "split_lengths must have a static length: it sets the number of outputs")
+        require(
+            count.rank.is_static and count[0].is_static,
+            "split_lengths must have a static length: it sets the number of outputs",
+        )
         index = _split_axis(data, axis)
         values = const_ints(lengths)
         if values is None:
@@ -139,9 +143,13 @@ def _variadic_lengths(values: list[int], dim: Dimension) -> list[Dimension]:
     known = sum(v for v in values if v != -1)
     if -1 in values:
         rest = dim - Dimension(known)
-        require(dim.is_dynamic or dim.get_length() >= known,
-                f"split_lengths {values} exceed the axis dimension {dim}")
+        require(
+            dim.is_dynamic or dim.get_length() >= known,
+            f"split_lengths {values} exceed the axis dimension {dim}",
+        )
         return [rest if v == -1 else Dimension(v) for v in values]
-    require(dim.is_dynamic or dim.get_length() == known,
-            f"split_lengths {values} must sum to the axis dimension {dim}")
+    require(
+        dim.is_dynamic or dim.get_length() == known,
+        f"split_lengths {values} must sum to the axis dimension {dim}",
+    )
     return [Dimension(v) for v in values]

@@ -8,7 +8,7 @@ import numpy as np
 
 from vinopy.graph.layout import Layout
 from vinopy.graph.node import Node, NodeValidationError, Output, attr
-from vinopy.graph.shape import PartialShape, Shape, as_partial_shape
+from vinopy.graph.shape import Dimension, PartialShape, Shape, as_partial_shape
 from vinopy.graph.tensor import Tensor
 from vinopy.graph.types import Type
 from vinopy.ops.registry import register
@@ -28,7 +28,11 @@ class Parameter(Node):
         return cls(element_type=Type.resolve(dtype), shape=as_partial_shape(shape), name=name)
 
     def infer(self) -> tuple[Type, PartialShape]:
-        return self.element_type, self.shape
+        # fresh Dimension objects: shape inference treats one dynamic Dimension object as one
+        # run-time value, and two Parameters built from one PartialShape are independent
+        if self.shape.rank.is_dynamic:
+            return self.element_type, PartialShape.dynamic()
+        return self.element_type, PartialShape([Dimension(d) for d in self.shape])
 
     def evaluate(self) -> np.ndarray:
         raise RuntimeError(f"Parameter '{self.get_friendly_name()}' has no value outside inference")

@@ -178,7 +178,8 @@ class MultiSubGraphOp(Node):
         index = model.get_parameter_index(param)
         if index < 0:
             raise NodeValidationError(
-                f"{self.type_name}: {param.get_friendly_name()} is not a Parameter of its {self.body_names[body]}"
+                f"{self.type_name}: {param.get_friendly_name()} is not a Parameter of its "
+                f"{self.body_names[body]}"
             )
         return index
 
@@ -218,7 +219,9 @@ class MultiSubGraphOp(Node):
     def _run_body(self, body: int, values: list[np.ndarray | None]) -> list[np.ndarray]:
         missing = [i for i, v in enumerate(values) if v is None]
         if missing:
-            raise RuntimeError(f"{self.type_name}: {self.body_names[body]} Parameter(s) {missing} have no input")
+            raise RuntimeError(
+                f"{self.type_name}: {self.body_names[body]} Parameter(s) {missing} have no input"
+            )
         if body not in self._interpreters:
             self._interpreters[body] = Interpreter(self.get_function(body))
         return self._interpreters[body].run(values)
@@ -279,7 +282,9 @@ class If(MultiSubGraphOp):
         index = self._append_input(value)
         for body, param in ((self.THEN, then_parameter), (self.ELSE, else_parameter)):
             if param is not None:
-                self._input_descs[body].append(InvariantInputDescription(index, self._parameter_index(body, param)))
+                self._input_descs[body].append(
+                    InvariantInputDescription(index, self._parameter_index(body, param))
+                )
         self.validate_and_infer_types()
 
     def set_output(self, then_result: Node, else_result: Node) -> Output:
@@ -295,12 +300,16 @@ class If(MultiSubGraphOp):
         cond = inputs[0]
         require_element_type(cond.get_element_type(), "boolean", "If condition")
         shape = cond.get_partial_shape()
-        require(shape.rank.is_dynamic or shape.is_dynamic or int(np.prod(list(map(int, shape)))) == 1,
-                f"If condition must hold one value, got shape {shape}")
+        require(
+            shape.rank.is_dynamic or shape.is_dynamic or int(np.prod(list(map(int, shape)))) == 1,
+            f"If condition must hold one value, got shape {shape}",
+        )
         count = self._output_count()
         if count == 0:
             return []
-        require(self.then_body is not None and self.else_body is not None, "If needs both bodies before outputs")
+        require(
+            self.then_body is not None and self.else_body is not None, "If needs both bodies before outputs"
+        )
         for body in (self.THEN, self.ELSE):
             self._bind_body(body, list(inputs))
         known = const_value(cond)
@@ -342,28 +351,35 @@ class SubGraphOp(MultiSubGraphOp):
     def set_invariant_input(self, body_parameter: Node, value: Output) -> None:
         self._add_input(value, lambda i, p: InvariantInputDescription(i, p), body_parameter)
 
-    def set_sliced_input(self, parameter: Node, value: Output, start: int, stride: int, part_size: int,
-                         end: int, axis: int) -> None:
-        self._add_input(value, lambda i, p: SliceInputDescription(i, p, start, stride, part_size, end, axis),
-                        parameter)
+    def set_sliced_input(
+        self, parameter: Node, value: Output, start: int, stride: int, part_size: int, end: int, axis: int
+    ) -> None:
+        self._add_input(
+            value, lambda i, p: SliceInputDescription(i, p, start, stride, part_size, end, axis), parameter
+        )
 
     def set_merged_input(self, body_parameter: Node, initial_value: Output, successive_value: Output) -> None:
         result = self._result_index(0, successive_value)
         self._add_input(initial_value, lambda i, p: MergedInputDescription(i, p, result), body_parameter)
 
     def get_iter_value(self, body_value: Output, iteration: int = -1) -> Output:
-        return self._add_output(BodyOutputDescription(self._result_index(0, body_value), self._output_count(),
-                                                      iteration))
+        return self._add_output(
+            BodyOutputDescription(self._result_index(0, body_value), self._output_count(), iteration)
+        )
 
-    def get_concatenated_slices(self, value: Output, start: int, stride: int, part_size: int, end: int,
-                                axis: int) -> Output:
-        desc = ConcatOutputDescription(self._result_index(0, value), self._output_count(), start, stride,
-                                       part_size, end, axis)
+    def get_concatenated_slices(
+        self, value: Output, start: int, stride: int, part_size: int, end: int, axis: int
+    ) -> Output:
+        desc = ConcatOutputDescription(
+            self._result_index(0, value), self._output_count(), start, stride, part_size, end, axis
+        )
         return self._add_output(desc)
 
     def _add_input(self, value: Output, make: Any, param: Node) -> None:
-        require(len(self._inputs) >= self.fixed_inputs,
-                f"{self.type_name} needs its first {self.fixed_inputs} inputs before body inputs")
+        require(
+            len(self._inputs) >= self.fixed_inputs,
+            f"{self.type_name} needs its first {self.fixed_inputs} inputs before body inputs",
+        )
         index = self._append_input(value)
         self._input_descs[0].append(make(index, self._parameter_index(0, param)))
         self.validate_and_infer_types()
@@ -406,8 +422,14 @@ class SubGraphOp(MultiSubGraphOp):
         return outputs
 
     # --- evaluation -----------------------------------------------------------
-    def _iterate(self, inputs: tuple[np.ndarray, ...], trip_count: int | None, condition: bool,
-                 current_iteration: int = -1, condition_output: int = -1) -> list[np.ndarray]:
+    def _iterate(
+        self,
+        inputs: tuple[np.ndarray, ...],
+        trip_count: int | None,
+        condition: bool,
+        current_iteration: int = -1,
+        condition_output: int = -1,
+    ) -> list[np.ndarray]:
         """Run the body while the condition holds, up to trip_count iterations (None: no limit)."""
         values = self._body_parameter_values(0, inputs)
         merged = [d for d in self._input_descs[0] if isinstance(d, MergedInputDescription)]
@@ -431,7 +453,9 @@ class SubGraphOp(MultiSubGraphOp):
             iteration += 1
         return self._collect_outputs(per_iteration, inputs)
 
-    def _collect_outputs(self, per_iteration: list[list[np.ndarray]], inputs: tuple[np.ndarray, ...]) -> list[Any]:
+    def _collect_outputs(
+        self, per_iteration: list[list[np.ndarray]], inputs: tuple[np.ndarray, ...]
+    ) -> list[Any]:
         outputs: list[Any] = [None] * self._output_count()
         for desc in self._output_descs[0]:
             if isinstance(desc, ConcatOutputDescription):
@@ -442,7 +466,9 @@ class SubGraphOp(MultiSubGraphOp):
                 outputs[desc.output_index] = self._initial_value(desc.body_value_index, inputs)
         return outputs
 
-    def _concatenate(self, per_iteration: list[list[np.ndarray]], desc: ConcatOutputDescription) -> np.ndarray:
+    def _concatenate(
+        self, per_iteration: list[list[np.ndarray]], desc: ConcatOutputDescription
+    ) -> np.ndarray:
         parts = [outs[desc.body_value_index] for outs in per_iteration]
         if desc.stride < 0:
             parts.reverse()
@@ -450,10 +476,14 @@ class SubGraphOp(MultiSubGraphOp):
             return np.concatenate(parts, axis=desc.axis)
         shape = self.body.get_results()[desc.body_value_index].get_output_partial_shape(0)
         if shape.is_dynamic:
-            raise RuntimeError(f"{self.type_name} ran no iteration, so output {desc.output_index} has no shape")
+            raise RuntimeError(
+                f"{self.type_name} ran no iteration, so output {desc.output_index} has no shape"
+            )
         dims = list(shape.to_shape())
         dims[desc.axis] = 0
-        return np.zeros(dims, self.body.get_results()[desc.body_value_index].get_output_element_type(0).to_dtype())
+        return np.zeros(
+            dims, self.body.get_results()[desc.body_value_index].get_output_element_type(0).to_dtype()
+        )
 
     def _initial_value(self, result: int, inputs: tuple[np.ndarray, ...]) -> np.ndarray:
         """With no iteration, a Result fed back to a merged input keeps that input's value."""
@@ -478,7 +508,9 @@ class Loop(SubGraphOp):
     fixed_inputs = 2
 
     @classmethod
-    def factory(cls, trip_count: Any = None, execution_condition: Any = None, name: str | None = None) -> Loop:
+    def factory(
+        cls, trip_count: Any = None, execution_condition: Any = None, name: str | None = None
+    ) -> Loop:
         args = [] if trip_count is None else [trip_count, execution_condition]
         return cls(*args, name=name)
 
@@ -486,9 +518,11 @@ class Loop(SubGraphOp):
         return list(self.special_body_ports)
 
     def set_special_body_ports(self, special_body_ports: list[int]) -> None:
-        require(len(special_body_ports) == 2,
-                f"special_body_ports must be [current_iteration_input_idx, body_condition_output_idx], "
-                f"got {special_body_ports}")
+        require(
+            len(special_body_ports) == 2,
+            f"special_body_ports must be [current_iteration_input_idx, body_condition_output_idx], "
+            f"got {special_body_ports}",
+        )
         self.special_body_ports = [int(p) for p in special_body_ports]
         self.validate_and_infer_types()
 
@@ -524,18 +558,29 @@ class Loop(SubGraphOp):
 
     def _check_special_ports(self) -> None:
         current, condition = self.special_body_ports
-        require(current < len(self.body.get_parameters()),
-                f"Loop current iteration port {current} is not a body Parameter")
-        require(condition < len(self.body.get_results()), f"Loop condition port {condition} is not a body Result")
+        require(
+            current < len(self.body.get_parameters()),
+            f"Loop current iteration port {current} is not a body Parameter",
+        )
+        require(
+            condition < len(self.body.get_results()), f"Loop condition port {condition} is not a body Result"
+        )
         if condition >= 0:
             et = self.body.get_results()[condition].get_output_element_type(0)
             require_element_type(et, "boolean", "Loop body condition")
 
-    def evaluate(self, trip_count: np.ndarray, condition: np.ndarray, *inputs: np.ndarray) -> list[np.ndarray]:
+    def evaluate(
+        self, trip_count: np.ndarray, condition: np.ndarray, *inputs: np.ndarray
+    ) -> list[np.ndarray]:
         trip = int(np.asarray(trip_count).reshape(-1)[0])
         current, condition_output = self.special_body_ports
-        return self._iterate((trip_count, condition, *inputs), None if trip < 0 else trip, _as_bool(condition),
-                             current, condition_output)
+        return self._iterate(
+            (trip_count, condition, *inputs),
+            None if trip < 0 else trip,
+            _as_bool(condition),
+            current,
+            condition_output,
+        )
 
 
 @register
@@ -557,6 +602,10 @@ class TensorIterator(SubGraphOp):
     def get_body(self) -> Model:
         return self.body
 
+    def get_num_iterations(self) -> int:
+        iterations = self._iterations([i.get_partial_shape() for i in self._inputs])
+        return -1 if iterations is None else iterations
+
     def _iterations(self, shapes: list[PartialShape]) -> int | None:
         """The iteration count that the sliced inputs' lengths give (None when unknown)."""
         counts = set()
@@ -569,7 +618,9 @@ class TensorIterator(SubGraphOp):
                 if dim.is_dynamic:
                     return None
                 counts.add(_slice_count(desc, dim.get_length()))
-        require(len(counts) <= 1, f"TensorIterator sliced inputs give different iteration counts {sorted(counts)}")
+        require(
+            len(counts) <= 1, f"TensorIterator sliced inputs give different iteration counts {sorted(counts)}"
+        )
         return counts.pop() if counts else 1
 
     def infer(self, *inputs: Output) -> list[tuple[Type, PartialShape]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from functools import partial
 from typing import ClassVar
 
 import numpy as np
@@ -15,6 +16,7 @@ from vinopy.graph.types import Type
 from vinopy.ops.common import (
     auto_pad_mode,
     check_window_attrs,
+    map_dim,
     require,
     require_element_type,
     same_type,
@@ -38,13 +40,19 @@ def _pad(x: np.ndarray, pads_begin: list[int], pads_end: list[int], value: float
     return np.pad(x, [(0, 0), (0, 0)] + list(zip(pads_begin, pads_end)), constant_values=value)
 
 
-def convolve(x: np.ndarray, w: np.ndarray, strides: list[int], dilations: list[int],
-             pads_begin: list[int], pads_end: list[int]) -> np.ndarray:
+def convolve(
+    x: np.ndarray,
+    w: np.ndarray,
+    strides: list[int],
+    dilations: list[int],
+    pads_begin: list[int],
+    pads_end: list[int],
+) -> np.ndarray:
     """Grouped convolution of x (N, G*Cg, *spatial) with w (G, Og, Cg, *kernel) -> (N, G*Og, *out)."""
     groups, og, cg, *kernel = w.shape
     nd = len(kernel)
     win = sliding_windows(_pad(x, pads_begin, pads_end), kernel, strides, dilations)
-    n, out = x.shape[0], win.shape[2:2 + nd]
+    n, out = x.shape[0], win.shape[2 : 2 + nd]
     win = win.reshape(n, groups, cg, *win.shape[2:])
     # im2col per group: (G, N*pixels, Cg*taps), then one batched matmul with the filters
     order = (1, 0, *range(3, 3 + nd), 2, *range(3 + nd, 3 + 2 * nd))
@@ -54,8 +62,14 @@ def convolve(x: np.ndarray, w: np.ndarray, strides: list[int], dilations: list[i
     return y.reshape(n, groups * og, *out)
 
 
-def convolve_transposed(x: np.ndarray, w: np.ndarray, strides: list[int], dilations: list[int],
-                        pads_begin: list[int], out_size: list[int]) -> np.ndarray:
+def convolve_transposed(
+    x: np.ndarray,
+    w: np.ndarray,
+    strides: list[int],
+    dilations: list[int],
+    pads_begin: list[int],
+    out_size: list[int],
+) -> np.ndarray:
     """Grouped transposed convolution of x (N, G*Ci, *in) with w (G, Ci, Co, *kernel): every input
     pixel scatters Co*taps values; ``out_size`` pixels are kept starting at ``pads_begin``."""
     groups, ci, co, *kernel = w.shape
@@ -99,15 +113,24 @@ class _ConvolutionBase(Node):
         if n_spatial is None:
             return et, None
         require(n_spatial >= 1, f"data must have rank 3, 4 or 5 (N, C, spatial...), got {ds}")
-        require(fs.rank.is_dynamic or len(fs) == n_spatial + extra,
-                f"filters must have rank {n_spatial + extra} for data of rank {n_spatial + 2}, got {fs}")
+        require(
+            fs.rank.is_dynamic or len(fs) == n_spatial + extra,
+            f"filters must have rank {n_spatial + extra} for data of rank {n_spatial + 2}, got {fs}",
+        )
         self._fill_defaults(n_spatial)
-        check_window_attrs(n_spatial, strides=self.strides, pads_begin=self.pads_begin,
-                           pads_end=self.pads_end, dilations=self.dilations)
+        check_window_attrs(
+            n_spatial,
+            strides=self.strides,
+            pads_begin=self.pads_begin,
+            pads_end=self.pads_end,
+            dilations=self.dilations,
+        )
         if ds.rank.is_static and fs.rank.is_static:
             expected = self._channels(fs, output=False)
-            require(ds[1].compatible(expected),
-                    f"data has {ds[1]} channels but filters {fs} expect {expected} input channels")
+            require(
+                ds[1].compatible(expected),
+                f"data has {ds[1]} channels but filters {fs} expect {expected} input channels",
+            )
         return et, n_spatial
 
     def _fill_defaults(self, n_spatial: int) -> None:
@@ -125,7 +148,7 @@ class _ConvolutionBase(Node):
         return fs[0] * fs[1 + axis]
 
     def _kernel(self, fs: PartialShape) -> list[int] | None:
-        spatial = list(fs)[3 if self.grouped else 2:]
+        spatial = list(fs)[3 if self.grouped else 2 :]
         return [d.get_length() for d in spatial] if all(d.is_static for d in spatial) else None
 
     def _grouped_filters(self, w: np.ndarray) -> np.ndarray:
@@ -143,15 +166,20 @@ class _Convolution(_ConvolutionBase):
         kernel = self._kernel(fs) if fs.rank.is_static else None
         if ds.rank.is_dynamic or kernel is None:
             return et, PartialShape([batch, channels] + [Dimension()] * n_spatial)
-        spatial = window_output_dims(list(ds)[2:], kernel, self.strides, self.dilations,
-                                     self.pads_begin, self.pads_end, self.auto_pad)
+        spatial = window_output_dims(
+            list(ds)[2:], kernel, self.strides, self.dilations, self.pads_begin, self.pads_end, self.auto_pad
+        )
         return et, PartialShape([batch, channels, *spatial])
 
     def evaluate(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
         w = self._grouped_filters(w)
         kernel = list(w.shape[3:])
-        pads = [window_pads(n, k, s, d, self.auto_pad, b, e) for n, k, s, d, b, e in
-                zip(x.shape[2:], kernel, self.strides, self.dilations, self.pads_begin, self.pads_end)]
+        pads = [
+            window_pads(n, k, s, d, self.auto_pad, b, e)
+            for n, k, s, d, b, e in zip(
+                x.shape[2:], kernel, self.strides, self.dilations, self.pads_begin, self.pads_end
+            )
+        ]
         begin, end = [p[0] for p in pads], [p[1] for p in pads]
         return convolve(x, w, self.strides, self.dilations, begin, end).astype(x.dtype, copy=False)
 
@@ -178,21 +206,34 @@ class _BackpropData(_ConvolutionBase):
     dilations: list[int] = attr([])
     output_padding: list[int] = attr([])
     transposed = True
-    factory_args = ("data", "filters", "strides", "output_shape", "pads_begin", "pads_end",
-                    "dilations", "auto_pad", "output_padding")
+    factory_args = (
+        "data",
+        "filters",
+        "strides",
+        "output_shape",
+        "pads_begin",
+        "pads_end",
+        "dilations",
+        "auto_pad",
+        "output_padding",
+    )
 
     def _fill_defaults(self, n_spatial: int) -> None:
         super()._fill_defaults(n_spatial)
         self.output_padding = self.output_padding or [0] * n_spatial
         check_window_attrs(n_spatial, output_padding=self.output_padding)
 
-    def infer(self, data: Output, filters: Output, output_shape: Output | None = None) -> tuple[Type, PartialShape]:
+    def infer(
+        self, data: Output, filters: Output, output_shape: Output | None = None
+    ) -> tuple[Type, PartialShape]:
         et, n_spatial = self._check(data, filters)
         if output_shape is not None:
             require_element_type(output_shape.get_element_type(), "integer", "output_shape")
             os_shape = output_shape.get_partial_shape()
-            require(os_shape.rank.is_dynamic or len(os_shape) == 1,
-                    f"output_shape must be a 1-D tensor, got shape {os_shape}")
+            require(
+                os_shape.rank.is_dynamic or len(os_shape) == 1,
+                f"output_shape must be a 1-D tensor, got shape {os_shape}",
+            )
             if n_spatial is None and os_shape.rank.is_static and os_shape[0].is_static:
                 n_spatial = os_shape[0].get_length()
         if n_spatial is None:
@@ -202,36 +243,40 @@ class _BackpropData(_ConvolutionBase):
         channels = self._channels(fs, output=True) if fs.rank.is_static else Dimension()
         return et, PartialShape([batch, channels, *self._spatial(ds, fs, n_spatial, output_shape)])
 
-    def _spatial(self, ds: PartialShape, fs: PartialShape, n_spatial: int,
-                 output_shape: Output | None) -> list[Dimension]:
+    def _spatial(
+        self, ds: PartialShape, fs: PartialShape, n_spatial: int, output_shape: Output | None
+    ) -> list[Dimension]:
         if output_shape is not None:
             dims = shape_value(output_shape)
             if dims is not None:
-                require(len(dims) == n_spatial,
-                        f"output_shape must have {n_spatial} value(s), one per spatial axis, got {len(dims)}")
+                require(
+                    len(dims) == n_spatial,
+                    f"output_shape must have {n_spatial} value(s), one per spatial axis, got {len(dims)}",
+                )
                 return dims
             return [Dimension()] * n_spatial
         kernel = self._kernel(fs) if fs.rank.is_static else None
         if ds.rank.is_dynamic or kernel is None:
             return [Dimension()] * n_spatial
-        dims = []
-        for axis, dim in enumerate(list(ds)[2:]):
-            size = self._size_without_output_shape(axis, kernel[axis])
-            hi = -1 if dim.max_length == -1 else size(dim.max_length)
-            dims.append(Dimension(size(dim.min_length), hi) if dim.is_dynamic else Dimension(size(dim.min_length)))
-        return dims
+        return [
+            map_dim(dim, partial(self._size_without_output_shape, axis, kernel[axis]))
+            for axis, dim in enumerate(list(ds)[2:])
+        ]
 
-    def _size_without_output_shape(self, axis: int, kernel: int):  # noqa: ANN202 (a small closure)
-        explicit = self.auto_pad == "explicit"
-        pads = self.pads_begin[axis] + self.pads_end[axis] if explicit else 0
+    def _size_without_output_shape(self, axis: int, kernel: int, size: int) -> int:
+        """strides * (size - 1) + dilated kernel - pads + output_padding; auto_pad other than explicit
+        means no pads here."""
+        pads = self.pads_begin[axis] + self.pads_end[axis] if self.auto_pad == "explicit" else 0
         extent = (kernel - 1) * self.dilations[axis] + 1
-        return lambda n: max(0, self.strides[axis] * (max(n, 1) - 1) + extent - pads + self.output_padding[axis])
+        return self.strides[axis] * (max(size, 1) - 1) + extent - pads + self.output_padding[axis]
 
     def evaluate(self, x: np.ndarray, w: np.ndarray, output_shape: np.ndarray | None = None) -> np.ndarray:
         w = self._grouped_filters(w)
         kernel = list(w.shape[3:])
         in_size = list(x.shape[2:])
-        full = [s * (i - 1) + (k - 1) * d + 1 for s, i, k, d in zip(self.strides, in_size, kernel, self.dilations)]
+        full = [
+            s * (i - 1) + (k - 1) * d + 1 for s, i, k, d in zip(self.strides, in_size, kernel, self.dilations)
+        ]
         if output_shape is not None:
             out = [int(v) for v in np.asarray(output_shape).reshape(-1)]
             begin = self._begin_pads_for(out, full)

@@ -41,8 +41,9 @@ def _corners(boxes: np.ndarray, encoding: str) -> np.ndarray:
     if encoding == "center":
         center, size = boxes[..., [1, 0]], boxes[..., [3, 2]]
         return np.concatenate([center - size / 2, center + size / 2], axis=-1)
-    return np.concatenate([np.minimum(boxes[..., :2], boxes[..., 2:]),
-                           np.maximum(boxes[..., :2], boxes[..., 2:])], axis=-1)
+    return np.concatenate(
+        [np.minimum(boxes[..., :2], boxes[..., 2:]), np.maximum(boxes[..., :2], boxes[..., 2:])], axis=-1
+    )
 
 
 def _iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
@@ -56,8 +57,14 @@ def _iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
     return np.where(valid, inter / np.where(valid, union, 1), 0.0)
 
 
-def _select_class(boxes: np.ndarray, scores: np.ndarray, max_boxes: int, iou_threshold: float,
-                  score_threshold: float, sigma: float) -> list[tuple[int, float]]:
+def _select_class(
+    boxes: np.ndarray,
+    scores: np.ndarray,
+    max_boxes: int,
+    iou_threshold: float,
+    score_threshold: float,
+    sigma: float,
+) -> list[tuple[int, float]]:
     """Greedy (soft) NMS of one batch and class: the selected (box index, score) in selection order.
 
     A candidate is compared with the boxes selected since it was last scored; it is kept when no
@@ -95,29 +102,47 @@ class NonMaxSuppression5(Node):
     """
 
     type_name, version = "NonMaxSuppression", "opset5"
-    inputs_spec = ("boxes", "scores", "max_output_boxes_per_class?", "iou_threshold?", "score_threshold?",
-                   "soft_nms_sigma?")
+    inputs_spec = (
+        "boxes",
+        "scores",
+        "max_output_boxes_per_class?",
+        "iou_threshold?",
+        "score_threshold?",
+        "soft_nms_sigma?",
+    )
     box_encoding: str = attr("corner")
     sort_result_descending: bool = attr(True)
     output_type: Type = attr(Type.i64)
 
     def infer(self, boxes: Output, scores: Output, *limits: Output) -> list[tuple[Type, PartialShape]]:
-        require(self.box_encoding in ("corner", "center"),
-                f"box_encoding must be 'corner' or 'center', got '{self.box_encoding}'")
-        require(self.output_type in (Type.i32, Type.i64), f"output_type must be i32 or i64, got {self.output_type}")
+        require(
+            self.box_encoding in ("corner", "center"),
+            f"box_encoding must be 'corner' or 'center', got '{self.box_encoding}'",
+        )
+        require(
+            self.output_type in (Type.i32, Type.i64),
+            f"output_type must be i32 or i64, got {self.output_type}",
+        )
         et = require_element_type(same_type(boxes, scores, what="boxes and scores"), "real", "boxes")
-        for out, what in zip(limits, ("max_output_boxes_per_class", "iou_threshold", "score_threshold",
-                                      "soft_nms_sigma")):
+        for out, what in zip(
+            limits, ("max_output_boxes_per_class", "iou_threshold", "score_threshold", "soft_nms_sigma")
+        ):
             shape = out.get_partial_shape()
             require(shape.rank.is_dynamic or len(shape) <= 1, f"{what} must be a scalar, got shape {shape}")
         count = self._count_bound(boxes, scores, limits[0] if limits else None)
-        return [(self.output_type, PartialShape([count, 3])), (et, PartialShape([count, 3])),
-                (self.output_type, PartialShape([1]))]
+        return [
+            (self.output_type, PartialShape([count, 3])),
+            (et, PartialShape([count, 3])),
+            (self.output_type, PartialShape([1])),
+        ]
 
     def _count_bound(self, boxes: Output, scores: Output, max_output: Output | None) -> Dimension:
         box_dims, score_dims = _dims(boxes, 3, "boxes"), _dims(scores, 3, "scores")
         if box_dims is not None:
-            require(box_dims[2].compatible(4), f"boxes must have 4 coordinates in the last axis, got {box_dims[2]}")
+            require(
+                box_dims[2].compatible(4),
+                f"boxes must have 4 coordinates in the last axis, got {box_dims[2]}",
+            )
         if box_dims is None or score_dims is None:
             return Dimension()
         batches = _merge_dim(box_dims[0], score_dims[0], "boxes and scores batch dimensions")
@@ -137,8 +162,9 @@ class NonMaxSuppression5(Node):
             (b, c, index, score)
             for b in range(scores.shape[0])
             for c in range(scores.shape[1])
-            for index, score in _select_class(corners[b], scores[b, c], max_boxes, iou_threshold,
-                                              score_threshold, sigma)
+            for index, score in _select_class(
+                corners[b], scores[b, c], max_boxes, iou_threshold, score_threshold, sigma
+            )
         ]
         if self.sort_result_descending:
             rows.sort(key=lambda row: -row[3])  # stable: ties keep batch, class, selection order
@@ -158,8 +184,11 @@ class NonMaxSuppression9(NonMaxSuppression5):
 # --- ROIAlign ------------------------------------------------------------------------
 
 # aligned_mode -> (shift added before scaling, offset subtracted after, minimum ROI size)
-_ALIGNED_MODES = {"asymmetric": (0.0, 0.0, 1.0), "half_pixel_for_nn": (0.0, 0.5, 0.0),
-                  "half_pixel": (0.5, 0.5, 0.0)}
+_ALIGNED_MODES = {
+    "asymmetric": (0.0, 0.0, 1.0),
+    "half_pixel_for_nn": (0.0, 0.5, 0.0),
+    "half_pixel": (0.5, 0.5, 0.0),
+}
 
 
 def _bilinear_taps(coords: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -197,8 +226,10 @@ class ROIAlign3(Node):
 
     def infer(self, data: Output, rois: Output, batch_indices: Output) -> tuple[Type, PartialShape]:
         require(self.mode in ("avg", "max"), f"mode must be 'avg' or 'max', got '{self.mode}'")
-        require(self.pooled_h > 0 and self.pooled_w > 0,
-                f"pooled_h and pooled_w must be positive, got {self.pooled_h}, {self.pooled_w}")
+        require(
+            self.pooled_h > 0 and self.pooled_w > 0,
+            f"pooled_h and pooled_w must be positive, got {self.pooled_h}, {self.pooled_w}",
+        )
         require(self.sampling_ratio >= 0, f"sampling_ratio must be >= 0, got {self.sampling_ratio}")
         require(self.spatial_scale > 0, f"spatial_scale must be positive, got {self.spatial_scale}")
         et = require_element_type(same_type(data, rois, what="data and rois"), "real", "data")
@@ -224,8 +255,9 @@ class ROIAlign3(Node):
             if ys.size == 0 or xs.size == 0:  # an empty ROI has no samples: OpenVINO gives 0
                 out[r] = 0.0
                 continue
-            out[r] = self._pool(data[int(batch)].astype(np.float64), _bilinear_taps(ys, height),
-                                _bilinear_taps(xs, width))
+            out[r] = self._pool(
+                data[int(batch)].astype(np.float64), _bilinear_taps(ys, height), _bilinear_taps(xs, width)
+            )
         return out.astype(data.dtype)
 
     def _pool(self, image: np.ndarray, y_taps: tuple, x_taps: tuple) -> np.ndarray:
@@ -255,8 +287,10 @@ class ROIAlign9(ROIAlign3):
         return self.aligned_mode
 
     def infer(self, data: Output, rois: Output, batch_indices: Output) -> tuple[Type, PartialShape]:
-        require(self.aligned_mode in _ALIGNED_MODES,
-                f"aligned_mode must be one of {list(_ALIGNED_MODES)}, got '{self.aligned_mode}'")
+        require(
+            self.aligned_mode in _ALIGNED_MODES,
+            f"aligned_mode must be one of {list(_ALIGNED_MODES)}, got '{self.aligned_mode}'",
+        )
         return super().infer(data, rois, batch_indices)
 
 
@@ -276,16 +310,29 @@ class ROIPooling(Node):
     method: str = attr("max")
 
     @classmethod
-    def factory(cls, input: Any, coords: Any, output_roi: list[int] | None = None, spatial_scale: float = 1.0,
-                method: str = "max", name: str | None = None, *, output_size: list[int] | None = None) -> Node:
+    def factory(
+        cls,
+        input: Any,
+        coords: Any,
+        output_roi: list[int] | None = None,
+        spatial_scale: float = 1.0,
+        method: str = "max",
+        name: str | None = None,
+        *,
+        output_size: list[int] | None = None,
+    ) -> Node:
         size = output_roi if output_roi is not None else output_size
         require(size is not None, "roi_pooling needs output_roi")
         return cls(input, coords, output_roi=size, spatial_scale=spatial_scale, method=method, name=name)
 
     def infer(self, data: Output, coords: Output) -> tuple[Type, PartialShape]:
-        require(self.method in ("max", "bilinear"), f"method must be 'max' or 'bilinear', got '{self.method}'")
-        require(len(self.output_roi) == 2 and min(self.output_roi) > 0,
-                f"output_roi must be two positive sizes, got {self.output_roi}")
+        require(
+            self.method in ("max", "bilinear"), f"method must be 'max' or 'bilinear', got '{self.method}'"
+        )
+        require(
+            len(self.output_roi) == 2 and min(self.output_roi) > 0,
+            f"output_roi must be two positive sizes, got {self.output_roi}",
+        )
         et = require_element_type(same_type(data, coords, what="input and coords"), "real", "input")
         data_dims, roi_dims = _dims(data, 4, "input"), _dims(coords, 2, "coords")
         if roi_dims is not None:

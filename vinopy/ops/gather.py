@@ -64,12 +64,14 @@ class Gather(Node):
         ax = normalize_axis(axes[0], len(d_shape), "Gather axis")
         require(ax >= b, f"axis {ax} must be >= batch_dims {b}")
         batch = merge_dims(list(d_shape[:b]), list(i_shape[:b]), "Gather batch dimensions")
-        return et, PartialShape(batch + list(d_shape[b:ax]) + list(i_shape[b:]) + list(d_shape[ax + 1:]))
+        return et, PartialShape(batch + list(d_shape[b:ax]) + list(i_shape[b:]) + list(d_shape[ax + 1 :]))
 
     def _batch_dims(self, indices_rank: int, data_rank: int) -> int:
         b = self.batch(indices_rank)
-        require(0 <= b <= min(indices_rank, data_rank), f"batch_dims must be in [-{indices_rank}, "
-                                                        f"{indices_rank}] and <= the data rank")
+        require(
+            0 <= b <= min(indices_rank, data_rank),
+            f"batch_dims must be in [-{indices_rank}, {indices_rank}] and <= the data rank",
+        )
         return b
 
     def evaluate(self, data: np.ndarray, indices: np.ndarray, axis: np.ndarray) -> np.ndarray:
@@ -77,13 +79,13 @@ class Gather(Node):
         b = self.batch(indices.ndim)
         batch_shape = data.shape[:b]
         n = math.prod(batch_shape)
-        pre, size, post = math.prod(data.shape[b:ax]), data.shape[ax], math.prod(data.shape[ax + 1:])
+        pre, size, post = math.prod(data.shape[b:ax]), data.shape[ax], math.prod(data.shape[ax + 1 :])
         idx, valid = wrap_indices(indices.reshape(n, -1), size)
         # (batch, size, pre, post) so that one fancy index picks rows per batch
         d = data.reshape(n, pre, size, post).transpose(0, 2, 1, 3)
         out = np.where(valid[:, :, None, None], d[np.arange(n)[:, None], idx], np.zeros((), data.dtype))
         out = out.transpose(0, 2, 1, 3)
-        return out.reshape(batch_shape + data.shape[b:ax] + indices.shape[b:] + data.shape[ax + 1:])
+        return out.reshape(batch_shape + data.shape[b:ax] + indices.shape[b:] + data.shape[ax + 1 :])
 
     def fold_dims(self, index: int) -> list[Dimension] | None:
         dims = super().fold_dims(index)
@@ -135,12 +137,16 @@ class GatherElements(Node):
             return et, i_shape
         if i_shape.rank.is_dynamic:
             return et, PartialShape([Dimension() if i == ax else d for i, d in enumerate(d_shape)])
-        require(len(i_shape) == rank,
-                f"data and indices must have the same rank, got {d_shape} and {i_shape}")
+        require(
+            len(i_shape) == rank, f"data and indices must have the same rank, got {d_shape} and {i_shape}"
+        )
         out = list(i_shape)
         others = [i for i in range(rank) if i != ax]
-        merged = merge_dims([d_shape[i] for i in others], [i_shape[i] for i in others],
-                           "data and indices dimensions (except axis)")
+        merged = merge_dims(
+            [d_shape[i] for i in others],
+            [i_shape[i] for i in others],
+            "data and indices dimensions (except axis)",
+        )
         for i, d in zip(others, merged):
             out[i] = d
         return et, PartialShape(out)
@@ -172,23 +178,25 @@ class GatherND(Node):
         require(b >= 0, f"batch_dims must be >= 0, got {b}")
         if d_shape.rank.is_dynamic or i_shape.rank.is_dynamic or i_shape[-1].is_dynamic:
             return et, PartialShape.dynamic()
-        require(len(i_shape) > b and len(d_shape) > b,
-                f"batch_dims {b} must be less than the ranks of data and indices")
+        require(
+            len(i_shape) > b and len(d_shape) > b,
+            f"batch_dims {b} must be less than the ranks of data and indices",
+        )
         k = i_shape[-1].get_length()
         require(b + k <= len(d_shape), f"indices address {k} dims after {b} batch dims of data {d_shape}")
         batch = merge_dims(list(d_shape[:b]), list(i_shape[:b]), "GatherND batch dimensions")
-        return et, PartialShape(self.batch_shape(batch) + list(i_shape[b:-1]) + list(d_shape[b + k:]))
+        return et, PartialShape(self.batch_shape(batch) + list(i_shape[b:-1]) + list(d_shape[b + k :]))
 
     def evaluate(self, data: np.ndarray, indices: np.ndarray) -> np.ndarray:
         b, k = self.batch_dims, indices.shape[-1]
         n = math.prod(data.shape[:b])
         d = data.reshape((n,) + data.shape[b:])
         idx = indices.reshape(n, -1, k).astype(np.int64)
-        idx = np.where(idx < 0, idx + np.array(d.shape[1:k + 1]), idx)
+        idx = np.where(idx < 0, idx + np.array(d.shape[1 : k + 1]), idx)
         picked = d[(np.arange(n)[:, None],) + tuple(idx[..., j] for j in range(k))]
         batch = [Dimension(v) for v in data.shape[:b]]
         lead = [int(v.get_length()) for v in self.batch_shape(batch)]
-        return picked.reshape(lead + list(indices.shape[b:-1]) + list(data.shape[b + k:]))
+        return picked.reshape(lead + list(indices.shape[b:-1]) + list(data.shape[b + k :]))
 
 
 @register

@@ -24,8 +24,10 @@ def _scalar(output: Output, what: str, kind: str = "numeric") -> None:
     require_element_type(output.get_element_type(), kind, what)
     require_rank(output, (0, 1), what)
     shape = output.get_partial_shape()
-    require(shape.rank.is_dynamic or len(shape) == 0 or shape[0].compatible(1),
-            f"{what} must hold a single value, got shape {shape}")
+    require(
+        shape.rank.is_dynamic or len(shape) == 0 or shape[0].compatible(1),
+        f"{what} must hold a single value, got shape {shape}",
+    )
 
 
 def _range_length(start: Output, stop: Output, step: Output) -> Dimension:
@@ -114,8 +116,10 @@ class NonZero(Node):
     output_type: Type = attr(Type.i64)
 
     def infer(self, data: Output) -> tuple[Type, PartialShape]:
-        require(self.output_type in (Type.i32, Type.i64),
-                f"output_type must be i32 or i64, got {self.output_type.get_type_name()}")
+        require(
+            self.output_type in (Type.i32, Type.i64),
+            f"output_type must be i32 or i64, got {self.output_type.get_type_name()}",
+        )
         shape = data.get_partial_shape()
         if shape.rank.is_dynamic:
             return self.output_type, PartialShape.dynamic(2)
@@ -123,8 +127,9 @@ class NonZero(Node):
         return self.output_type, PartialShape([max(len(shape), 1), Dimension(0, count.get_max_length())])
 
     def evaluate(self, data: np.ndarray) -> np.ndarray:
-        return np.array(np.nonzero(data.reshape(-1) if data.ndim == 0 else data),
-                        dtype=self.output_type.to_dtype())
+        return np.array(
+            np.nonzero(data.reshape(-1) if data.ndim == 0 else data), dtype=self.output_type.to_dtype()
+        )
 
 
 @register
@@ -167,8 +172,9 @@ class Eye(Node):
     factory_args = ("num_rows", "num_columns", "diagonal_index", "output_type", "batch_shape")
     output_type: Type = attr()
 
-    def infer(self, rows: Output, cols: Output, diagonal: Output,
-              batch: Output | None = None) -> tuple[Type, PartialShape]:
+    def infer(
+        self, rows: Output, cols: Output, diagonal: Output, batch: Output | None = None
+    ) -> tuple[Type, PartialShape]:
         for out, what in ((rows, "num_rows"), (cols, "num_columns"), (diagonal, "diagonal_index")):
             _scalar(out, f"Eye {what}", "integer")
         dims = [self._size(rows, "num_rows"), self._size(cols, "num_columns")]
@@ -189,8 +195,9 @@ class Eye(Node):
         require(value[0] >= 0, f"Eye {what} must be >= 0, got {value[0]}")
         return Dimension(value[0])
 
-    def evaluate(self, rows: np.ndarray, cols: np.ndarray, diagonal: np.ndarray,
-                 batch: np.ndarray | None = None) -> np.ndarray:
+    def evaluate(
+        self, rows: np.ndarray, cols: np.ndarray, diagonal: np.ndarray, batch: np.ndarray | None = None
+    ) -> np.ndarray:
         n, m, k = (int(v.reshape(-1)[0]) for v in (rows, cols, diagonal))
         eye = np.eye(n, m, k, dtype=self.output_type.to_dtype())
         lead = [] if batch is None else [int(v) for v in batch]

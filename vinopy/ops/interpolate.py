@@ -72,13 +72,16 @@ MODES_V4 = ("nearest", "linear", "linear_onnx", "cubic")
 MODES_V11 = MODES_V4 + ("bilinear_pillow", "bicubic_pillow")
 
 
-def _nearest_taps(x: np.ndarray, scale: float, in_len: int, nearest_mode: str) -> tuple[np.ndarray, np.ndarray]:
+def _nearest_taps(
+    x: np.ndarray, scale: float, in_len: int, nearest_mode: str
+) -> tuple[np.ndarray, np.ndarray]:
     idx = np.clip(_NEAREST[nearest_mode](x, scale), 0, in_len - 1).astype(np.int64)
     return idx[:, None], np.ones((len(idx), 1))
 
 
-def _filter_taps(mode: str, x: np.ndarray, scale: float, in_len: int, antialias: bool,
-                 cube_coeff: float) -> tuple[np.ndarray, np.ndarray]:
+def _filter_taps(
+    mode: str, x: np.ndarray, scale: float, in_len: int, antialias: bool, cube_coeff: float
+) -> tuple[np.ndarray, np.ndarray]:
     kernel, support, outside, always_aa, _ = _FILTERS[mode]
     antialias = (antialias and mode == "linear") or always_aa
     stretch = min(scale, 1.0) if antialias else 1.0
@@ -94,9 +97,17 @@ def _filter_taps(mode: str, x: np.ndarray, scale: float, in_len: int, antialias:
     return np.clip(idx, 0, in_len - 1).astype(np.int64), weights
 
 
-def resample(data: np.ndarray, axes: list[int], sizes: list[int], scales: list[float], mode: str,
-             coordinate_mode: str, nearest_mode: str = "round_prefer_floor", antialias: bool = False,
-             cube_coeff: float = -0.75) -> np.ndarray:
+def resample(
+    data: np.ndarray,
+    axes: list[int],
+    sizes: list[int],
+    scales: list[float],
+    mode: str,
+    coordinate_mode: str,
+    nearest_mode: str = "round_prefer_floor",
+    antialias: bool = False,
+    cube_coeff: float = -0.75,
+) -> np.ndarray:
     """Resize ``data`` along ``axes`` to ``sizes``; ``scales`` drive the coordinate transform."""
     out = data.astype(np.float64)
     for axis, size, scale in zip(axes, sizes, scales):
@@ -163,13 +174,19 @@ class InterpolateBase(Node):
 
     def _check_attrs(self) -> None:
         require(self.mode in self.modes, f"mode must be one of {list(self.modes)}, got '{self.mode}'")
-        require(self.shape_calculation_mode in ("sizes", "scales"),
-                f"shape_calculation_mode must be 'sizes' or 'scales', got '{self.shape_calculation_mode}'")
-        require(self.coordinate_transformation_mode in _COORDINATES,
-                f"coordinate_transformation_mode must be one of {list(_COORDINATES)}, "
-                f"got '{self.coordinate_transformation_mode}'")
-        require(self.nearest_mode in _NEAREST,
-                f"nearest_mode must be one of {list(_NEAREST)}, got '{self.nearest_mode}'")
+        require(
+            self.shape_calculation_mode in ("sizes", "scales"),
+            f"shape_calculation_mode must be 'sizes' or 'scales', got '{self.shape_calculation_mode}'",
+        )
+        require(
+            self.coordinate_transformation_mode in _COORDINATES,
+            f"coordinate_transformation_mode must be one of {list(_COORDINATES)}, "
+            f"got '{self.coordinate_transformation_mode}'",
+        )
+        require(
+            self.nearest_mode in _NEAREST,
+            f"nearest_mode must be one of {list(_NEAREST)}, got '{self.nearest_mode}'",
+        )
 
     def _infer_shape(self, data: Output, target: Output, axes: Output | None) -> tuple[Type, PartialShape]:
         self._check_attrs()
@@ -184,9 +201,11 @@ class InterpolateBase(Node):
             return et, PartialShape.dynamic(rank)
         target_shape = target.get_partial_shape()
         if target_shape.rank.is_static and target_shape[0].is_static:
-            require(target_shape[0].get_length() == len(axes_list),
-                    f"{self.shape_calculation_mode} must have one value per axis ({len(axes_list)}), "
-                    f"got shape {target_shape}")
+            require(
+                target_shape[0].get_length() == len(axes_list),
+                f"{self.shape_calculation_mode} must have one value per axis ({len(axes_list)}), "
+                f"got shape {target_shape}",
+            )
         for axis, dim in zip(axes_list, self._target_dims(target, out, axes_list)):
             out[axis] = dim
         return et, PartialShape(out)
@@ -211,8 +230,17 @@ class InterpolateBase(Node):
         else:
             scales = [float(v) for v in target]
             sizes = [int(np.floor(n * s + _SCALE_EPS)) for n, s in zip(lengths, scales)]
-        return resample(padded, axes_list, sizes, scales, self.mode, self.coordinate_transformation_mode,
-                        self.nearest_mode, self.antialias, self.cube_coeff)
+        return resample(
+            padded,
+            axes_list,
+            sizes,
+            scales,
+            self.mode,
+            self.coordinate_transformation_mode,
+            self.nearest_mode,
+            self.antialias,
+            self.cube_coeff,
+        )
 
 
 @register
@@ -221,16 +249,28 @@ class Interpolate4(InterpolateBase):
 
     type_name, version = "Interpolate", "opset4"
     inputs_spec = ("image", "output_shape", "scales", "axes?")
-    factory_args = ("image", "output_shape", "scales", "mode", "shape_calculation_mode", "pads_begin",
-                    "pads_end", "coordinate_transformation_mode", "nearest_mode", "antialias", "cube_coeff",
-                    "axes")
+    factory_args = (
+        "image",
+        "output_shape",
+        "scales",
+        "mode",
+        "shape_calculation_mode",
+        "pads_begin",
+        "pads_end",
+        "coordinate_transformation_mode",
+        "nearest_mode",
+        "antialias",
+        "cube_coeff",
+        "axes",
+    )
 
     def infer(self, data: Output, sizes: Output, scales: Output, axes: Output | None = None) -> Any:
         target = sizes if self.shape_calculation_mode == "sizes" else scales
         return self._infer_shape(data, target, axes)
 
-    def evaluate(self, data: np.ndarray, sizes: np.ndarray, scales: np.ndarray,
-                 axes: np.ndarray | None = None) -> np.ndarray:
+    def evaluate(
+        self, data: np.ndarray, sizes: np.ndarray, scales: np.ndarray, axes: np.ndarray | None = None
+    ) -> np.ndarray:
         return self._run(data, sizes if self.shape_calculation_mode == "sizes" else scales, axes)
 
 
@@ -240,8 +280,19 @@ class Interpolate11(InterpolateBase):
 
     type_name, version = "Interpolate", "opset11"
     inputs_spec = ("image", "scales_or_sizes", "axes?")
-    factory_args = ("image", "scales_or_sizes", "mode", "shape_calculation_mode", "pads_begin", "pads_end",
-                    "coordinate_transformation_mode", "nearest_mode", "antialias", "cube_coeff", "axes")
+    factory_args = (
+        "image",
+        "scales_or_sizes",
+        "mode",
+        "shape_calculation_mode",
+        "pads_begin",
+        "pads_end",
+        "coordinate_transformation_mode",
+        "nearest_mode",
+        "antialias",
+        "cube_coeff",
+        "axes",
+    )
     modes = MODES_V11
 
     def infer(self, data: Output, target: Output, axes: Output | None = None) -> Any:
@@ -253,7 +304,11 @@ class Interpolate11(InterpolateBase):
 
 # Interpolate-1 mode -> (Interpolate-4 mode, nearest mode); coordinates are asymmetric unless
 # align_corners, and antialias has no effect, as in OpenVINO
-_V1_MODES = {"nearest": ("nearest", "simple"), "linear": ("linear_onnx", "floor"), "cubic": ("cubic", "floor")}
+_V1_MODES = {
+    "nearest": ("nearest", "simple"),
+    "linear": ("linear_onnx", "floor"),
+    "cubic": ("cubic", "floor"),
+}
 
 
 @register
@@ -283,7 +338,10 @@ class Interpolate1(Node):
         out = _padded_shape(shape, self.pads_begin, self.pads_end)
         axes = normalize_axes(self.axes, len(shape), "Interpolate axes")
         dims = shape_value(sizes) or [Dimension() for _ in axes]
-        require(len(dims) == len(axes), f"output_shape must have one value per axis ({len(axes)}), got {len(dims)}")
+        require(
+            len(dims) == len(axes),
+            f"output_shape must have one value per axis ({len(axes)}), got {len(dims)}",
+        )
         for axis, dim in zip(axes, dims):
             out[axis] = dim
         return et, PartialShape(out)

@@ -15,7 +15,9 @@ from vinopy.ops.registry import register
 def _real_data(data: Output, min_rank: int = 0) -> Type:
     et = require_element_type(data.get_element_type(), "real", "data")
     rank = static_rank(data)
-    require(rank is None or rank >= min_rank, f"data must have rank >= {min_rank}, got {data.get_partial_shape()}")
+    require(
+        rank is None or rank >= min_rank, f"data must have rank >= {min_rank}, got {data.get_partial_shape()}"
+    )
     return et
 
 
@@ -36,8 +38,10 @@ def _require_per_channel(shape: PartialShape, **vectors: Output) -> None:
     for name, port in vectors.items():
         ps = port.get_partial_shape()
         require(ps.rank.is_dynamic or len(ps) == 1, f"{name} must be 1-D, got shape {ps}")
-        require(channels is None or ps.rank.is_dynamic or ps[0].compatible(channels),
-                f"{name} has {ps[0]} values but data {shape} has {channels} channels")
+        require(
+            channels is None or ps.rank.is_dynamic or ps[0].compatible(channels),
+            f"{name} has {ps[0]} values but data {shape} has {channels} channels",
+        )
 
 
 def _channel_vector(x: np.ndarray, ndim: int) -> np.ndarray:
@@ -67,8 +71,12 @@ class BatchNormInference(Node):
     def evaluate(self, *inputs: np.ndarray) -> np.ndarray:
         named = dict(zip(self.inputs_spec, inputs))
         x = named["data"]
-        gamma, beta, mean, var = (_channel_vector(named[k], x.ndim) for k in ("gamma", "beta", "mean", "variance"))
-        return ((x - mean) / np.sqrt(var + x.dtype.type(self.epsilon)) * gamma + beta).astype(x.dtype, copy=False)
+        gamma, beta, mean, var = (
+            _channel_vector(named[k], x.ndim) for k in ("gamma", "beta", "mean", "variance")
+        )
+        return ((x - mean) / np.sqrt(var + x.dtype.type(self.epsilon)) * gamma + beta).astype(
+            x.dtype, copy=False
+        )
 
 
 @register
@@ -80,8 +88,9 @@ class BatchNormInference5(BatchNormInference):
     factory_args = None
 
 
-def _mean_variance_normalize(x: np.ndarray, axes: tuple[int, ...], normalize_variance: bool, eps: float,
-                             inside_sqrt: bool) -> np.ndarray:
+def _mean_variance_normalize(
+    x: np.ndarray, axes: tuple[int, ...], normalize_variance: bool, eps: float, inside_sqrt: bool
+) -> np.ndarray:
     centered = x - x.mean(axis=axes, keepdims=True)
     if not normalize_variance:
         return centered
@@ -92,8 +101,8 @@ def _mean_variance_normalize(x: np.ndarray, axes: tuple[int, ...], normalize_var
 
 @register
 class MVN(Node):
-    """MVN-1: subtract the mean (and divide by the standard deviation + eps, eps outside the root)
-    over ``reduction_axes``, or over all axes from 1 (across_channels) or 2 when those are not given."""
+    """MVN-1: subtract the mean (and divide by sqrt(variance + eps)) over ``reduction_axes``, or
+    when those are not given over all axes from 1 (across_channels) or from 2."""
 
     type_name, version = "MVN", "opset2"
     inputs_spec = ("data",)
@@ -113,8 +122,9 @@ class MVN(Node):
         return et, data.get_partial_shape()
 
     def evaluate(self, x: np.ndarray) -> np.ndarray:
-        return _mean_variance_normalize(x, tuple(self.reduction_axes), self.normalize_variance, self.eps,
-                                        inside_sqrt=False).astype(x.dtype, copy=False)
+        return _mean_variance_normalize(
+            x, tuple(self.reduction_axes), self.normalize_variance, self.eps, inside_sqrt=True
+        ).astype(x.dtype, copy=False)
 
 
 @register
@@ -130,15 +140,18 @@ class MVN6(Node):
     def infer(self, data: Output, axes: Output) -> tuple[Type, PartialShape]:
         et = _real_data(data)
         self.eps_mode = self.eps_mode.lower()
-        require(self.eps_mode in ("inside_sqrt", "outside_sqrt"),
-                f"eps_mode must be 'inside_sqrt' or 'outside_sqrt', got {self.eps_mode!r}")
+        require(
+            self.eps_mode in ("inside_sqrt", "outside_sqrt"),
+            f"eps_mode must be 'inside_sqrt' or 'outside_sqrt', got {self.eps_mode!r}",
+        )
         _const_axes(axes, data)
         return et, data.get_partial_shape()
 
     def evaluate(self, x: np.ndarray, axes: np.ndarray) -> np.ndarray:
         reduced = tuple(normalize_axes(np.asarray(axes).reshape(-1), x.ndim))
-        return _mean_variance_normalize(x, reduced, self.normalize_variance, self.eps,
-                                        inside_sqrt=self.eps_mode == "inside_sqrt").astype(x.dtype, copy=False)
+        return _mean_variance_normalize(
+            x, reduced, self.normalize_variance, self.eps, inside_sqrt=self.eps_mode == "inside_sqrt"
+        ).astype(x.dtype, copy=False)
 
 
 @register
@@ -165,20 +178,20 @@ class NormalizeL2(Node):
         return (x / norm).astype(x.dtype, copy=False)
 
 
-def _window_sums(x: np.ndarray, axis: int, size: int) -> np.ndarray:
-    """Sums over a window of ``size`` along axis, starting (size - 1) // 2 before each element."""
-    before = (size - 1) // 2
+def _window_sums(x: np.ndarray, axis: int, half: int) -> np.ndarray:
+    """Sums over the window [i - half, i + half] along axis, clipped to the array."""
     width = [(0, 0)] * x.ndim
-    width[axis] = (before + 1, size - 1 - before)
+    width[axis] = (half + 1, half)
     sums = np.cumsum(np.pad(x, width), axis=axis)
     n = x.shape[axis]
-    return np.take(sums, np.arange(size, size + n), axis) - np.take(sums, np.arange(n), axis)
+    return np.take(sums, np.arange(2 * half + 1, 2 * half + 1 + n), axis) - np.take(sums, np.arange(n), axis)
 
 
 @register
 class LRN(Node):
-    """Local response normalization over a window of ``size`` along each of the axes:
-    x / (bias + alpha / size^len(axes) * sum(x^2 over the window))^beta."""
+    """Local response normalization over a window along each of the axes:
+    x / (bias + alpha / size^len(axes) * sum(x^2 over the window))^beta. As in OpenVINO the window
+    spans (size - 1) // 2 elements on each side, so an even size acts as the odd size below it."""
 
     type_name, version = "LRN", "opset1"
     inputs_spec = ("data", "axes")
@@ -197,9 +210,9 @@ class LRN(Node):
         reduced = sorted(set(normalize_axes(np.asarray(axes).reshape(-1), x.ndim)))
         sums = np.square(x.astype(np.float64))
         for axis in reduced:
-            sums = _window_sums(sums, axis, self.size)
+            sums = _window_sums(sums, axis, (self.size - 1) // 2)
         scale = self.bias + self.alpha / self.size ** len(reduced) * sums
-        return (x / scale ** self.beta).astype(x.dtype)
+        return (x / scale**self.beta).astype(x.dtype)
 
 
 @register
@@ -238,8 +251,10 @@ class GroupNormalization(Node):
         shape = data.get_partial_shape()
         channels = shape[1] if shape.rank.is_static else None
         if channels is not None and channels.is_static:
-            require(channels.get_length() % self.num_groups == 0,
-                    f"{channels} channels cannot be split into {self.num_groups} groups")
+            require(
+                channels.get_length() % self.num_groups == 0,
+                f"{channels} channels cannot be split into {self.num_groups} groups",
+            )
         _require_per_channel(shape, scale=scale, bias=bias)
         return et, shape
 

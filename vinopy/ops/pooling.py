@@ -41,17 +41,35 @@ class _Pool(Node):
         et = require_element_type(data.get_element_type(), "numeric", "data")
         self.auto_pad = auto_pad_mode(self.auto_pad)
         self.rounding_type = self.rounding_type.lower()
-        require(self.rounding_type in self.roundings,
-                f"rounding_type must be one of {self.roundings}, got {self.rounding_type!r}")
+        require(
+            self.rounding_type in self.roundings,
+            f"rounding_type must be one of {self.roundings}, got {self.rounding_type!r}",
+        )
         ds = data.get_partial_shape()
-        require(ds.rank.is_dynamic or len(ds) >= 3, f"data must have rank 3, 4 or 5 (N, C, spatial...), got {ds}")
+        require(
+            ds.rank.is_dynamic or len(ds) >= 3, f"data must have rank 3, 4 or 5 (N, C, spatial...), got {ds}"
+        )
         n_spatial = len(ds) - 2 if ds.rank.is_static else len(self.kernel_shape)
-        check_window_attrs(n_spatial, kernel_shape=self.kernel_shape, strides=self.strides,
-                           pads_begin=self.pads_begin, pads_end=self.pads_end, dilations=self._dilations())
+        check_window_attrs(
+            n_spatial,
+            kernel_shape=self.kernel_shape,
+            strides=self.strides,
+            pads_begin=self.pads_begin,
+            pads_end=self.pads_end,
+            dilations=self._dilations(),
+        )
         if ds.rank.is_dynamic:
             return et, PartialShape.dynamic(n_spatial + 2)
-        spatial = window_output_dims(list(ds)[2:], self.kernel_shape, self.strides, self._dilations(),
-                                     self.pads_begin, self.pads_end, self.auto_pad, self.rounding_type)
+        spatial = window_output_dims(
+            list(ds)[2:],
+            self.kernel_shape,
+            self.strides,
+            self._dilations(),
+            self.pads_begin,
+            self.pads_end,
+            self.auto_pad,
+            self.rounding_type,
+        )
         return et, PartialShape([ds[0], ds[1], *spatial])
 
     def _windows(self, x: np.ndarray, fill: float) -> tuple[np.ndarray, list[tuple[int, int]], list[int]]:
@@ -59,8 +77,9 @@ class _Pool(Node):
         pads and the extra end pads that ceil rounding needs."""
         dilations = self._dilations()
         pads, counts, extra = [], [], []
-        for n, k, s, d, b, e in zip(x.shape[2:], self.kernel_shape, self.strides, dilations, self.pads_begin,
-                                    self.pads_end):
+        for n, k, s, d, b, e in zip(
+            x.shape[2:], self.kernel_shape, self.strides, dilations, self.pads_begin, self.pads_end
+        ):
             p = window_pads(n, k, s, d, self.auto_pad, b, e)
             count = window_count(n, k, s, d, p, self.rounding_type)
             pads.append(p)
@@ -79,7 +98,7 @@ def _lowest(dtype: np.dtype) -> float:
 
 
 def _flat_windows(win: np.ndarray, n_spatial: int) -> np.ndarray:
-    return win.reshape(*win.shape[:2 + n_spatial], -1)
+    return win.reshape(*win.shape[: 2 + n_spatial], -1)
 
 
 @register
@@ -107,13 +126,25 @@ class MaxPool8(MaxPool):
     dilations: list[int] = attr()
     index_element_type: Type = attr(Type.i64)
     axis: int = attr(0)
-    factory_args = ("data", "strides", "dilations", "pads_begin", "pads_end", "kernel_shape", "rounding_type",
-                    "auto_pad", "index_element_type", "axis")
+    factory_args = (
+        "data",
+        "strides",
+        "dilations",
+        "pads_begin",
+        "pads_end",
+        "kernel_shape",
+        "rounding_type",
+        "auto_pad",
+        "index_element_type",
+        "axis",
+    )
 
     def infer(self, data: Output) -> list[tuple[Type, PartialShape]]:
         et, shape = self._spatial_shape(data)
-        require(self.index_element_type in (Type.i32, Type.i64),
-                f"index_element_type must be i32 or i64, got {self.index_element_type}")
+        require(
+            self.index_element_type in (Type.i32, Type.i64),
+            f"index_element_type must be i32 or i64, got {self.index_element_type}",
+        )
         self.axis = normalize_axis(self.axis, len(self.kernel_shape) + 2)
         return [(et, shape), (self.index_element_type, shape)]
 
@@ -125,10 +156,15 @@ class MaxPool8(MaxPool):
         plane_index = np.broadcast_to(np.arange(plane).reshape(1, 1, *x.shape[2:]), (1, 1, *x.shape[2:]))
         values = _flat_windows(self._windows(x, _lowest(x.dtype))[0], n_spatial)
         where = values.argmax(axis=-1)[..., np.newaxis]
-        indices = np.take_along_axis(_flat_windows(self._windows(plane_index, 0)[0], n_spatial), where, -1)[..., 0]
+        indices = np.take_along_axis(_flat_windows(self._windows(plane_index, 0)[0], n_spatial), where, -1)[
+            ..., 0
+        ]
         offsets = np.arange(x.shape[0] * x.shape[1]).reshape(x.shape[:2] + (1,) * n_spatial) * plane
-        indices = (indices + offsets) % math.prod(x.shape[self.axis:])
-        return [np.take_along_axis(values, where, -1)[..., 0], indices.astype(self.index_element_type.to_dtype())]
+        indices = (indices + offsets) % math.prod(x.shape[self.axis :])
+        return [
+            np.take_along_axis(values, where, -1)[..., 0],
+            indices.astype(self.index_element_type.to_dtype()),
+        ]
 
 
 @register
@@ -157,8 +193,11 @@ class AvgPool(_Pool):
         win, pads, extra = self._windows(x, 0)
         sums = _flat_windows(win, n_spatial).sum(axis=-1)
         # the divisor: real pixels, plus the explicit padding unless excluded, never the ceil overhang
-        mask = np.pad(np.ones((1, 1, *x.shape[2:]), dtype=x.dtype), [(0, 0), (0, 0)] + pads,
-                      constant_values=0 if self.exclude_pad else 1)
+        mask = np.pad(
+            np.ones((1, 1, *x.shape[2:]), dtype=x.dtype),
+            [(0, 0), (0, 0)] + pads,
+            constant_values=0 if self.exclude_pad else 1,
+        )
         mask = np.pad(mask, [(0, 0), (0, 0)] + [(0, e) for e in extra])
         window = sliding_windows(mask, self.kernel_shape, self.strides, self._dilations())
         window = window[(Ellipsis, *(slice(0, c) for c in sums.shape[2:])) + (slice(None),) * n_spatial]
@@ -186,8 +225,10 @@ class _AdaptivePool(Node):
         if ds.rank.is_dynamic:
             return et, PartialShape.dynamic()
         n_spatial = len(ds) - 2
-        require(os_shape.rank.is_dynamic or os_shape[0].compatible(n_spatial),
-                f"output_shape must have {n_spatial} values for data {ds}, got shape {os_shape}")
+        require(
+            os_shape.rank.is_dynamic or os_shape[0].compatible(n_spatial),
+            f"output_shape must have {n_spatial} values for data {ds}, got shape {os_shape}",
+        )
         dims = shape_value(output_shape) or [Dimension()] * n_spatial
         return et, PartialShape([ds[0], ds[1], *dims])
 
@@ -226,8 +267,10 @@ class AdaptiveMaxPool(_AdaptivePool):
     index_element_type: Type = attr(Type.i64)
 
     def infer(self, data: Output, output_shape: Output) -> list[tuple[Type, PartialShape]]:
-        require(self.index_element_type in (Type.i32, Type.i64),
-                f"index_element_type must be i32 or i64, got {self.index_element_type}")
+        require(
+            self.index_element_type in (Type.i32, Type.i64),
+            f"index_element_type must be i32 or i64, got {self.index_element_type}",
+        )
         et, shape = self._shape(data, output_shape)
         return [(et, shape), (self.index_element_type, shape)]
 

@@ -27,8 +27,10 @@ class Reduction(Node):
         et = require_element_type(data.get_element_type(), self.input_kind, "data")
         require_element_type(axes.get_element_type(), "integer", "reduction_axes")
         axes_shape = axes.get_partial_shape()
-        require(axes_shape.rank.is_dynamic or len(axes_shape) <= 1,
-                f"reduction_axes must be a scalar or 1-D, got shape {axes_shape}")
+        require(
+            axes_shape.rank.is_dynamic or len(axes_shape) <= 1,
+            f"reduction_axes must be a scalar or 1-D, got shape {axes_shape}",
+        )
         rank = static_rank(data)
         if rank is None:
             return et, PartialShape.dynamic()

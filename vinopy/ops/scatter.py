@@ -25,15 +25,20 @@ _UFUNCS = {"sum": np.add, "prod": np.multiply, "min": np.minimum, "max": np.maxi
 def _data_type(data: Output, updates: Output, indices: Output, what: str) -> Type:
     require_element_type(indices.get_element_type(), "integer", f"{what} indices")
     merged = data.get_element_type().merge(updates.get_element_type())
-    require(merged is not None, f"{what} data and updates must have the same element type, got "
-                                f"{data.get_element_type().get_type_name()} and "
-                                f"{updates.get_element_type().get_type_name()}")
+    require(
+        merged is not None,
+        f"{what} data and updates must have the same element type, got "
+        f"{data.get_element_type().get_type_name()} and "
+        f"{updates.get_element_type().get_type_name()}",
+    )
     return merged
 
 
 def _check_updates(updates: Output, expected: PartialShape, what: str) -> None:
     if not updates.get_partial_shape().compatible(expected):
-        raise NodeValidationError(f"{what} updates must have shape {expected}, got {updates.get_partial_shape()}")
+        raise NodeValidationError(
+            f"{what} updates must have shape {expected}, got {updates.get_partial_shape()}"
+        )
 
 
 def _const_axis(data: Output, axis: Output, what: str) -> int | None:
@@ -57,15 +62,19 @@ class ScatterUpdate(Node):
     type_name, version = "ScatterUpdate", "opset3"
     inputs_spec = ("data", "indices", "updates", "axis")
 
-    def infer(self, data: Output, indices: Output, updates: Output, axis: Output) -> tuple[Type, PartialShape]:
+    def infer(
+        self, data: Output, indices: Output, updates: Output, axis: Output
+    ) -> tuple[Type, PartialShape]:
         et = _data_type(data, updates, indices, "ScatterUpdate")
         ax = _const_axis(data, axis, "ScatterUpdate")
         d, i = data.get_partial_shape(), indices.get_partial_shape()
         if ax is not None and i.rank.is_static:
-            _check_updates(updates, PartialShape(list(d[:ax]) + list(i) + list(d[ax + 1:])), "ScatterUpdate")
+            _check_updates(updates, PartialShape(list(d[:ax]) + list(i) + list(d[ax + 1 :])), "ScatterUpdate")
         return et, d
 
-    def evaluate(self, data: np.ndarray, indices: np.ndarray, updates: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    def evaluate(
+        self, data: np.ndarray, indices: np.ndarray, updates: np.ndarray, axis: np.ndarray
+    ) -> np.ndarray:
         ax = int(axis.reshape(-1)[0]) % data.ndim
         out = data.copy()
         out[(slice(None),) * ax + (_wrapped(indices, data.shape[ax]),)] = updates
@@ -83,18 +92,26 @@ class ScatterElementsUpdate(Node):
     def mode(self) -> tuple[str, bool]:
         return "none", True
 
-    def infer(self, data: Output, indices: Output, updates: Output, axis: Output) -> tuple[Type, PartialShape]:
+    def infer(
+        self, data: Output, indices: Output, updates: Output, axis: Output
+    ) -> tuple[Type, PartialShape]:
         reduction, _ = self.mode()
-        require(reduction in self.reductions, f"reduction must be one of {self.reductions}, got '{reduction}'")
+        require(
+            reduction in self.reductions, f"reduction must be one of {self.reductions}, got '{reduction}'"
+        )
         et = _data_type(data, updates, indices, "ScatterElementsUpdate")
         _const_axis(data, axis, "ScatterElementsUpdate")
         _check_updates(updates, indices.get_partial_shape(), "ScatterElementsUpdate")
         d, i = data.get_partial_shape(), indices.get_partial_shape()
-        require(d.rank.is_dynamic or i.rank.is_dynamic or len(d) == len(i),
-                f"data and indices must have the same rank, got {d} and {i}")
+        require(
+            d.rank.is_dynamic or i.rank.is_dynamic or len(d) == len(i),
+            f"data and indices must have the same rank, got {d} and {i}",
+        )
         return et, d
 
-    def evaluate(self, data: np.ndarray, indices: np.ndarray, updates: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    def evaluate(
+        self, data: np.ndarray, indices: np.ndarray, updates: np.ndarray, axis: np.ndarray
+    ) -> np.ndarray:
         ax = int(axis.reshape(-1)[0]) % data.ndim
         coords = list(np.indices(indices.shape, sparse=True))
         coords[ax] = _wrapped(indices, data.shape[ax])
@@ -102,8 +119,9 @@ class ScatterElementsUpdate(Node):
         return scatter_reduce(data, tuple(coords), updates, reduction, use_init)
 
 
-def scatter_reduce(data: np.ndarray, where: tuple, updates: np.ndarray, reduction: str,
-                   use_init: bool = True) -> np.ndarray:
+def scatter_reduce(
+    data: np.ndarray, where: tuple, updates: np.ndarray, reduction: str, use_init: bool = True
+) -> np.ndarray:
     """``data`` with ``updates`` written (none) or reduced (sum, sub, prod, min, max, mean) at ``where``."""
     out = data.copy()
     if reduction == "none":
@@ -157,7 +175,9 @@ class ScatterNDUpdate(Node):
         return "none"
 
     def infer(self, data: Output, indices: Output, updates: Output) -> tuple[Type, PartialShape]:
-        require(self.mode() in self.reductions, f"reduction must be one of {self.reductions}, got '{self.mode()}'")
+        require(
+            self.mode() in self.reductions, f"reduction must be one of {self.reductions}, got '{self.mode()}'"
+        )
         et = _data_type(data, updates, indices, "ScatterNDUpdate")
         d, i = data.get_partial_shape(), indices.get_partial_shape()
         if d.rank.is_static and i.rank.is_static and i[-1].is_static:

@@ -74,8 +74,10 @@ class ShapeOf3(ShapeOf):
     output_type: Type = attr(Type.i64)
 
     def index_type(self) -> Type:
-        require(self.output_type in (Type.i32, Type.i64),
-                f"output_type must be i32 or i64, got {self.output_type.get_type_name()}")
+        require(
+            self.output_type in (Type.i32, Type.i64),
+            f"output_type must be i32 or i64, got {self.output_type.get_type_name()}",
+        )
         return self.output_type
 
 
@@ -101,8 +103,10 @@ class Reshape(KeepsValues):
                 length = target.get_partial_shape()
                 return PartialShape.dynamic(length[0] if static_rank(target) == 1 else None)
             entries = [d.get_length() if d.is_static else d for d in dims]
-        require(sum(1 for v in entries if isinstance(v, int) and v == -1) <= 1,
-                f"output_shape has more than one -1: {entries}")
+        require(
+            sum(1 for v in entries if isinstance(v, int) and v == -1) <= 1,
+            f"output_shape has more than one -1: {entries}",
+        )
         out = [self._entry_dim(i, v, in_shape) for i, v in enumerate(entries)]
         unknown = [i for i, d in enumerate(out) if d is None]
         if len(unknown) == 1:
@@ -158,8 +162,10 @@ def _solve_missing(in_shape: PartialShape, known: list[Dimension], entries: list
         return Dimension()
     lo = math.prod(d.get_min_length() for d in rest_in)
     if all(d.is_static for d in rest_in):
-        require(lo % divisor == 0, f"cannot reshape {in_shape} to {entries}: {lo} elements "
-                                   f"are not a multiple of {divisor}")
+        require(
+            lo % divisor == 0,
+            f"cannot reshape {in_shape} to {entries}: {lo} elements are not a multiple of {divisor}",
+        )
         return Dimension(lo // divisor)
     unbounded = any(d.get_max_length() == -1 for d in rest_in)
     hi = -1 if unbounded else math.prod(d.get_max_length() for d in rest_in) // divisor
@@ -173,8 +179,7 @@ def _check_same_size(in_shape: PartialShape, out: list[Dimension | None]) -> Non
     if all(d.is_static for d in rest_in + rest_out):
         n_in = math.prod(d.get_length() for d in rest_in)
         n_out = math.prod(d.get_length() for d in rest_out)
-        require(n_in == n_out, f"cannot reshape {in_shape} to {PartialShape(out)}: "
-                               "the element counts differ")
+        require(n_in == n_out, f"cannot reshape {in_shape} to {PartialShape(out)}: the element counts differ")
 
 
 @register

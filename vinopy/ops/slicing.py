@@ -64,8 +64,10 @@ def indexed_shape(shape: PartialShape, index: tuple) -> PartialShape:
             out.append(slice_length(next(dims), axis_item))
         else:
             d = next(dims)
-            require(d.is_dynamic or -d.get_length() <= axis_item < d.get_length(),
-                    f"index {axis_item} is out of range for dimension {d}")
+            require(
+                d.is_dynamic or -d.get_length() <= axis_item < d.get_length(),
+                f"index {axis_item} is out of range for dimension {d}",
+            )
     return PartialShape(out)
 
 
@@ -136,16 +138,35 @@ class StridedSlice(SlicingOp):
         begin, end = values[0], values[1]
         strides = values[2] if len(values) > 2 else [1] * len(begin)
         n = len(begin)
-        require(len(end) == n and len(strides) == n,
-                f"begin, end and strides must have the same length, got {begin}, {end}, {strides}")
+        require(
+            len(end) == n and len(strides) == n,
+            f"begin, end and strides must have the same length, got {begin}, {end}, {strides}",
+        )
         require(0 not in strides, f"strides must not be zero, got {strides}")
-        masks = [_mask(m, n) for m in (self.begin_mask, self.end_mask, self.new_axis_mask,
-                                         self.shrink_axis_mask, self.ellipsis_mask)]
+        masks = [
+            _mask(m, n)
+            for m in (
+                self.begin_mask,
+                self.end_mask,
+                self.new_axis_mask,
+                self.shrink_axis_mask,
+                self.ellipsis_mask,
+            )
+        ]
         return tuple(self._item(i, begin, end, strides, *masks) for i in range(n))
 
     @staticmethod
-    def _item(i: int, begin: list[int], end: list[int], strides: list[int], begin_m: list[bool],
-              end_m: list[bool], new_m: list[bool], shrink_m: list[bool], ellipsis_m: list[bool]) -> Any:
+    def _item(
+        i: int,
+        begin: list[int],
+        end: list[int],
+        strides: list[int],
+        begin_m: list[bool],
+        end_m: list[bool],
+        new_m: list[bool],
+        shrink_m: list[bool],
+        ellipsis_m: list[bool],
+    ) -> Any:
         if ellipsis_m[i]:
             return Ellipsis
         if new_m[i]:
@@ -189,8 +210,9 @@ class Slice(SlicingOp):
         if shape.rank.is_dynamic:
             return shape
         sliced = self._sliced_axes(len(shape))
-        return PartialShape([Dimension(0, d.get_max_length()) if i in sliced else d
-                             for i, d in enumerate(shape)])
+        return PartialShape(
+            [Dimension(0, d.get_max_length()) if i in sliced else d for i, d in enumerate(shape)]
+        )
 
     def _sliced_axes(self, rank: int) -> set[int]:
         """The axes that may be sliced, as far as is known before run time."""
@@ -205,8 +227,10 @@ def slice_index(values: list[list[int]], data_rank: int) -> tuple:
     """The numpy index of Slice's start, stop, step and (optional) axes values."""
     start, stop, step = values[:3]
     axes = values[3] if len(values) > 3 else list(range(len(start)))
-    require(len(stop) == len(start) == len(step) == len(axes),
-            f"start, stop, step and axes must have the same length, got {start}, {stop}, {step}, {axes}")
+    require(
+        len(stop) == len(start) == len(step) == len(axes),
+        f"start, stop, step and axes must have the same length, got {start}, {stop}, {step}, {axes}",
+    )
     require(0 not in step, f"step must not be zero, got {step}")
     axes = normalize_axes(axes, data_rank, "Slice axis")
     require(len(set(axes)) == len(axes), f"Slice axes must be unique, got {axes}")

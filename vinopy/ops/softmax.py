@@ -30,8 +30,10 @@ class Softmax(Node):
 
     def infer(self, data: Output) -> tuple[Type, PartialShape]:
         et = require_element_type(data.get_element_type(), "real", "data")
-        require(self.negative_axis or self.axis >= 0,
-                f"{self.type_name}-{self.version[5:]} needs a non-negative axis, got {self.axis}")
+        require(
+            self.negative_axis or self.axis >= 0,
+            f"{self.type_name}-{self.version[5:]} needs a non-negative axis, got {self.axis}",
+        )
         rank = static_rank(data)
         if rank is not None:
             normalize_axis(self.axis, rank)

@@ -45,8 +45,10 @@ class TopK(Node):
         self.mode, self.sort = self.mode.lower(), self.sort.lower()
         require(self.mode in MODES, f"mode must be one of {MODES}, got {self.mode!r}")
         require(self.sort in SORTS, f"sort must be one of {SORTS}, got {self.sort!r}")
-        require(self.index_element_type in (Type.i32, Type.i64),
-                f"index_element_type must be i32 or i64, got {self.index_element_type}")
+        require(
+            self.index_element_type in (Type.i32, Type.i64),
+            f"index_element_type must be i32 or i64, got {self.index_element_type}",
+        )
         rank = static_rank(data)
         if rank is None:
             shape = PartialShape.dynamic()

@@ -23,8 +23,23 @@ model_name = ro("model_name", "NETWORK_NAME")
 loaded_from_cache = ro("loaded_from_cache", "LOADED_FROM_CACHE")
 
 __all__ = [
-    "Affinity", "Property", "affinity", "available_devices", "cache_dir", "compilation_num_threads",
-    "device", "enable_mmap", "enable_profiling", "execution_devices", "hint", "inference_num_threads",
-    "loaded_from_cache", "log", "model_name", "num_streams", "optimal_number_of_infer_requests",
-    "streams", "supported_properties",
+    "Affinity",
+    "Property",
+    "affinity",
+    "available_devices",
+    "cache_dir",
+    "compilation_num_threads",
+    "device",
+    "enable_mmap",
+    "enable_profiling",
+    "execution_devices",
+    "hint",
+    "inference_num_threads",
+    "loaded_from_cache",
+    "log",
+    "model_name",
+    "num_streams",
+    "optimal_number_of_infer_requests",
+    "streams",
+    "supported_properties",
 ]

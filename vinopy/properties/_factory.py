@@ -9,8 +9,9 @@ from typing import Any
 class Property:
     """``prop()`` is the key; ``prop(value)`` the pair that ``set_property``/``compile_model`` take."""
 
-    def __init__(self, name: str, key: str, read_only: bool = False,
-                 combine: Callable[..., Any] | None = None) -> None:
+    def __init__(
+        self, name: str, key: str, read_only: bool = False, combine: Callable[..., Any] | None = None
+    ) -> None:
         self.__name__ = name
         self.key = key
         self.read_only = read_only

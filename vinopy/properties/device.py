@@ -32,6 +32,13 @@ id = rw("id", "DEVICE_ID")
 properties = rw("properties", "DEVICE_PROPERTIES", combine=_device_properties)
 
 __all__ = [
-    "Capability", "Type", "architecture", "capabilities", "full_name", "id", "priorities", "properties",
+    "Capability",
+    "Type",
+    "architecture",
+    "capabilities",
+    "full_name",
+    "id",
+    "priorities",
+    "properties",
     "type",
 ]

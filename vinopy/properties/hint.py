@@ -12,6 +12,14 @@ enable_hyper_threading = rw("enable_hyper_threading", "ENABLE_HYPER_THREADING")
 model_priority = rw("model_priority", "MODEL_PRIORITY")
 
 __all__ = [
-    "ExecutionMode", "PerformanceMode", "Priority", "enable_cpu_pinning", "enable_hyper_threading",
-    "execution_mode", "inference_precision", "model_priority", "num_requests", "performance_mode",
+    "ExecutionMode",
+    "PerformanceMode",
+    "Priority",
+    "enable_cpu_pinning",
+    "enable_hyper_threading",
+    "execution_mode",
+    "inference_precision",
+    "model_priority",
+    "num_requests",
+    "performance_mode",
 ]

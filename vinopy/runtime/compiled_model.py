@@ -58,8 +58,13 @@ class CompiledModel:
     def create_infer_request(self) -> InferRequest:
         return InferRequest(self)
 
-    def __call__(self, inputs: Any = None, share_inputs: bool = True, share_outputs: bool = False,
-                 decode_strings: bool = True) -> OVDict:
+    def __call__(
+        self,
+        inputs: Any = None,
+        share_inputs: bool = True,
+        share_outputs: bool = False,
+        decode_strings: bool = True,
+    ) -> OVDict:
         """Infer with a request kept by the compiled model (not thread-safe, as in OpenVINO)."""
         if self._default_request is None:
             self._default_request = self.create_infer_request()

@@ -103,7 +103,9 @@ class Core:
             versions[name] = Version(__version__, f"vinopy_{name.lower()}_plugin")
         return versions
 
-    def register_plugin(self, plugin_name: str, device_name: str, config: dict[str, Any] | None = None) -> None:
+    def register_plugin(
+        self, plugin_name: str, device_name: str, config: dict[str, Any] | None = None
+    ) -> None:
         """Register a plugin class as ``'package.module:Class'`` (or a module exposing ``Plugin``)."""
         device = device_name.upper()
         if device in self._plugin_paths:
@@ -134,8 +136,14 @@ class Core:
         resolved.update(plugin.compile_config(device_keys))
         return resolved
 
-    def compile_model(self, model: Any, device_name: str | None = None,
-                      config: dict[str, Any] | None = None, *, weights: Any = None) -> CompiledModel:
+    def compile_model(
+        self,
+        model: Any,
+        device_name: str | None = None,
+        config: dict[str, Any] | None = None,
+        *,
+        weights: Any = None,
+    ) -> CompiledModel:
         """Compile a Model (or a model path) for a device; no device means AUTO."""
         if isinstance(device_name, dict) and config is None:
             device_name, config = None, device_name
@@ -150,19 +158,24 @@ class Core:
             )
         return self._compile(plugin, model, resolved)
 
-    def _compile(self, plugin: Plugin, model: Model, config: dict[str, Any],
-                 loaded_from_cache: bool = False) -> CompiledModel:
+    def _compile(
+        self, plugin: Plugin, model: Model, config: dict[str, Any], loaded_from_cache: bool = False
+    ) -> CompiledModel:
         executable = plugin.compile(model, config)
         if executable.device_plugin is None:  # AUTO fills these with the device it chose
             executable.device_plugin, executable.device_config = plugin, config
         return CompiledModel(executable, model, loaded_from_cache=loaded_from_cache)
 
-    def query_model(self, model: Model, device_name: str, config: dict[str, Any] | None = None) -> dict[str, str]:
+    def query_model(
+        self, model: Model, device_name: str, config: dict[str, Any] | None = None
+    ) -> dict[str, str]:
         """The ops of ``model`` that the device supports: friendly name -> device name."""
         plugin = self._usable_plugin(device_name)
         return plugin.query_model(model, self._compile_config(plugin, device_name, config))
 
-    def import_model(self, model_stream: Any, device_name: str, config: dict[str, Any] | None = None) -> CompiledModel:
+    def import_model(
+        self, model_stream: Any, device_name: str, config: dict[str, Any] | None = None
+    ) -> CompiledModel:
         """A compiled model from ``CompiledModel.export_model()`` bytes or a binary stream."""
         model, _, saved = cache.unpack(cache.read_blob(model_stream))
         plugin = self._usable_plugin(device_name)
@@ -211,6 +224,8 @@ class Version:
         return f"<Version: {self.build_number} {self.description}>"
 
 
-def compile_model(model: Any, device_name: str | None = "AUTO", config: dict[str, Any] | None = None) -> CompiledModel:
+def compile_model(
+    model: Any, device_name: str | None = "AUTO", config: dict[str, Any] | None = None
+) -> CompiledModel:
     """``ov.compile_model(model_or_path, device, config)`` with a Core of its own."""
     return Core().compile_model(model, device_name, config)

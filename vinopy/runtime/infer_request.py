@@ -131,7 +131,9 @@ class InferRequest:
     def get_output_tensor(self, index: int = 0) -> Tensor:
         i = port_index(index, self._outputs, "output")
         if self._output_tensors[i] is None:
-            raise RuntimeError(f"output {_port_name(self._outputs[i], i)} has no value yet: run infer() first")
+            raise RuntimeError(
+                f"output {_port_name(self._outputs[i], i)} has no value yet: run infer() first"
+            )
         return self._output_tensors[i]
 
     def set_input_tensor(self, index_or_tensor: Any, tensor: Tensor | None = None) -> None:
@@ -188,8 +190,13 @@ class InferRequest:
             arrays.append(_checked_shape(tensor.data, port, i))
         return arrays
 
-    def infer(self, inputs: Any = None, share_inputs: bool = False, share_outputs: bool = False,
-              decode_strings: bool = True) -> OVDict:
+    def infer(
+        self,
+        inputs: Any = None,
+        share_inputs: bool = False,
+        share_outputs: bool = False,
+        decode_strings: bool = True,
+    ) -> OVDict:
         """Run synchronously and return the results (copies unless ``share_outputs``)."""
         self.wait()
         self._bind_inputs(inputs, share_inputs)
@@ -204,8 +211,12 @@ class InferRequest:
         self._profiling = result.profiling
         for i, value in enumerate(result.outputs):
             given = self._output_tensors[i]
-            if given is not None and given.data.shape == value.shape and given.data.dtype == value.dtype \
-                    and given.data is not value:
+            if (
+                given is not None
+                and given.data.shape == value.shape
+                and given.data.dtype == value.dtype
+                and given.data is not value
+            ):
                 np.copyto(given.data, value)  # keep writing into the tensor the user gave
             else:
                 self._output_tensors[i] = Tensor.from_array(value)

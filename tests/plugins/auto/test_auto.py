@@ -43,11 +43,14 @@ def test_auto_prefers_cpu_when_it_works() -> None:
     np.testing.assert_array_equal(compiled([np.array([[-1, 0, 1, 2]], np.float32)])[0], [[0, 0, 2, 4]])
 
 
-@pytest.mark.parametrize(("plugin", "reason"), [
-    ("BrokenPlugin", "BROKEN skipped: op Relu is not supported"),
-    ("MissingPlugin", "BROKEN skipped: Device 'BROKEN' is not available: no hardware"),
-    ("NoSuchPlugin", "BROKEN skipped: Device 'BROKEN' cannot be loaded"),
-])
+@pytest.mark.parametrize(
+    ("plugin", "reason"),
+    [
+        ("BrokenPlugin", "BROKEN skipped: op Relu is not supported"),
+        ("MissingPlugin", "BROKEN skipped: Device 'BROKEN' is not available: no hardware"),
+        ("NoSuchPlugin", "BROKEN skipped: Device 'BROKEN' cannot be loaded"),
+    ],
+)
 def test_auto_falls_back_and_says_why(plugin: str, reason: str) -> None:
     core = ov.Core()
     core.register_plugin(f"tests.plugins.auto.test_auto:{plugin}", "BROKEN")
@@ -59,17 +62,25 @@ def test_auto_falls_back_and_says_why(plugin: str, reason: str) -> None:
 
 def test_auto_passes_settings_to_the_chosen_device() -> None:
     core = ov.Core()
-    compiled = core.compile_model(small_model(), "AUTO", {
-        device.priorities("TEMPLATE"): None or "TEMPLATE",
-        props.enable_profiling(): True,
-        "PERFORMANCE_HINT": "THROUGHPUT",
-    })
+    compiled = core.compile_model(
+        small_model(),
+        "AUTO",
+        {
+            device.priorities("TEMPLATE"): None or "TEMPLATE",
+            props.enable_profiling(): True,
+            "PERFORMANCE_HINT": "THROUGHPUT",
+        },
+    )
     assert compiled.get_property("PERF_COUNT") is True
     assert compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS") > 1
-    per_device = core.compile_model(small_model(), "AUTO", {
-        device.priorities(): "TEMPLATE",
-        device.properties(): {"TEMPLATE": {props.num_streams(): 3}},
-    })
+    per_device = core.compile_model(
+        small_model(),
+        "AUTO",
+        {
+            device.priorities(): "TEMPLATE",
+            device.properties(): {"TEMPLATE": {props.num_streams(): 3}},
+        },
+    )
     assert per_device.get_property(props.num_streams()) == 3
 
 

@@ -169,3 +169,78 @@ def test_concat() -> None:
     model = model_of(lambda a, b: ops.concat([a, b], 1, name="cat"), [(2, 3, 4), (2, 5, 4)])
     check(model, [rand(2, 3, 4), rand(2, 5, 4, seed=4)])
     _on_onednn(model, "cat")
+
+
+@pytest.mark.parametrize(
+    ("shape", "wshape", "strides", "pads", "out_pad", "groups"),
+    [
+        ((1, 4, 5, 5), (4, 6, 3, 3), [2, 2], ([1, 1], [1, 1]), [0, 0], 1),
+        ((2, 4, 4, 6), (4, 3, 2, 3), [1, 2], ([0, 1], [0, 0]), [0, 1], 1),
+        ((1, 4, 5, 5), (2, 2, 3, 3, 3), [2, 2], ([0, 0], [0, 0]), [1, 1], 2),
+    ],
+)
+def test_convolution_backprop_data(
+    shape: tuple, wshape: tuple, strides: list, pads: tuple, out_pad: list, groups: int
+) -> None:
+    w = ops.constant(rand(*wshape, seed=11))
+    make = ops.group_convolution_backprop_data if groups > 1 else ops.convolution_backprop_data
+
+    def build(x: ov.Output) -> ov.Node:
+        return make(x, w, strides, None, pads[0], pads[1], [1, 1], "explicit", out_pad, name="deconv")
+
+    model = model_of(build, [shape])
+    check(model, [rand(*shape)], atol=1e-4)
+    _on_onednn(model, "deconv")
+
+
+@pytest.mark.parametrize(
+    ("mode", "coords", "nearest"),
+    [
+        ("linear", "half_pixel", "floor"),
+        ("linear_onnx", "half_pixel", "floor"),
+        ("nearest", "half_pixel", "round_prefer_ceil"),
+        ("nearest", "tf_half_pixel_for_nn", "floor"),
+    ],
+)
+@pytest.mark.parametrize("sizes", [(10, 12), (3, 5), (8, 8)])
+def test_interpolate(mode: str, coords: str, nearest: str, sizes: tuple) -> None:
+    target = ops.constant(np.array(sizes, dtype=np.int64))
+    axes = ops.constant(np.array([2, 3], dtype=np.int64))
+
+    def build(x: ov.Output) -> ov.Node:
+        return ov.opset11.interpolate(
+            x, target, mode, "sizes", [0], [0], coords, nearest, name="resize", axes=axes
+        )
+
+    model = model_of(build, [(1, 2, 5, 6)])
+    check(model, [rand(1, 2, 5, 6)], atol=1e-5)
+    _on_onednn(model, "resize")
+
+
+@pytest.mark.parametrize(("axes", "size"), [([1], 5), ([1], 3), ([2, 3], 3)])
+def test_lrn(axes: list, size: int) -> None:
+    model = model_of(
+        lambda x: ops.lrn(x, ops.constant(np.array(axes, np.int64)), 0.3, 0.75, 1.5, size, name="lrn"),
+        [(2, 7, 5, 5)],
+    )
+    check(model, [rand(2, 7, 5, 5)])
+    _on_onednn(model, "lrn")
+
+
+@pytest.mark.parametrize("axes", [[-1], [2, 3]])
+def test_mvn_as_layer_normalization(axes: list) -> None:
+    model = model_of(
+        lambda x: ops.mvn(x, ops.constant(np.array(axes, np.int64)), True, 1e-5, "inside_sqrt", name="mvn"),
+        [(2, 3, 4, 16)],
+    )
+    check(model, [rand(2, 3, 4, 16)], atol=1e-4)
+    _on_onednn(model, "mvn")
+
+
+def test_mvn_without_variance_falls_back() -> None:
+    model = model_of(
+        lambda x: ops.mvn(x, ops.constant(np.array([-1], np.int64)), False, 1e-5, "inside_sqrt", name="mvn"),
+        [(2, 8)],
+    )
+    check(model, [rand(2, 8)])
+    assert backends(model)["mvn"] == "numpy"

@@ -119,6 +119,17 @@ def test_dynamic_shapes_replan_per_input_shape() -> None:
     assert len(compiled._executable._plans) == 3
 
 
+def test_data_dependent_shapes_stay_on_numpy() -> None:
+    # NonZero's output shape is known only at run time: what reads it runs numpy too
+    def build(x: ov.Output) -> ov.Node:
+        picked = ops.convert(ops.non_zero(ops.relu(x), "i64"), "f32")
+        return ops.relu(ops.multiply(picked, ops.constant(np.float32(2))), name="late_relu")
+
+    model = model_of(build, [(3, 4)])
+    check(model, [rand(3, 4)])
+    assert backends(model)["late_relu"] == "numpy"
+
+
 def test_outputs_of_every_kind_and_repeated_runs() -> None:
     # a result that is an input, one from numpy, one from oneDNN; runs reuse the request's buffers
     model = model_of(lambda x: [x, ops.floor(x), ops.relu(x)], [(3, 4)])

@@ -47,7 +47,7 @@ class AutoPlugin(Plugin):
                 plugin = self.core._usable_plugin(device)
                 device_config = self._device_config(plugin, config)
                 executable = plugin.compile(model, device_config)
-            except Exception as e:  # noqa: BLE001 - any failure on one device means: try the next
+            except Exception as e:  # any failure on one device means: try the next one
                 notes.append(f"{device} skipped: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
                 continue
             executable.device_plugin, executable.device_config = plugin, device_config

@@ -11,7 +11,7 @@ from vinopy.graph.node import Node, Output
 from vinopy.plugins.cpu import fusion
 from vinopy.plugins.cpu.dnnl import api
 from vinopy.plugins.cpu.dnnl import constants as dc
-from vinopy.plugins.cpu.plan import PlanBuilder
+from vinopy.plugins.cpu.plan import PlanBuilder, Slot
 
 Lowering = Callable[[PlanBuilder, Node], bool]
 LOWERINGS: dict[str, Lowering] = {}
@@ -38,14 +38,12 @@ def lower(b: PlanBuilder, node: Node) -> bool:
         return False  # no oneDNN implementation for these shapes/attributes
 
 
-def lowered_types() -> set[str]:
-    return set(LOWERINGS)
-
-
 def _float_static(b: PlanBuilder, node: Node) -> bool:
-    """The outputs anyone reads (MaxPool's unread indices aside) are f32 of known shape."""
+    """The outputs anyone reads (MaxPool's unread indices aside) and the non-constant inputs are f32
+    tensors of known, non-empty shape and rank >= 1."""
     outs = [b.value(o) for o in node.outputs() if o.index == 0 or o.get_target_inputs()]
-    return all(v.static and v.dtype == np.float32 for v in outs)
+    ins = [v for v in map(b.value, node.input_values()) if v.const is None]
+    return all(v.static and v.dtype == np.float32 and v.shape and 0 not in v.shape for v in outs + ins)
 
 
 # --- emission helpers ---------------------------------------------------------
@@ -65,12 +63,13 @@ def emit(
     views: dict[int, tuple[Output, api.MemoryDesc]] | None = None,
     out_md: api.MemoryDesc | None = None,
     dst_slot: int | None = None,
+    scratch_args: Sequence[int] = (),
 ) -> None:
     """Bind a primitive's arguments to slots (reordering inputs where needed) and add its step.
 
     ``views`` read a value's plain buffer through another descriptor (transposed or unsqueezed);
     ``out_md`` names the destination's layout as a representation of ``out`` when it differs in dims
-    only (reductions without keep_dims)."""
+    only (reductions without keep_dims); ``scratch_args`` are outputs nobody reads (statistics)."""
     args = []
     for arg, output in (inputs or {}).items():
         md = pd.md(_MD, arg)
@@ -81,6 +80,10 @@ def emit(
     for arg, (output, md) in (views or {}).items():
         plain = b.plain_md(b.value(output), md.data_type)
         args.append((arg, b.require(output, plain).slot, md))
+    for arg in scratch_args:
+        md = pd.md(_MD, arg)
+        if md.size():
+            args.append((arg, b.new_slot(Slot(nbytes=md.size())), md))
     dst = pd.md(_MD, dc.ARG_DST)
     args.append((dc.ARG_DST, b.output_rep(out, out_md or dst, dst_slot, dst.size()), dst))
     b.add_step(pd, args, node.get_friendly_name(), node.get_type_name())
@@ -219,6 +222,119 @@ def lower_concat(b: PlanBuilder, node: Node) -> bool:
     return True
 
 
+# --- normalization --------------------------------------------------------------
+@lowering("LRN")
+def lower_lrn(b: PlanBuilder, node: Node) -> bool:
+    axes = b.value(node.input_value(1)).const
+    rank = len(b.value(node.output(0)).shape)
+    if axes is None or node.size % 2 == 0 or rank < 3:
+        return False
+    reduced = sorted({int(a) % rank for a in np.asarray(axes).reshape(-1)})
+    if reduced == [1]:
+        alg = dc.lrn_across_channels
+    elif reduced == list(range(2, rank)):
+        alg = dc.lrn_within_channel
+    else:
+        return False
+    src = current_md(b, node.input_value(0))
+    pd = _create(
+        b,
+        "lrn_forward",
+        dc.forward_inference,
+        alg,
+        src,
+        src,
+        int(node.size),
+        float(node.alpha),
+        float(node.beta),
+        float(node.bias),
+        attr(),
+    )
+    emit(b, node, pd, node.output(0), inputs={dc.ARG_SRC: node.input_value(0)})
+    return True
+
+
+@lowering("MVN")
+def lower_mvn(b: PlanBuilder, node: Node) -> bool:
+    """MVN over trailing axes with variance normalized (eps inside the root) is a layer normalization."""
+    shape = b.value(node.output(0)).shape
+    if node.version == "opset2":
+        axes = node.reduction_axes
+    else:
+        value = b.value(node.input_value(1)).const
+        if value is None or node.eps_mode != "inside_sqrt":
+            return False
+        axes = [int(a) % len(shape) for a in np.asarray(value).reshape(-1)]
+    first = len(shape) - len(set(axes))
+    if not node.normalize_variance or sorted(set(axes)) != list(range(first, len(shape))) or first == 0:
+        return False
+    rows = int(np.prod(shape[:first]))
+    md = api.MemoryDesc.plain([rows, int(np.prod(shape[first:]))], b.dt)
+    pd = _create(
+        b,
+        "layer_normalization_forward",
+        dc.forward_inference,
+        md,
+        md,
+        None,
+        float(node.eps),
+        dc.normalization_flags_none,
+        attr(),
+    )
+    emit(
+        b,
+        node,
+        pd,
+        node.output(0),
+        views={dc.ARG_SRC: (node.input_value(0), md)},
+        out_md=b.plain_md(b.value(node.output(0)), b.dt),
+        scratch_args=(dc.ARG_MEAN, dc.ARG_VARIANCE),
+    )
+    return True
+
+
+# --- interpolate ----------------------------------------------------------------
+# (mode, coordinate transformation, nearest rounding) that oneDNN's resampling computes exactly
+_RESAMPLING = {
+    ("linear", "half_pixel", None): dc.resampling_linear,
+    ("linear_onnx", "half_pixel", None): dc.resampling_linear,
+    ("nearest", "half_pixel", "round_prefer_ceil"): dc.resampling_nearest,
+    ("nearest", "tf_half_pixel_for_nn", "floor"): dc.resampling_nearest,
+}
+
+
+@lowering("Interpolate")
+def lower_interpolate(b: PlanBuilder, node: Node) -> bool:
+    if node.version == "opset1" or node.antialias or any(node.pads_begin) or any(node.pads_end):
+        return False
+    src_shape, dst_shape = b.value(node.input_value(0)).shape, b.value(node.output(0)).shape
+    if len(src_shape) < 3 or src_shape[:2] != dst_shape[:2]:
+        return False
+    nearest = node.mode == "nearest"
+    alg = _RESAMPLING.get(
+        (node.mode, node.coordinate_transformation_mode, node.nearest_mode if nearest else None)
+    )
+    if alg is None or not _integral_scales(b, node, src_shape, dst_shape):
+        return False
+    src = current_md(b, node.input_value(0))
+    dst = api.MemoryDesc.any(dst_shape, src.data_type)
+    pd = _create(b, "resampling_forward", dc.forward_inference, alg, None, src, dst, attr())
+    emit(b, node, pd, node.output(0), inputs={dc.ARG_SRC: node.input_value(0)})
+    return True
+
+
+def _integral_scales(b: PlanBuilder, node: Node, src: Sequence[int], dst: Sequence[int]) -> bool:
+    """With shape_calculation_mode scales, coordinates use the given scales: they must equal dst/src."""
+    if node.shape_calculation_mode != "scales":
+        return True
+    port = 2 if node.version == "opset4" else 1
+    scales = b.value(node.input_value(port)).const
+    if scales is None:
+        return False
+    ratios = {round(o / i, 6) for i, o in zip(src, dst) if i != o}
+    return {round(float(v), 6) for v in np.asarray(scales).reshape(-1) if float(v) != 1.0} <= ratios
+
+
 # --- pooling ------------------------------------------------------------------
 def window_pads(
     node: Node,
@@ -335,6 +451,69 @@ def lower_convolution(b: PlanBuilder, node: Node) -> bool:
     return True
 
 
+@lowering("ConvolutionBackpropData", "GroupConvolutionBackpropData")
+def lower_deconvolution(b: PlanBuilder, node: Node) -> bool:
+    filters = b.value(node.input_value(1)).const
+    if filters is None:
+        return False
+    src_shape = b.value(node.input_value(0)).shape
+    dst_shape = b.value(node.output(0)).shape
+    spatial = len(src_shape) - 2
+    kernel = filters.shape[-spatial:]
+    full = [
+        s * (i - 1) + (k - 1) * d + 1
+        for s, i, k, d in zip(node.strides, src_shape[2:], kernel, node.dilations)
+    ]
+    left = _deconv_begin_pads(node, dst_shape[2:], full)
+    right = [f - pl - o for f, pl, o in zip(full, left, dst_shape[2:])]
+    # OpenVINO's filters are (IC, OC, ...) or (G, IC/G, OC/G, ...); oneDNN's are (OC, IC, ...)
+    axis = filters.ndim - spatial - 2
+    strides = api.row_major(filters.shape)
+    strides[axis], strides[axis + 1] = strides[axis + 1], strides[axis]
+    dims = list(filters.shape)
+    dims[axis], dims[axis + 1] = dims[axis + 1], dims[axis]
+    source_md = api.MemoryDesc.plain(dims, dc.f32, strides)
+    weights = np.ascontiguousarray(filters, dtype=np.float32)
+
+    def build(f: fusion.Fusion) -> api.PrimitiveDesc:
+        bias = None if f.bias is None else api.MemoryDesc.plain([dst_shape[1]], dc.f32)
+        return _create(
+            b,
+            "deconvolution_forward",
+            dc.forward_inference,
+            dc.deconvolution_direct,
+            api.MemoryDesc.any(src_shape, b.dt),
+            api.MemoryDesc.any(dims, b.dt),
+            bias,
+            api.MemoryDesc.any(dst_shape, b.dt),
+            list(node.strides),
+            [d - 1 for d in node.dilations],
+            left,
+            right,
+            attr(f.post_ops),
+        )
+
+    f = fusion.collect(b, node, None, channel_axis=1, build=build)
+    if f is None:
+        return False
+    consts = {dc.ARG_WEIGHTS: (weights, source_md)}
+    if f.bias is not None:
+        consts[dc.ARG_BIAS] = (f.bias, api.MemoryDesc.plain(f.bias.shape, dc.f32))
+    fusion.emit_fused(b, node, f, emit, inputs={dc.ARG_SRC: node.input_value(0)}, consts=consts)
+    return True
+
+
+def _deconv_begin_pads(node: Node, out: Sequence[int], full: Sequence[int]) -> list[int]:
+    """Begin pads as OpenVINO places them: explicit, none, or split as auto_pad says given output_shape."""
+    auto = str(node.auto_pad).lower()
+    if auto == "explicit":
+        return [int(p) for p in node.pads_begin]
+    if auto in ("same_upper", "same_lower") and node.get_input_size() > 2:
+        totals = [f - o + p for f, o, p in zip(full, out, node.output_padding)]
+        return [t // 2 if auto == "same_upper" else t - t // 2 for t in totals]
+    return [0] * len(out)
+
+
 def _conv_sources(b: PlanBuilder, data: Output) -> list[api.MemoryDesc]:
     """The source layouts to try: the blocked one the producer already wrote (no reorder), then
     whatever the convolution likes best."""
@@ -393,7 +572,7 @@ def _logical(dims: Sequence[int], transposed: bool) -> list[int]:
 
 def _matrix_md(stored: Sequence[int], transposed: bool, dtype: int) -> api.MemoryDesc:
     """A matrix operand stored row-major as ``stored``, read transposed when asked (swapped strides)."""
-    strides = api._row_major(stored)
+    strides = api.row_major(stored)
     if transposed:
         strides[-1], strides[-2] = strides[-2], strides[-1]
     return api.MemoryDesc.plain(_logical(stored, transposed), dtype, strides)

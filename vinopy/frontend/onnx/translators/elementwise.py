@@ -22,7 +22,7 @@ _UNARY = {
     "Mish": "mish", "IsNaN": "is_nan", "BitwiseNot": "bitwise_not",
 }
 _BINARY = {
-    "Add": "add", "Sub": "subtract", "Mul": "multiply", "Div": "divide", "And": "logical_and",
+    "Add": "add", "Sub": "subtract", "Mul": "multiply", "And": "logical_and",
     "Or": "logical_or", "Xor": "logical_xor", "Equal": "equal", "Greater": "greater",
     "GreaterOrEqual": "greater_equal", "Less": "less", "LessOrEqual": "less_equal",
     "BitwiseAnd": "bitwise_and", "BitwiseOr": "bitwise_or", "BitwiseXor": "bitwise_xor",
@@ -54,6 +54,12 @@ for _op, _factory in _VARIADIC.items():
 def mean(ctx: NodeContext) -> Output:
     total = _fold("add")(ctx)
     return ops.divide(total, like(len(ctx.inputs), total)).output(0)
+
+
+@onnx_op("Div")
+def divide(ctx: NodeContext) -> Output:
+    # ONNX truncates integer quotients toward zero (C semantics), not Python's floor
+    return ops.divide(ctx.input(0), ctx.input(1), m_pythondiv=False).output(0)
 
 
 @onnx_op("Pow")

@@ -120,7 +120,7 @@ def pad(ctx: NodeContext) -> Output:
         pads, value = i64(ctx.attr("pads")), like(ctx.attr("value", 0.0), x)
     else:
         pads = ops.convert(ctx.input(1), "i64").output(0)
-        value = ctx.optional(2) if ctx.has_input(2) else like(0, x)
+        value = scalar(ctx.input(2)) if ctx.has_input(2) else like(0, x)
     begin, end = _split_pads(ctx, x, pads)
     return ops.pad(x, begin, end, mode, value if mode == "constant" else None).output(0)
 

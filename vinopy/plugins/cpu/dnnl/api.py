@@ -107,10 +107,6 @@ def set_num_threads(n: int) -> None:
     library().omp_set_num_threads(int(n))
 
 
-def max_threads() -> int:
-    return int(library().omp_get_max_threads())
-
-
 class Engine(_Owned):
     destroy_fn = "dnnl_engine_destroy"
 
@@ -152,7 +148,7 @@ class MemoryDesc(_Owned):
         """Dense row-major dims, or explicit strides (in elements)."""
         dims = [int(d) for d in dims] or [1]
         if strides is None:
-            strides = _row_major(dims)
+            strides = row_major(dims)
         return cls._create(
             "dnnl_memory_desc_create_with_strides", len(dims), _dims(dims), dtype, _dims(strides)
         )
@@ -166,9 +162,6 @@ class MemoryDesc(_Owned):
     def with_tag(cls, dims: Sequence[int], dtype: int, tag: int) -> MemoryDesc:
         dims = [int(d) for d in dims] or [1]
         return cls._create("dnnl_memory_desc_create_with_tag", len(dims), _dims(dims), dtype, tag)
-
-    def reshape(self, dims: Sequence[int]) -> MemoryDesc:
-        return MemoryDesc._create("dnnl_memory_desc_reshape", self.handle, len(dims), _dims(dims))
 
     def size(self) -> int:
         return int(library().dnnl_memory_desc_get_size(self.handle))
@@ -186,26 +179,11 @@ class MemoryDesc(_Owned):
         return value.value
 
     @property
-    def ndims(self) -> int:
-        return self._query_int(dc.query_ndims_s32) & 0xFFFFFFFF
-
-    @property
     def data_type(self) -> int:
         return self._query_int(dc.query_data_type) & 0xFFFFFFFF
 
-    @property
-    def dims(self) -> list[int]:
-        ptr = ctypes.POINTER(c_int64)()
-        call("dnnl_memory_desc_query", self.handle, dc.query_dims, byref(ptr))
-        return [ptr[i] for i in range(self.ndims)]
 
-    @property
-    def is_blocked_plain(self) -> bool:
-        """Dense row-major (what numpy sees) for its dims and type."""
-        return self == MemoryDesc.plain(self.dims, self.data_type)
-
-
-def _row_major(dims: Sequence[int]) -> list[int]:
+def row_major(dims: Sequence[int]) -> list[int]:
     strides, step = [], 1
     for d in reversed(dims):
         strides.append(step)

@@ -52,7 +52,6 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "dnnl_stream_destroy": (status, [handle]),
     "dnnl_memory_desc_create_with_tag": (status, [_OUT, c_int, _DIMS, c_int, c_int]),
     "dnnl_memory_desc_create_with_strides": (status, [_OUT, c_int, _DIMS, c_int, _DIMS]),
-    "dnnl_memory_desc_reshape": (status, [_OUT, _MD, c_int, _DIMS]),
     "dnnl_memory_desc_query": (status, [_MD, c_int, c_void_p]),
     "dnnl_memory_desc_equal": (c_int, [_MD, _MD]),
     "dnnl_memory_desc_get_size": (c_size_t, [_MD]),
@@ -119,7 +118,6 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
 # libgomp (oneDNN's threading runtime): the thread count is per calling thread
 OPENMP_SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "omp_set_num_threads": (None, [c_int]),
-    "omp_get_max_threads": (c_int, []),
 }
 
 

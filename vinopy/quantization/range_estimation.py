@@ -1,0 +1,109 @@
+"""Activation ranges from calibration statistics, and the FakeQuantize parameters they give."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vinopy.quantization.parameters import (
+    AggregatorType,
+    RangeEstimatorParameters,
+    StatisticsCollectorParameters,
+    StatisticsType,
+)
+from vinopy.quantization.statistics import Reducer
+
+ACTIVATION_LEVELS = 256
+_MIN_RANGE = 1e-8  # a tensor that is constant zero still needs a non-empty range
+
+_AGGREGATE = {
+    AggregatorType.MIN: np.min,
+    AggregatorType.MAX: np.max,
+    AggregatorType.MEAN: np.mean,
+    AggregatorType.MEDIAN: np.median,
+}
+
+
+@dataclass(frozen=True)
+class FQParams:
+    """The four ranges and the levels of one FakeQuantize (scalars: per-tensor)."""
+
+    input_low: float
+    input_high: float
+    output_low: float
+    output_high: float
+    levels: int
+
+
+def _with_defaults(params: RangeEstimatorParameters) -> tuple[StatisticsCollectorParameters, ...]:
+    """Unset fields fall back to absolute min and max (the MINMAX set)."""
+    low, high = params.min, params.max
+    return (
+        StatisticsCollectorParameters(
+            low.statistics_type or StatisticsType.MIN, low.aggregator_type or AggregatorType.MIN,
+            low.clipping_value, low.quantile_outlier_prob,
+        ),
+        StatisticsCollectorParameters(
+            high.statistics_type or StatisticsType.MAX, high.aggregator_type or AggregatorType.MAX,
+            high.clipping_value, high.quantile_outlier_prob,
+        ),
+    )
+
+
+def _statistic(x: np.ndarray, params: StatisticsCollectorParameters, high: bool) -> float:
+    if params.statistics_type is StatisticsType.QUANTILE:
+        q = 1.0 - params.quantile_outlier_prob if high else params.quantile_outlier_prob
+        return float(np.quantile(x, q))
+    if params.statistics_type is StatisticsType.MAX:
+        return float(x.max())
+    return float(x.min())
+
+
+def range_reducer(params: RangeEstimatorParameters) -> Reducer:
+    """Per batch: ``[low statistic, high statistic]``."""
+    low, high = _with_defaults(params)
+
+    def reduce(x: np.ndarray) -> np.ndarray:
+        flat = x.reshape(-1).astype(np.float64)
+        return np.array([_statistic(flat, low, False), _statistic(flat, high, True)])
+
+    return reduce
+
+
+def aggregate_range(batches: list[np.ndarray], params: RangeEstimatorParameters) -> tuple[float, float]:
+    """The (low, high) range over all batches."""
+    low, high = _with_defaults(params)
+    values = np.stack(batches)
+    lo = float(_AGGREGATE[low.aggregator_type](values[:, 0]))
+    hi = float(_AGGREGATE[high.aggregator_type](values[:, 1]))
+    if low.clipping_value is not None:
+        lo = max(lo, -abs(low.clipping_value))
+    if high.clipping_value is not None:
+        hi = min(hi, abs(high.clipping_value))
+    return lo, hi
+
+
+def activation_params(lo: float, hi: float, symmetric: bool, levels: int = ACTIVATION_LEVELS) -> FQParams:
+    """Symmetric: unsigned ``[0, max]`` for non-negative tensors, else signed with the grid
+    ``-128..127`` times ``max|x| / 127``. Asymmetric: ``[min(lo, 0), max(hi, 0)]`` moved so that zero
+    falls on a level (zero padding and ReLU outputs stay exact)."""
+    if symmetric:
+        if lo >= 0:
+            high = max(hi, _MIN_RANGE)
+            return FQParams(0.0, high, 0.0, high, levels)
+        high = max(abs(lo), abs(hi), _MIN_RANGE)
+        half = levels // 2
+        low = -high * half / (half - 1)
+        return FQParams(low, high, low, high, levels)
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    scale = max(hi - lo, _MIN_RANGE) / (levels - 1)
+    zero_point = round(-lo / scale)
+    low = -zero_point * scale
+    high = low + scale * (levels - 1)
+    return FQParams(low, high, low, high, levels)
+
+
+def merge_ranges(ranges: list[tuple[float, float]]) -> tuple[float, float]:
+    """One range covering all: what tensors with unified scales share."""
+    return min(r[0] for r in ranges), max(r[1] for r in ranges)
