@@ -51,8 +51,11 @@ def test_max_pool_8_values_and_indices_match_onnx(
 @pytest.mark.parametrize("axis", [1, 2, -1])
 def test_max_pool_indices_axis_and_type(axis):
     x = rand((2, 3, 6, 5))
+
     def build(o):
-        return lambda a: o.max_pool(a, [2, 2], [1, 1], [0, 1], [1, 0], [2, 2], "floor", "explicit", "i32", axis)
+        return lambda a: o.max_pool(
+            a, [2, 2], [1, 1], [0, 1], [1, 0], [2, 2], "floor", "explicit", "i32", axis
+        )
 
     values, indices = run_op(build(ops), [x], dynamic=True)
     expected = openvino_reference(build(real8), [x])
@@ -76,6 +79,7 @@ def test_max_pool_1_has_one_output():
 )
 def test_pool_rounding_matches_openvino(rounding, x_shape, pads):
     x = rand(x_shape)
+
     def build_max(o):
         return lambda a: o.max_pool(a, [2, 2], [1, 1], pads, pads, [2, 2], rounding)
 
