@@ -109,3 +109,56 @@ def test_random_uniform_is_not_folded_and_unseeded_runs_differ():
     assert dynamic.get_output_partial_shape(0) == ov.PartialShape([-1, -1])
     with pytest.raises(ValueError, match="output_type"):
         ov.opset8.random_uniform(np.array([2], np.int64), np.float32(0), np.float32(1), "boolean")
+
+
+# OpenVINO's CPU plugin (it has no Python reference kernel) fails on signal_size -1 and on padded
+# RDFT, and gives other values for multi-axis IRDFT with signal sizes: those cases are checked
+# against numpy's definition below instead
+FFT_CASES = [([1, 2], None), ([-1], None), ([0, 2], [2, 5]), ([2], [9]), ([1], [3])]
+
+
+def _cpu_plugin_differs(name, axes, signal):
+    return signal is not None and ((name == "irdft" and len(axes) > 1) or (name == "rdft" and signal[-1] > 6))
+
+
+@pytest.mark.parametrize("axes,signal", FFT_CASES)
+@pytest.mark.parametrize("name", ["dft", "idft", "rdft", "irdft"])
+def test_fourier_transforms_match_openvino(name, axes, signal):
+    if _cpu_plugin_differs(name, axes, signal):
+        pytest.skip("checked against numpy below")
+    x = rand((3, 4, 6) if name == "rdft" else (3, 4, 6, 2))
+    args = [np.array(axes, np.int64)] + ([] if signal is None else [np.array(signal, np.int64)])
+
+    def build(ops):
+        return lambda d: getattr(ops, name)(d, *args)
+
+    (out,) = run_op(build(ov.opset9), [x])
+    (expected,) = openvino_reference(build(real_ov.opset9), [x], compile_cpu=True)
+    assert_close(out, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_fourier_signal_sizes_beyond_openvino_cpu_match_numpy():
+    x = rand((3, 4, 6, 2))
+    axes, signal = np.array([0, 2], np.int64), np.array([-1, 7], np.int64)
+    (out,) = run_op(lambda d: ov.opset9.irdft(d, axes, signal), [x])
+    assert_close(out, np.fft.irfftn(x[..., 0] + 1j * x[..., 1], [3, 7], [0, 2]), rtol=1e-4, atol=1e-5)
+    (out,) = run_op(lambda d: ov.opset9.rdft(d, axes, np.array([5, 9])), [x[..., 0]])
+    expected = np.fft.rfftn(x[..., 0], [5, 9], [0, 2])
+    assert_close(out, np.stack([expected.real, expected.imag], -1).astype(np.float32), rtol=1e-4, atol=1e-4)
+    (roundtrip,) = run_op(
+        lambda d: ov.opset9.irdft(ov.opset9.rdft(d, axes), axes, np.array([3, 6])), [x[..., 0]]
+    )
+    assert_close(roundtrip, x[..., 0], rtol=1e-4, atol=1e-5)
+
+
+def test_fourier_shape_inference_and_errors():
+    data = ov.opset9.parameter([2, -1, 8, 2])
+    assert ov.opset9.dft(data, np.array([0, 1])).get_output_partial_shape(0) == ov.PartialShape([2, -1, 8, 2])
+    assert ov.opset9.irdft(data, np.array([2])).get_output_partial_shape(0) == ov.PartialShape([2, -1, 14])
+    real = ov.opset9.parameter([2, 5, 8])
+    rdft = ov.opset9.rdft(real, np.array([1]), np.array([6]))
+    assert rdft.get_output_partial_shape(0) == ov.PartialShape([2, 4, 8, 2])
+    with pytest.raises(ValueError, match="complex"):
+        ov.opset9.dft(real, np.array([0]))
+    with pytest.raises(ValueError, match="out of range"):
+        ov.opset9.dft(data, np.array([3]))

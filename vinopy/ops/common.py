@@ -128,8 +128,9 @@ def auto_pad_mode(value: str) -> str:
     return mode
 
 
-def window_pads(size: int, kernel: int, stride: int, dilation: int, auto_pad: str,
-                pad_begin: int, pad_end: int) -> tuple[int, int]:
+def window_pads(
+    size: int, kernel: int, stride: int, dilation: int, auto_pad: str, pad_begin: int, pad_end: int
+) -> tuple[int, int]:
     """The (begin, end) pads of one spatial axis of ``size`` under an auto_pad mode."""
     if auto_pad == "valid":
         return 0, 0
@@ -140,8 +141,9 @@ def window_pads(size: int, kernel: int, stride: int, dilation: int, auto_pad: st
     return pad_begin, pad_end
 
 
-def window_count(size: int, kernel: int, stride: int, dilation: int, pads: tuple[int, int],
-                 rounding: str = "floor") -> int:
+def window_count(
+    size: int, kernel: int, stride: int, dilation: int, pads: tuple[int, int], rounding: str = "floor"
+) -> int:
     """How many windows fit along one axis; rounding floor, ceil or ceil_torch (no window that
     starts in the end padding). Below 1 when the dilated kernel is larger than the padded input."""
     span = size + pads[0] + pads[1] - (kernel - 1) * dilation - 1
@@ -161,25 +163,42 @@ def map_dim(dim: Dimension, size: Callable[[int], int]) -> Dimension:
     return Dimension(max(0, size(dim.min_length)), hi)
 
 
-def window_output_dims(spatial: list[Dimension], kernel: list[int], strides: list[int],
-                       dilations: list[int], pads_begin: list[int], pads_end: list[int],
-                       auto_pad: str, rounding: str = "floor") -> list[Dimension]:
+def window_output_dims(
+    spatial: list[Dimension],
+    kernel: list[int],
+    strides: list[int],
+    dilations: list[int],
+    pads_begin: list[int],
+    pads_end: list[int],
+    auto_pad: str,
+    rounding: str = "floor",
+) -> list[Dimension]:
     """Output spatial dimensions of a sliding-window op; dynamic and bounded dims map by their bounds."""
     dims = []
     per_axis = zip(spatial, kernel, strides, dilations, pads_begin, pads_end)
     for axis, (dim, k, s, d, b, e) in enumerate(per_axis):
-        count = partial(_axis_window_count, kernel=k, stride=s, dilation=d, auto_pad=auto_pad, pads=(b, e),
-                        rounding=rounding)
+        count = partial(
+            _axis_window_count,
+            kernel=k,
+            stride=s,
+            dilation=d,
+            auto_pad=auto_pad,
+            pads=(b, e),
+            rounding=rounding,
+        )
         out = map_dim(dim, count)
-        require(dim.is_dynamic or out.get_length() >= 1,
-                f"the dilated kernel ({(k - 1) * d + 1}) is larger than the padded input along spatial "
-                f"axis {axis} (size {dim})")
+        require(
+            dim.is_dynamic or out.get_length() >= 1,
+            f"the dilated kernel ({(k - 1) * d + 1}) is larger than the padded input along spatial "
+            f"axis {axis} (size {dim})",
+        )
         dims.append(out)
     return dims
 
 
-def _axis_window_count(size: int, kernel: int, stride: int, dilation: int, auto_pad: str,
-                       pads: tuple[int, int], rounding: str) -> int:
+def _axis_window_count(
+    size: int, kernel: int, stride: int, dilation: int, auto_pad: str, pads: tuple[int, int], rounding: str
+) -> int:
     resolved = window_pads(size, kernel, stride, dilation, auto_pad, *pads)
     return window_count(size, kernel, stride, dilation, resolved, rounding)
 
@@ -188,14 +207,15 @@ def check_window_attrs(n_spatial: int, **lists: list[int]) -> None:
     """Each per-axis attribute (strides, pads, ...) has one value per spatial axis; strides and
     dilations are positive."""
     for name, values in lists.items():
-        require(len(values) == n_spatial,
-                f"{name} must have {n_spatial} value(s), one per spatial axis, got {values}")
+        require(
+            len(values) == n_spatial,
+            f"{name} must have {n_spatial} value(s), one per spatial axis, got {values}",
+        )
         if name in ("strides", "dilations", "kernel_shape"):
             require(all(v > 0 for v in values), f"{name} must be positive, got {values}")
 
 
-def sliding_windows(x: np.ndarray, kernel: list[int], strides: list[int],
-                    dilations: list[int]) -> np.ndarray:
+def sliding_windows(x: np.ndarray, kernel: list[int], strides: list[int], dilations: list[int]) -> np.ndarray:
     """A strided view (N, C, *out, *kernel) of the windows of an (already padded) (N, C, *spatial) array."""
     nd = len(kernel)
     extent = [(k - 1) * d + 1 for k, d in zip(kernel, dilations)]

@@ -273,17 +273,23 @@ class FFTBase(Node):
     def _axes(self, data_rank: int, axes: np.ndarray) -> list[int]:
         rank = data_rank - 1 if self.complex_input else data_rank
         normalized = [normalize_axis(int(a), rank, f"{self.type_name} axes") for a in axes.reshape(-1)]
-        require(len(set(normalized)) == len(normalized), f"{self.type_name} axes must be unique, got {normalized}")
+        require(
+            len(set(normalized)) == len(normalized), f"{self.type_name} axes must be unique, got {normalized}"
+        )
         return normalized
 
-    def infer(self, data: Output, axes: Output, signal_size: Output | None = None) -> tuple[Type, PartialShape]:
+    def infer(
+        self, data: Output, axes: Output, signal_size: Output | None = None
+    ) -> tuple[Type, PartialShape]:
         et = require_element_type(data.get_element_type(), "real", f"{self.type_name} data")
         shape, axes_value = data.get_partial_shape(), const_value(axes)
         if shape.rank.is_dynamic:
             return et, PartialShape.dynamic()
         if self.complex_input:
-            require(len(shape) >= 2 and shape[-1].compatible(2),
-                    f"{self.type_name} data must be complex, [..., 2], got {shape}")
+            require(
+                len(shape) >= 2 and shape[-1].compatible(2),
+                f"{self.type_name} data must be complex, [..., 2], got {shape}",
+            )
         dims = list(shape)
         if axes_value is None:
             return et, PartialShape.dynamic(len(self._output_dims(dims, [], None)))
@@ -295,7 +301,9 @@ class FFTBase(Node):
             require(len(sizes) == len(picked), f"signal_size must have one value per axis ({len(picked)})")
         return et, PartialShape(self._output_dims(dims, picked, sizes))
 
-    def _output_dims(self, dims: list[Dimension], axes: list[int], sizes: list[Dimension] | None) -> list[Dimension]:
+    def _output_dims(
+        self, dims: list[Dimension], axes: list[int], sizes: list[Dimension] | None
+    ) -> list[Dimension]:
         """Input dimensions with the signal sizes applied (a size of -1 keeps the input's)."""
         out = list(dims)
         for axis, size in zip(axes, sizes or []):
@@ -303,10 +311,13 @@ class FFTBase(Node):
                 out[axis] = size
         return out
 
-    def _signal(self, data_rank: int, axes: np.ndarray, signal_size: np.ndarray | None,
-                shape: tuple[int, ...]) -> tuple[list[int], list[int]]:
+    def _signal(
+        self, data_rank: int, axes: np.ndarray, signal_size: np.ndarray | None, shape: tuple[int, ...]
+    ) -> tuple[list[int], list[int]]:
         picked = self._axes(data_rank, axes)
-        sizes = [shape[a] for a in picked] if signal_size is None else [int(s) for s in signal_size.reshape(-1)]
+        sizes = (
+            [shape[a] for a in picked] if signal_size is None else [int(s) for s in signal_size.reshape(-1)]
+        )
         return picked, [shape[a] if s == -1 else s for a, s in zip(picked, sizes)]
 
 
@@ -324,7 +335,9 @@ class DFT(FFTBase):
 
     type_name, version = "DFT", "opset7"
 
-    def evaluate(self, data: np.ndarray, axes: np.ndarray, signal_size: np.ndarray | None = None) -> np.ndarray:
+    def evaluate(
+        self, data: np.ndarray, axes: np.ndarray, signal_size: np.ndarray | None = None
+    ) -> np.ndarray:
         picked, sizes = self._signal(data.ndim, axes, signal_size, data.shape[:-1])
         return _from_complex(np.fft.fftn(_to_complex(data), sizes, picked), data.dtype)
 
@@ -335,7 +348,9 @@ class IDFT(FFTBase):
 
     type_name, version = "IDFT", "opset7"
 
-    def evaluate(self, data: np.ndarray, axes: np.ndarray, signal_size: np.ndarray | None = None) -> np.ndarray:
+    def evaluate(
+        self, data: np.ndarray, axes: np.ndarray, signal_size: np.ndarray | None = None
+    ) -> np.ndarray:
         picked, sizes = self._signal(data.ndim, axes, signal_size, data.shape[:-1])
         return _from_complex(np.fft.ifftn(_to_complex(data), sizes, picked), data.dtype)
 
@@ -347,14 +362,18 @@ class RDFT(FFTBase):
     type_name, version = "RDFT", "opset9"
     complex_input = False
 
-    def _output_dims(self, dims: list[Dimension], axes: list[int], sizes: list[Dimension] | None) -> list[Dimension]:
+    def _output_dims(
+        self, dims: list[Dimension], axes: list[int], sizes: list[Dimension] | None
+    ) -> list[Dimension]:
         out = super()._output_dims(dims, axes, sizes)
         if axes:
             last = out[axes[-1]]
             out[axes[-1]] = Dimension(last.get_length() // 2 + 1) if last.is_static else Dimension()
         return out + [Dimension(2)]
 
-    def evaluate(self, data: np.ndarray, axes: np.ndarray, signal_size: np.ndarray | None = None) -> np.ndarray:
+    def evaluate(
+        self, data: np.ndarray, axes: np.ndarray, signal_size: np.ndarray | None = None
+    ) -> np.ndarray:
         picked, sizes = self._signal(data.ndim, axes, signal_size, data.shape)
         return _from_complex(np.fft.rfftn(data.astype(np.float64), sizes, picked), data.dtype)
 
@@ -365,14 +384,18 @@ class IRDFT(FFTBase):
 
     type_name, version = "IRDFT", "opset9"
 
-    def _output_dims(self, dims: list[Dimension], axes: list[int], sizes: list[Dimension] | None) -> list[Dimension]:
+    def _output_dims(
+        self, dims: list[Dimension], axes: list[int], sizes: list[Dimension] | None
+    ) -> list[Dimension]:
         out = super()._output_dims(dims[:-1], axes, sizes)
         if axes and (sizes is None or (sizes[-1].is_static and sizes[-1].get_length() == -1)):
             last = dims[axes[-1]]
             out[axes[-1]] = Dimension(2 * (last.get_length() - 1)) if last.is_static else Dimension()
         return out
 
-    def evaluate(self, data: np.ndarray, axes: np.ndarray, signal_size: np.ndarray | None = None) -> np.ndarray:
+    def evaluate(
+        self, data: np.ndarray, axes: np.ndarray, signal_size: np.ndarray | None = None
+    ) -> np.ndarray:
         picked = self._axes(data.ndim, axes)
         shape = list(data.shape[:-1])
         shape[picked[-1]] = 2 * (shape[picked[-1]] - 1)

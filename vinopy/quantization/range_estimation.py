@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vinopy import opset13 as ops
+from vinopy.graph.node import Output
 from vinopy.quantization.parameters import (
     AggregatorType,
     RangeEstimatorParameters,
@@ -107,3 +109,10 @@ def activation_params(lo: float, hi: float, symmetric: bool, levels: int = ACTIV
 def merge_ranges(ranges: list[tuple[float, float]]) -> tuple[float, float]:
     """One range covering all: what tensors with unified scales share."""
     return min(r[0] for r in ranges), max(r[1] for r in ranges)
+
+
+def make_fake_quantize(x: Output, params: FQParams, name: str | None = None) -> Output:
+    """A per-tensor FakeQuantize on ``x`` with scalar ranges of ``x``'s element type."""
+    dtype = x.get_element_type().to_dtype()
+    ranges = (params.input_low, params.input_high, params.output_low, params.output_high)
+    return ops.fake_quantize(x, *(np.array(v, dtype) for v in ranges), params.levels, name=name).output(0)
