@@ -172,7 +172,7 @@ class TinyYolo(nn.Module):
 
     def __init__(self, classes: int = 80, anchors: int = 3) -> None:
         super().__init__()
-        self.stem = nn.Sequential(cbs(3, 16, 6, 2), cbs(16, 32, 3, 2), CSPBlock(32, 32, 1))
+        self.stem = nn.Sequential(cbs(3, 16, 3, 2), cbs(16, 32, 3, 2), CSPBlock(32, 32, 1))
         self.p4 = nn.Sequential(cbs(32, 64, 3, 2), CSPBlock(64, 64, 2), cbs(64, 128, 3, 2), CSPBlock(128, 128, 3))
         self.p5 = nn.Sequential(cbs(128, 256, 3, 2), CSPBlock(256, 256, 1), Sppf(256))
         self.lateral, self.up = cbs(256, 128), nn.Upsample(scale_factor=2.0, mode="nearest")

@@ -143,15 +143,14 @@ def test_input_files_and_precision(mlp_path, tmp_path, capsys):
     [
         (["-m", "missing.onnx", "-d", "TEMPLATE"], "does not exist"),
         (["-d", "TEMPLATE"], "required"),
-        (["-d", "NOPE", "-niter", "1"], "NOPE"),
-        (["-d", "TEMPLATE", "-shape", "[1,x]", "-niter", "1"], "-shape"),
-        (["-d", "TEMPLATE", "-niter", "1"], "dynamic shape"),
-        (["-d", "TEMPLATE", "-niter", "1", "-shape", "[1,16]", "-i", "nope.npy"], "nope.npy"),
+        (["-m", "MODEL", "-d", "NOPE", "-niter", "1"], "NOPE"),
+        (["-m", "MODEL", "-d", "TEMPLATE", "-shape", "[1,x]", "-niter", "1"], "-shape"),
+        (["-m", "MODEL", "-d", "TEMPLATE", "-niter", "1"], "dynamic shape"),
+        (["-m", "MODEL", "-d", "TEMPLATE", "-niter", "1", "-shape", "[1,16]", "-i", "nope.npy"], "nope.npy"),
     ],
 )
 def test_bad_arguments_end_with_one_line_and_exit_code_1(mlp_path, capsys, argv, message):
-    if "-m" not in argv:
-        argv = ["-m", mlp_path] + argv
+    argv = [mlp_path if a == "MODEL" else a for a in argv]
     code, _, err = _run(capsys, *argv)
     assert code == 1
     lines = err.strip().splitlines()

@@ -157,6 +157,9 @@ class _ConvolutionBase(Node):
 
 class _Convolution(_ConvolutionBase):
     def infer(self, data: Output, filters: Output) -> tuple[Type, PartialShape]:
+        return self._forward_shape(data, filters)
+
+    def _forward_shape(self, data: Output, filters: Output) -> tuple[Type, PartialShape]:
         et, n_spatial = self._check(data, filters)
         if n_spatial is None:
             return et, PartialShape.dynamic()
@@ -171,16 +174,15 @@ class _Convolution(_ConvolutionBase):
         )
         return et, PartialShape([batch, channels, *spatial])
 
+    def _resolved_pads(self, spatial: tuple[int, ...], kernel: list[int]) -> tuple[list[int], list[int]]:
+        """Begin and end pads for an input of this spatial size, auto_pad applied."""
+        per_axis = zip(spatial, kernel, self.strides, self.dilations, self.pads_begin, self.pads_end)
+        pads = [window_pads(n, k, s, d, self.auto_pad, b, e) for n, k, s, d, b, e in per_axis]
+        return [p[0] for p in pads], [p[1] for p in pads]
+
     def evaluate(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
         w = self._grouped_filters(w)
-        kernel = list(w.shape[3:])
-        pads = [
-            window_pads(n, k, s, d, self.auto_pad, b, e)
-            for n, k, s, d, b, e in zip(
-                x.shape[2:], kernel, self.strides, self.dilations, self.pads_begin, self.pads_end
-            )
-        ]
-        begin, end = [p[0] for p in pads], [p[1] for p in pads]
+        begin, end = self._resolved_pads(x.shape[2:], list(w.shape[3:]))
         return convolve(x, w, self.strides, self.dilations, begin, end).astype(x.dtype, copy=False)
 
 
@@ -314,3 +316,105 @@ class GroupConvolutionBackpropData(_BackpropData):
 
     type_name, version = "GroupConvolutionBackpropData", "opset1"
     grouped = True
+
+
+def _bilinear_samples(x: np.ndarray, y_pos: np.ndarray, x_pos: np.ndarray, zero_pad: bool) -> np.ndarray:
+    """Bilinear samples of x (N, DG, C', H, W) at positions (N, DG, taps, P) -> (N, DG, C', taps, P).
+    As OpenVINO: with ``zero_pad`` points in (-1, H) x (-1, W) count and outside pixels are 0;
+    without it only points in [0, H) x [0, W) count and the last row and column repeat."""
+    n, dg, c, h, w = x.shape
+    if zero_pad:
+        valid = (y_pos > -1) & (y_pos < h) & (x_pos > -1) & (x_pos < w)
+    else:
+        valid = (y_pos >= 0) & (y_pos < h) & (x_pos >= 0) & (x_pos < w)
+    y0, x0 = np.floor(y_pos), np.floor(x_pos)
+    ly, lx = y_pos - y0, x_pos - x0
+    flat = x.reshape(n, dg, c, h * w)
+    total = np.zeros((n, dg, c) + y_pos.shape[2:], dtype=np.result_type(x, y_pos))
+    for dy, dx, weight in (
+        (0, 0, (1 - ly) * (1 - lx)),
+        (0, 1, (1 - ly) * lx),
+        (1, 0, ly * (1 - lx)),
+        (1, 1, ly * lx),
+    ):
+        yy, xx = (y0 + dy).astype(np.int64), (x0 + dx).astype(np.int64)
+        if zero_pad:
+            weight = weight * ((yy >= 0) & (yy < h) & (xx >= 0) & (xx < w))
+        index = np.clip(yy, 0, h - 1) * w + np.clip(xx, 0, w - 1)
+        taken = np.take_along_axis(flat, index.reshape(n, dg, 1, -1), axis=3)
+        total += taken.reshape(total.shape) * (weight * valid)[:, :, np.newaxis]
+    return total
+
+
+@register
+class DeformableConvolution(_Convolution):
+    """2-D convolution whose taps sample the data at learned offsets (bilinearly), optionally
+    scaled by a mask. offsets: (N, DG*2*kh*kw, OH, OW) as (dy, dx) pairs per tap; mask:
+    (N, DG*kh*kw, OH, OW); filters (O, C/group, kh, kw)."""
+
+    type_name, version = "DeformableConvolution", "opset8"
+    inputs_spec = ("data", "offsets", "filters", "mask?")
+    group: int = attr(1)
+    deformable_group: int = attr(1)
+    bilinear_interpolation_pad: bool = attr(False)
+    factory_args = (
+        "data", "offsets", "filters", "strides", "pads_begin", "pads_end", "dilations", "mask", "auto_pad",
+        "group", "deformable_group", "bilinear_interpolation_pad",
+    )  # fmt: skip
+
+    def infer(
+        self, data: Output, offsets: Output, filters: Output, mask: Output | None = None
+    ) -> tuple[Type, PartialShape]:
+        require(self.group >= 1 and self.deformable_group >= 1, "group and deformable_group must be positive")
+        require(
+            data.get_partial_shape().rank.compatible(4), f"data must be 4-D, got {data.get_partial_shape()}"
+        )
+        et, shape = self._forward_shape(data, filters)
+        fs = filters.get_partial_shape()
+        taps = _product(list(fs)[2:]) if fs.rank.is_static else Dimension()
+        for name, port, per_tap in (("offsets", offsets, 2), ("mask", mask, 1)):
+            if port is None:
+                continue
+            same_type(port, data, what=f"data and {name}")
+            if shape.rank.is_dynamic:
+                continue
+            expected = PartialShape([shape[0], taps * (per_tap * self.deformable_group), *list(shape)[2:]])
+            require(
+                port.get_partial_shape().compatible(expected),
+                f"{name} must have shape {expected} (batch, {per_tap}*deformable_group*taps, output "
+                f"spatial), got {port.get_partial_shape()}",
+            )
+        return et, shape
+
+    def _channels(self, fs: PartialShape, output: bool) -> Dimension:
+        return fs[0] if output else fs[1] * self.group
+
+    def evaluate(
+        self, x: np.ndarray, offsets: np.ndarray, w: np.ndarray, mask: np.ndarray | None = None
+    ) -> np.ndarray:
+        n, c = x.shape[:2]
+        out_channels, cg, kh, kw = w.shape
+        dg, taps, out = self.deformable_group, kh * kw, offsets.shape[2:]
+        begin, _ = self._resolved_pads(x.shape[2:], [kh, kw])
+        grid = [
+            np.arange(o)[np.newaxis, :] * s - b + np.arange(k)[:, np.newaxis] * d
+            for o, s, b, k, d in zip(out, self.strides, begin, (kh, kw), self.dilations)
+        ]  # per axis: (kernel, out) sampling positions before offsets
+        base_y = np.broadcast_to(grid[0][:, np.newaxis, :, np.newaxis], (kh, kw, *out)).reshape(taps, -1)
+        base_x = np.broadcast_to(grid[1][np.newaxis, :, np.newaxis, :], (kh, kw, *out)).reshape(taps, -1)
+        shifts = offsets.reshape(n, dg, taps, 2, -1)
+        samples = _bilinear_samples(
+            x.reshape(n, dg, c // dg, *x.shape[2:]),
+            base_y + shifts[:, :, :, 0],
+            base_x + shifts[:, :, :, 1],
+            self.bilinear_interpolation_pad,
+        )  # (N, DG, C/DG, taps, P)
+        if mask is not None:
+            samples = samples * mask.reshape(n, dg, 1, taps, -1)
+        groups = self.group
+        cols = (
+            samples.reshape(n, groups, cg, taps, -1).transpose(1, 0, 4, 2, 3).reshape(groups, -1, cg * taps)
+        )
+        y = np.matmul(cols, w.reshape(groups, out_channels // groups, -1).transpose(0, 2, 1))
+        y = y.reshape(groups, n, *out, -1).transpose(1, 0, 4, 2, 3).reshape(n, out_channels, *out)
+        return y.astype(x.dtype, copy=False)

@@ -132,11 +132,10 @@ class AdvancedSmoothQuantParameters:
 
 @dataclass
 class AdvancedBiasCorrectionParameters:
-    """``apply_for_all_nodes`` would also add a bias to layers without one; we only shift existing
-    biases, so it must stay False. ``threshold``: a shift larger than this times the bias's magnitude
-    (plus one) is not applied, as it points at a broken calibration rather than a rounding bias."""
+    """Only layers that have a bias are corrected. ``threshold``: a shift larger than this times the
+    bias's magnitude (plus one) is not applied, as it points at a broken calibration rather than a
+    rounding bias."""
 
-    apply_for_all_nodes: bool = False
     threshold: float | None = 1000.0
 
 

@@ -77,11 +77,10 @@ class PostTrainingQuantizer:
         plan = self._plan(set(reverted)) if reverted else self.plan
         params = self._activation_params(plan)
         model, mapping = clone_with_map(self.float_model)
-        for index, (tensor, readers) in enumerate(plan.activations.items()):
+        for tensor, readers in plan.activations.items():
             producer = mapping[tensor.get_node()]
             name = f"{producer.get_friendly_name()}/fq_output_{tensor.get_index()}"
-            fq = make_fake_quantize(producer.output(tensor.get_index()), params[tensor],
-                                    name if index == 0 or True else None)
+            fq = make_fake_quantize(producer.output(tensor.get_index()), params[tensor], name)
             for reader in readers:
                 mapping[reader.get_node()].input(reader.get_index()).replace_source_output(fq)
         for target in plan.weights:
@@ -94,7 +93,8 @@ class PostTrainingQuantizer:
                           self.settings.quantize_outputs)
 
     def _collect_ranges(self, dataset: Dataset, indices: list[int] | None) -> dict[Output, tuple[float, float]]:
-        tensors = sorted(self.plan.candidates, key=lambda o: (o.get_node()._id, o.get_index()))
+        order = {node: i for i, node in enumerate(self.float_model.get_ordered_ops())}
+        tensors = sorted(self.plan.candidates, key=lambda o: (order[o.get_node()], o.get_index()))
         reducer = range_reducer(self.settings.range_estimator)
         stats = collect(self.float_model, [Tap(t, reducer) for t in tensors], dataset, indices,
                         self.settings.device, "Statistics collection")
