@@ -43,6 +43,7 @@ from vinopy.runtime import (
     compile_model,
 )
 from vinopy.serialize import save_model, serialize
+from vinopy.tools.convert import convert_model
 
 __all__ = [
     "AsyncInferQueue",
@@ -62,6 +63,7 @@ __all__ = [
     "Tensor",
     "Type",
     "compile_model",
+    "convert_model",
     "layout_helpers",
     "opset1",
     "opset2",

@@ -250,3 +250,47 @@ def test_resnet50_sized_conv_stack_is_vectorized(capsys):
         node.evaluate(*args)
     with capsys.disabled():
         print(f"\nResNet-50-sized conv stack ({len(layers)} layers): {time.perf_counter() - start:.3f} s")
+
+
+@pytest.mark.parametrize(
+    "x_shape,w_shape,group,deformable_group,zero_pad,use_mask,strides,pads_begin,pads_end,dilations",
+    [
+        ((1, 4, 6, 5), (6, 2, 3, 3), 2, 2, False, True, [1, 1], [1, 1], [1, 1], [1, 1]),
+        ((2, 4, 7, 6), (4, 4, 2, 3), 1, 4, True, False, [2, 1], [0, 1], [1, 0], [1, 2]),
+        ((1, 2, 5, 5), (2, 2, 3, 3), 1, 1, True, True, [1, 1], [0, 0], [0, 0], [1, 1]),
+    ],
+)
+def test_deformable_convolution_matches_openvino(
+    x_shape, w_shape, group, deformable_group, zero_pad, use_mask, strides, pads_begin, pads_end, dilations
+):
+    import openvino.opset8 as real
+
+    x, w = rand(x_shape), rand(w_shape)
+    out_size = [
+        (n + b + e - (k - 1) * d - 1) // s + 1
+        for n, b, e, k, d, s in zip(x_shape[2:], pads_begin, pads_end, w_shape[2:], dilations, strides)
+    ]
+    taps = w_shape[2] * w_shape[3]
+    # offsets up to 3 pixels reach past the borders, where the two padding modes differ
+    offsets = rand((x_shape[0], deformable_group * 2 * taps, *out_size), low=-3, high=3)
+    mask = rand((x_shape[0], deformable_group * taps, *out_size), low=0, high=1)
+    inputs = [x, offsets, w] + ([mask] if use_mask else [])
+
+    def build(o):
+        return lambda a, b, c, *m: o.deformable_convolution(
+            a, b, c, strides, pads_begin, pads_end, dilations, m[0] if m else None, "explicit", group,
+            deformable_group, zero_pad,
+        )  # fmt: skip
+
+    (out,) = run_op(build(ov.opset8), inputs, dynamic=use_mask)
+    (expected,) = openvino_reference(build(real), inputs, compile_cpu=True)
+    assert_close(out, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_deformable_convolution_rejects_bad_offsets():
+    data, filters = ov.opset8.parameter([1, 4, 6, 6]), ov.opset8.parameter([2, 4, 3, 3])
+    window = ([1, 1], [0, 0], [0, 0], [1, 1])
+    with pytest.raises(ov.graph.node.NodeValidationError, match="offsets must have shape"):
+        ov.opset8.deformable_convolution(data, ov.opset8.parameter([1, 9, 4, 4]), filters, *window)
+    with pytest.raises(ov.graph.node.NodeValidationError, match="channels"):
+        ov.opset8.deformable_convolution(data, ov.opset8.parameter([1, 18, 4, 4]), filters, *window, group=2)

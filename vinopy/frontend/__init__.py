@@ -25,13 +25,23 @@ def read_model(model: Any, weights: Any = None) -> Model:
             from vinopy.serialize import read_ir
 
             return read_ir(path, weights)
-        raise ValueError(f"Cannot read '{path}': unknown model format '{suffix}' (expected .onnx or .xml)")
+        if suffix == ".tflite":
+            from vinopy.frontend.tflite import read_tflite
+
+            return read_tflite(path)
+        raise ValueError(
+            f"Cannot read '{path}': unknown model format '{suffix}' (expected .onnx, .xml or .tflite)"
+        )
     if isinstance(model, (bytes, bytearray, memoryview)):
         data = bytes(model)
         if data.lstrip().startswith(b"<"):
             from vinopy.serialize import read_ir
 
             return read_ir(data, weights)
+        if data[4:8] == b"TFL3":  # the TFLite flatbuffer file identifier
+            from vinopy.frontend.tflite import read_tflite
+
+            return read_tflite(data)
         from vinopy.frontend.onnx import read_onnx
 
         return read_onnx(data)
@@ -39,4 +49,8 @@ def read_model(model: Any, weights: Any = None) -> Model:
         from vinopy.frontend.onnx import read_onnx
 
         return read_onnx(model)
+    from vinopy.frontend.pytorch import is_torch_module, read_torch
+
+    if is_torch_module(model):
+        return read_torch(model)
     raise TypeError(f"Cannot read a model from {type(model).__name__}")

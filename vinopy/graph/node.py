@@ -212,10 +212,8 @@ class Node:
         self._fold_cache: Any = None
         self._inputs: list[Output] = []
         self._set_attributes(attrs)
-        for index, value in enumerate(self._bind_inputs(args)):
-            out = as_output(value)
-            self._inputs.append(out)
-            out._port.targets.append(Input(self, index))
+        for value in self._bind_inputs(args):
+            self.add_input(value)
         self.validate_and_infer_types()
 
     # --- construction -------------------------------------------------------
@@ -378,6 +376,15 @@ class Node:
     @property
     def rt_info(self) -> RTMap:
         return self._rt_info
+
+    def add_input(self, value: Any) -> int:
+        """Connect one more input (ops with a variable number of inputs, e.g. bodies); returns its index.
+        Call ``validate_and_infer_types`` once all inputs are connected."""
+        out = as_output(value)
+        index = len(self._inputs)
+        self._inputs.append(out)
+        out._port.targets.append(Input(self, index))
+        return index
 
     def set_argument(self, index: int, value: Output) -> None:
         Input(self, index).replace_source_output(value)

@@ -27,7 +27,7 @@ import numpy as np
 
 from vinopy.graph.interpreter import Interpreter
 from vinopy.graph.model import Model
-from vinopy.graph.node import Input, Node, NodeValidationError, Output, as_output, attr, const_value
+from vinopy.graph.node import Node, NodeValidationError, Output, as_output, attr, const_value
 from vinopy.graph.shape import Dimension, PartialShape
 from vinopy.graph.types import Type
 from vinopy.ops.common import normalize_axis, require, require_element_type
@@ -165,13 +165,6 @@ class MultiSubGraphOp(Node):
         self._output_descs[index] = list(descs)
 
     # --- helpers for the building API -------------------------------------------
-    def _append_input(self, value: Any) -> int:
-        out = as_output(value)
-        index = len(self._inputs)
-        self._inputs.append(out)
-        out._port.targets.append(Input(self, index))
-        return index
-
     def _parameter_index(self, body: int, param: Node) -> int:
         model = self.get_function(body)
         require(model is not None, f"{self.type_name} needs its {self.body_names[body]} before its inputs")
@@ -240,7 +233,7 @@ class MultiSubGraphOp(Node):
         clone._input_descs = [list(d) for d in self._input_descs]
         clone._output_descs = [list(d) for d in self._output_descs]
         for value in inputs:
-            clone._append_input(value)
+            clone.add_input(value)
         clone.validate_and_infer_types()
         self._copy_meta_to(clone)
         return clone
@@ -279,7 +272,7 @@ class If(MultiSubGraphOp):
 
     def set_input(self, value: Output, then_parameter: Node | None, else_parameter: Node | None) -> None:
         require(bool(self._inputs), "If needs its condition input before other inputs")
-        index = self._append_input(value)
+        index = self.add_input(value)
         for body, param in ((self.THEN, then_parameter), (self.ELSE, else_parameter)):
             if param is not None:
                 self._input_descs[body].append(
@@ -380,7 +373,7 @@ class SubGraphOp(MultiSubGraphOp):
             len(self._inputs) >= self.fixed_inputs,
             f"{self.type_name} needs its first {self.fixed_inputs} inputs before body inputs",
         )
-        index = self._append_input(value)
+        index = self.add_input(value)
         self._input_descs[0].append(make(index, self._parameter_index(0, param)))
         self.validate_and_infer_types()
 

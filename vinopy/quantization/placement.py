@@ -124,7 +124,7 @@ def _activation_ports(node: Node, transformer: bool, plan: QuantizationPlan) -> 
     constant weight goes to ``plan.weights``."""
     type_name = node.get_type_name()
     if type_name in WEIGHT_CHANNEL_AXES:
-        target = _weight_target(node)
+        target = weight_target(node)
         if target is not None:
             plan.weights.append(target)
             data = [target.data_port]
@@ -138,7 +138,8 @@ def _activation_ports(node: Node, transformer: bool, plan: QuantizationPlan) -> 
     return [], False
 
 
-def _weight_target(node: Node) -> WeightTarget | None:
+def weight_target(node: Node) -> WeightTarget | None:
+    """The constant float weight of a weighted op, if it has one."""
     if node.get_type_name() == "MatMul":
         return _matmul_weight(node)
     if not _is_float_constant(node.input_value(1)):

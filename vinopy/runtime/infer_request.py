@@ -166,7 +166,7 @@ class InferRequest:
         """Inputs as a dict keyed by index, name or Output, a list in input order, or one value."""
         if inputs is None:
             return
-        if isinstance(inputs, dict):
+        if isinstance(inputs, Mapping):
             items = list(inputs.items())
         elif isinstance(inputs, (list, tuple)):
             if len(inputs) > len(self._inputs):
