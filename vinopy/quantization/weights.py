@@ -94,10 +94,3 @@ def decompression(weight: IntWeight, element_type: Type, name: str) -> Output:
         out = ops.reshape(out, target, False, name=f"{name}/reshape").output(0)
     return out
 
-
-def stored_bytes(weight: IntWeight) -> float:
-    """Bytes the integer weight and its scale and zero point take in IR (4-bit values are packed)."""
-    def size(a: np.ndarray) -> float:
-        return a.size * Type.resolve(a.dtype).bitwidth / 8
-
-    return size(weight.values) + size(weight.scale) + (size(weight.zero_point) if weight.zero_point is not None else 0)

@@ -60,8 +60,10 @@ def read_torch(
         if shape is not None and shape.rank.is_static
     }
     buffer = io.BytesIO()
-    was_training = module.training
+    was_training, fastpath = module.training, torch.backends.mha.get_fastpath_enabled()
     module.eval()
+    # The fused attention fast path is one aten op that the ONNX exporter cannot express.
+    torch.backends.mha.set_fastpath_enabled(False)
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
@@ -71,6 +73,7 @@ def read_torch(
             )
     finally:
         module.train(was_training)
+        torch.backends.mha.set_fastpath_enabled(fastpath)
     from vinopy.frontend.onnx import read_onnx
 
     model = read_onnx(buffer.getvalue())
