@@ -9,6 +9,7 @@ from vinopy import opset13 as ops
 
 BATCH = 4
 CLASSES = 10
+OUTLIER = 40.0
 
 
 def _conv(x: ov.Output, weights: np.ndarray, bias: np.ndarray, name: str) -> ov.Node:
@@ -37,11 +38,13 @@ def cnn(seed: int = 0) -> ov.Model:
     return ov.Model([logits], [x], "cnn")
 
 
-def mlp(seed: int = 0, tokens: int = 8, hidden: int = 32) -> ov.Model:
-    """Two MatMul+bias layers with Gelu between them and a residual Add: a transformer's FFN."""
+def mlp(seed: int = 0, tokens: int = 8, hidden: int = 32, outlier_channels: tuple[int, ...] = ()) -> ov.Model:
+    """Two MatMul+bias layers with Gelu between them and a residual Add: a transformer's FFN.
+    The weights of ``outlier_channels`` are small, as in LLMs whose activations have outliers there."""
     rng = np.random.default_rng(seed)
     x = ops.parameter([BATCH, tokens, hidden], np.float32, name="tokens")
     w1 = rng.normal(0, np.sqrt(1 / hidden), (hidden * 2, hidden)).astype(np.float32)
+    w1[:, list(outlier_channels)] /= OUTLIER
     fc1 = ops.matmul(x, ops.constant(w1, name="fc1/weights"), False, True, name="fc1")
     h = ops.gelu(ops.add(fc1, ops.constant(rng.normal(0, 0.1, hidden * 2).astype(np.float32)), name="fc1/add"),
                  name="gelu")
@@ -62,7 +65,7 @@ def token_batches(count: int, seed: int = 1, tokens: int = 8, hidden: int = 32,
     """Activations with a few channels far larger than the rest, as transformers have."""
     rng = np.random.default_rng(seed)
     scale = np.ones(hidden, np.float32)
-    scale[list(outlier_channels)] = 40.0
+    scale[list(outlier_channels)] = OUTLIER
     return [(rng.normal(0, 1, (BATCH, tokens, hidden)) * scale).astype(np.float32) for _ in range(count)]
 
 

@@ -53,7 +53,8 @@ def bias_shifts(model: Model, plan: QuantizationPlan, activation_params: dict[Ou
                                                                    weights[target.node]), reduce)]
     if not taps:
         return {}
-    means = collect(clone, taps, dataset, indices, device, "Fast bias correction")
+    probe = Model(clone.get_results() + [t.output for t in taps], clone.get_parameters())  # branches reachable
+    means = collect(probe, taps, dataset, indices, device, "Fast bias correction")
     shifts = {}
     for k, target in enumerate(targets):
         shift = np.mean(means[2 * k], axis=0) - np.mean(means[2 * k + 1], axis=0)

@@ -140,6 +140,8 @@ def _activation_ports(node: Node, transformer: bool, plan: QuantizationPlan) -> 
 
 def weight_target(node: Node) -> WeightTarget | None:
     """The constant float weight of a weighted op, if it has one."""
+    if node.get_type_name() not in WEIGHT_CHANNEL_AXES:
+        return None
     if node.get_type_name() == "MatMul":
         return _matmul_weight(node)
     if not _is_float_constant(node.input_value(1)):

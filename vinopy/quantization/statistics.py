@@ -57,7 +57,9 @@ def collect(model: Model, taps: Sequence[Tap], dataset: Dataset, indices: list[i
     reduced: list[list[np.ndarray]] = [[] for _ in taps]
     total = len(indices) if indices is not None else None
     for item in tqdm(dataset.get_inference_data(indices), total=total, desc=description, leave=False):
-        results = compiled(item)
+        # copies: a tapped Parameter's result would otherwise alias the caller's array, which the
+        # runtime reuses as the output buffer of the next call
+        results = compiled(item, share_inputs=False)
         for k, tap in enumerate(taps):
             reduced[k].append(tap.reduce(np.asarray(results[first + k])))
     if taps and not reduced[0]:

@@ -68,7 +68,7 @@ def read_torch(
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                module, tuple(tensors), buffer, dynamo=False, input_names=names,
+                _Positional(module), tuple(tensors), buffer, dynamo=False, input_names=names,
                 dynamic_axes={k: v for k, v in dynamic_axes.items() if v}, opset_version=opset,
             )
     finally:
@@ -79,6 +79,22 @@ def read_torch(
     model = read_onnx(buffer.getvalue())
     model.set_friendly_name(type(module).__name__)
     return model
+
+
+def _Positional(module: Any) -> Any:
+    """``module`` called with exactly the given arguments: the exporter would otherwise turn the
+    defaults of the remaining ``forward`` arguments (flags such as ``is_causal``) into graph inputs."""
+    import torch
+
+    class Positional(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.module = module
+
+        def forward(self, *args: Any) -> Any:
+            return self.module(*args)
+
+    return Positional()
 
 
 def _forward_arg_names(module: Any) -> list[str]:

@@ -1,0 +1,372 @@
+"""Speed and memory of vinopy's CPU plugin against OpenVINO CPU and ONNX Runtime, batch 1.
+
+    python bench/run.py [--models resnet50,mlp] [--rounds 5] [--seconds 2] [--precision f32]
+    python bench/run.py --profile resnet50          # per-layer-type times, vinopy next to OpenVINO
+
+The models are built in PyTorch with random weights (bench/models.py), exported to ONNX once into
+bench/.cache/ and read by all three runtimes from that file. Each round measures every runtime in
+turn (the order rotates), so machine noise falls on all of them alike; ratios are taken per round.
+Latency: synchronous requests with the LATENCY hint. Throughput: asynchronous requests with the
+THROUGHPUT hint (ONNX Runtime: one single-threaded session per core, run from as many threads).
+Memory: the growth of the process's peak RSS while compiling and running the first inference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import platform
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT.parent))
+
+from bench.models import MODELS, export  # noqa: E402
+
+RUNTIMES = ("vinopy", "openvino", "onnxruntime")
+
+
+# --- process memory -------------------------------------------------------------------------------
+def _status_kb(field_name: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field_name + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def reset_peak_rss() -> None:
+    """Writing 5 to clear_refs resets VmHWM (peak RSS) to the current RSS (Linux >= 4.0)."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def measure_peak(fn: Callable[[], Any]) -> tuple[Any, float, float]:
+    """``fn()``, the seconds it took and the growth of peak RSS over RSS before it, in MiB."""
+    reset_peak_rss()
+    before = _status_kb("VmRSS")
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start, (_status_kb("VmHWM") - before) / 1024
+
+
+# --- the three runtimes behind one interface --------------------------------------------------------
+@dataclass
+class Runner:
+    """A compiled model: ``infer()`` runs one synchronous request, ``throughput(seconds)`` fills streams."""
+
+    infer: Callable[[], list[np.ndarray]]
+    throughput: Callable[[float], float]
+    compile_s: float = 0.0
+    peak_mib: float = 0.0
+
+
+def _queue_throughput(queue_cls: Any, compiled: Any, inputs: list[np.ndarray], seconds: float) -> float:
+    queue = queue_cls(compiled)
+    done = [0]
+
+    def count(*_: Any) -> None:
+        done[0] += 1
+
+    queue.set_callback(count)
+    for _ in range(len(queue)):  # warm every request
+        queue.start_async(inputs, share_inputs=True)
+    queue.wait_all()
+    done[0] = 0
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        queue.start_async(inputs, share_inputs=True)
+    queue.wait_all()
+    return done[0] / (time.perf_counter() - start)
+
+
+def openvino_like(module: Any, path: Path, inputs: list[np.ndarray], precision: str) -> Runner:
+    """vinopy and OpenVINO share the API: the same code drives both."""
+    core = module.Core()
+    config = {"INFERENCE_PRECISION_HINT": precision}
+
+    def build() -> Any:
+        compiled = core.compile_model(core.read_model(str(path)), "CPU", {**config, "PERFORMANCE_HINT": "LATENCY"})
+        request = compiled.create_infer_request()
+        request.infer(inputs, share_inputs=True, share_outputs=True)
+        return request
+
+    request, seconds, peak = measure_peak(build)
+    throughput_model = core.compile_model(
+        core.read_model(str(path)), "CPU", {**config, "PERFORMANCE_HINT": "THROUGHPUT"}
+    )
+
+    def infer() -> list[np.ndarray]:
+        result = request.infer(inputs, share_inputs=True, share_outputs=True)
+        return [result[i] for i in range(len(result))]
+
+    return Runner(
+        infer,
+        lambda s: _queue_throughput(module.AsyncInferQueue, throughput_model, inputs, s),
+        seconds,
+        peak,
+    )
+
+
+def onnxruntime_runner(path: Path, inputs: list[np.ndarray], streams: int) -> Runner:
+    import onnxruntime as ort
+
+    def build() -> Any:
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        feeds = {i.name: v for i, v in zip(session.get_inputs(), inputs)}
+        session.run(None, feeds)
+        return session, feeds
+
+    (session, feeds), seconds, peak = measure_peak(build)
+    single = ort.SessionOptions()
+    single.intra_op_num_threads = single.inter_op_num_threads = 1
+    workers = [ort.InferenceSession(str(path), single, providers=["CPUExecutionProvider"]) for _ in range(streams)]
+
+    def throughput(duration: float) -> float:
+        counts = [0] * streams
+        end = time.perf_counter() + duration
+
+        def work(i: int) -> None:  # onnxruntime releases the GIL while it runs
+            while time.perf_counter() < end:
+                workers[i].run(None, feeds)
+                counts[i] += 1
+
+        start = time.perf_counter()
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(streams)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return sum(counts) / (time.perf_counter() - start)
+
+    return Runner(lambda: session.run(None, feeds), throughput, seconds, peak)
+
+
+def make_runners(path: Path, inputs: list[np.ndarray], precision: str) -> dict[str, Runner]:
+    import openvino
+
+    import vinopy
+
+    streams = len(__import__("os").sched_getaffinity(0))
+    return {
+        "vinopy": openvino_like(vinopy, path, inputs, precision),
+        "openvino": openvino_like(openvino, path, inputs, precision),
+        "onnxruntime": onnxruntime_runner(path, inputs, streams),
+    }
+
+
+# --- measuring --------------------------------------------------------------------------------------
+def latencies_ms(infer: Callable[[], Any], seconds: float, warmup: int = 3) -> list[float]:
+    for _ in range(warmup):
+        infer()
+    times: list[float] = []
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end or len(times) < 5:
+        start = time.perf_counter()
+        infer()
+        times.append((time.perf_counter() - start) * 1e3)
+    return times
+
+
+@dataclass
+class ModelResult:
+    name: str
+    description: str
+    runners: dict[str, Runner]
+    latency: dict[str, list[float]] = field(default_factory=dict)  # every sample of every round
+    round_medians: dict[str, list[float]] = field(default_factory=dict)
+    fps: dict[str, list[float]] = field(default_factory=dict)
+    error: dict[str, float] = field(default_factory=dict)
+
+
+def max_relative_error(got: list[np.ndarray], want: list[np.ndarray]) -> float:
+    worst = 0.0
+    for g, w in zip(got, want):
+        scale = float(np.abs(w).max()) or 1.0
+        worst = max(worst, float(np.abs(np.asarray(g, np.float64) - w).max()) / scale)
+    return worst
+
+
+def bench_model(name: str, args: argparse.Namespace) -> ModelResult:
+    spec = MODELS[name]
+    path = export(spec, args.cache)
+    inputs = list(spec.inputs(np.random.default_rng(1)).values())
+    result = ModelResult(name, spec.description, make_runners(path, inputs, args.precision))
+    reference = [np.array(o) for o in result.runners["onnxruntime"].infer()]
+    for runtime in ("vinopy", "openvino"):
+        result.error[runtime] = max_relative_error(result.runners[runtime].infer(), reference)
+    for r in range(args.rounds):
+        order = RUNTIMES[r % 3 :] + RUNTIMES[: r % 3]
+        for runtime in order:
+            samples = latencies_ms(result.runners[runtime].infer, args.seconds)
+            result.latency.setdefault(runtime, []).extend(samples)
+            result.round_medians.setdefault(runtime, []).append(statistics.median(samples))
+        for runtime in order:
+            result.fps.setdefault(runtime, []).append(result.runners[runtime].throughput(args.seconds))
+        medians = {k: v[-1] for k, v in result.round_medians.items()}
+        print(
+            f"  {name} round {r + 1}: "
+            + "  ".join(f"{k} {v:.3f} ms" for k, v in medians.items())
+            + "  fps "
+            + "  ".join(f"{k} {v[-1]:.1f}" for k, v in result.fps.items()),
+            flush=True,
+        )
+    return result
+
+
+# --- per-layer profile ------------------------------------------------------------------------------
+def profile(name: str, args: argparse.Namespace, top: int = 25) -> None:
+    """Per-layer times of vinopy and OpenVINO (PERF_COUNT) summed by layer type and by layer."""
+    import openvino
+
+    import vinopy
+
+    spec = MODELS[name]
+    path = export(spec, args.cache)
+    inputs = list(spec.inputs(np.random.default_rng(1)).values())
+    config = {"INFERENCE_PRECISION_HINT": args.precision, "PERFORMANCE_HINT": "LATENCY", "PERF_COUNT": True}
+    for label, module in (("vinopy", vinopy), ("openvino", openvino)):
+        core = module.Core()
+        request = core.compile_model(core.read_model(str(path)), "CPU", config).create_infer_request()
+        totals: dict[tuple[str, str], list[float]] = {}
+        for _ in range(20):
+            request.infer(inputs, share_inputs=True, share_outputs=True)
+            for row in request.get_profiling_info():
+                us = row.real_time.total_seconds() * 1e6
+                totals.setdefault((row.node_name, f"{row.node_type} [{row.exec_type}]"), []).append(us)
+        rows = {key: statistics.median(v) for key, v in totals.items()}
+        by_type: dict[str, float] = {}
+        for (_, kind), us in rows.items():
+            by_type[kind] = by_type.get(kind, 0.0) + us
+        print(f"\n{label}: {sum(rows.values()) / 1e3:.2f} ms in {sum(1 for v in rows.values() if v)} timed layers")
+        for kind, us in sorted(by_type.items(), key=lambda kv: -kv[1])[:top]:
+            print(f"  {us / 1e3:8.3f} ms  {kind}")
+        print("  slowest layers:")
+        for (layer, kind), us in sorted(rows.items(), key=lambda kv: -kv[1])[:top]:
+            print(f"  {us:9.1f} us  {kind:40s} {layer}")
+
+
+# --- the report ---------------------------------------------------------------------------------------
+def machine() -> str:
+    from vinopy.plugins.cpu import CPUPlugin
+    from vinopy.plugins.cpu.dnnl import api
+
+    flags = Path("/proc/cpuinfo").read_text().split("flags", 1)[-1].split("\n", 1)[0].split()
+    isa = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "avx_vnni") if f in flags]
+    memory = _meminfo_gib()
+    return (
+        f"{CPUPlugin().full_name()}, {len(__import__('os').sched_getaffinity(0))} cores available, "
+        f"{memory:.0f} GiB RAM, ISA: {' '.join(isa)} (oneDNN {api.version()} uses "
+        f"{api.isa_name(api.cpu_isa())}); Linux {platform.release()}, Python {platform.python_version()}"
+    )
+
+
+def _meminfo_gib() -> float:
+    first = Path("/proc/meminfo").read_text().splitlines()[0]
+    return int(first.split()[1]) / 2**20
+
+
+def versions() -> str:
+    import onnxruntime
+    import openvino
+    import torch
+
+    import vinopy
+
+    return (
+        f"vinopy {getattr(vinopy, '__version__', '?')}, OpenVINO {openvino.__version__}, "
+        f"ONNX Runtime {onnxruntime.__version__}, numpy {np.__version__}, torch {torch.__version__} (export only)"
+    )
+
+
+def _stats(values: list[float]) -> str:
+    return f"{statistics.median(values):.3f} / {min(values):.3f} / {max(values):.3f}"
+
+
+def _ratios(result: ModelResult, other: str) -> list[float]:
+    return [v / o for v, o in zip(result.round_medians["vinopy"], result.round_medians[other])]
+
+
+def report(results: list[ModelResult], args: argparse.Namespace, command: str) -> str:
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# vinopy CPU benchmark",
+        "",
+        f"- Date: {now}",
+        f"- Machine: {machine()}",
+        f"- Software: {versions()}",
+        f"- Command: `{command}`",
+        f"- Precision: {args.precision}; batch 1; {args.rounds} rounds of {args.seconds:g} s per runtime and mode, "
+        "runtimes interleaved (order rotates each round).",
+        "",
+        "## Latency (synchronous, LATENCY hint), ms: median / min / max over all samples",
+        "",
+        "| model | vinopy | OpenVINO | ONNX Runtime | vinopy/OpenVINO per round (median) | vinopy/ORT per round (median) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        cells = [_stats(r.latency[k]) for k in RUNTIMES]
+        ratio_cells = []
+        for other in ("openvino", "onnxruntime"):
+            ratios = _ratios(r, other)
+            ratio_cells.append(f"{' '.join(f'{x:.2f}' for x in ratios)} (**{statistics.median(ratios):.2f}**)")
+        lines.append(f"| {r.description} | {' | '.join(cells)} | {' | '.join(ratio_cells)} |")
+    lines += [
+        "",
+        "## Throughput (asynchronous, THROUGHPUT hint), inferences/s: median of rounds",
+        "",
+        "| model | vinopy | OpenVINO | ONNX Runtime | vinopy/OpenVINO | vinopy/ORT |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        fps = {k: statistics.median(v) for k, v in r.fps.items()}
+        lines.append(
+            f"| {r.description} | {fps['vinopy']:.1f} | {fps['openvino']:.1f} | {fps['onnxruntime']:.1f} | "
+            f"{fps['vinopy'] / fps['openvino']:.2f} | {fps['vinopy'] / fps['onnxruntime']:.2f} |"
+        )
+    lines += [
+        "",
+        "## Compile time (s) and peak memory growth (MiB) of compiling plus the first inference",
+        "",
+        "| model | vinopy | OpenVINO | ONNX Runtime | max. rel. error vs ORT: vinopy / OpenVINO |",
+        "|---|---|---|---|---|",
+    ]
+    for r in results:
+        cells = [f"{r.runners[k].compile_s:.2f} s, {r.runners[k].peak_mib:.0f} MiB" for k in RUNTIMES]
+        lines.append(
+            f"| {r.description} | {' | '.join(cells)} | {r.error['vinopy']:.1e} / {r.error['openvino']:.1e} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", default=",".join(MODELS), help=f"comma-separated, of: {', '.join(MODELS)}")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=2.0, help="per runtime, mode and round")
+    parser.add_argument("--precision", default="f32", choices=("f32", "bf16"))
+    parser.add_argument("--cache", type=Path, default=ROOT / ".cache")
+    parser.add_argument("--output", type=Path, default=ROOT / "RESULTS.md")
+    parser.add_argument("--profile", metavar="MODEL", help="print per-layer times instead of benchmarking")
+    args = parser.parse_args()
+    if args.profile:
+        profile(args.profile, args)
+        return
+    results = []
+    for name in args.models.split(","):
+        print(f"{name}: {MODELS[name].description}", flush=True)
+        results.append(bench_model(name, args))
+    text = report(results, args, "python " + " ".join(sys.argv))
+    args.output.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,198 @@
+"""quantize(): FakeQuantize placement, int8 weights, accuracy against the float model, options."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import vinopy as ov
+import vinopy.quantization as nncf
+from tests.quantization.models import cnn, images, mlp, run, token_batches, types
+
+CALIBRATION = images(12)
+TEST = images(12, seed=7)
+
+
+@pytest.fixture(scope="module")
+def float_cnn() -> ov.Model:
+    return cnn()
+
+
+@pytest.fixture(scope="module")
+def quantized_cnn(float_cnn: ov.Model) -> ov.Model:
+    return nncf.quantize(float_cnn, nncf.Dataset(CALIBRATION))
+
+
+def _node(model: ov.Model, name: str) -> ov.Node:
+    return next(n for n in model.get_ordered_ops() if n.get_friendly_name() == name)
+
+
+def _source(node: ov.Node, port: int) -> ov.Node:
+    return node.input_value(port).get_node()
+
+
+def _fq_names(model: ov.Model) -> set[str]:
+    return {n.get_friendly_name() for n in model.get_ordered_ops() if n.get_type_name() == "FakeQuantize"}
+
+
+def test_fake_quantize_placement(quantized_cnn: ov.Model) -> None:
+    # model input (conv1), before MaxPool (read by conv2 and the residual Add), conv2's output
+    # (residual Add), the Add's output (AvgPool), and before Reshape (the FC)
+    assert _fq_names(quantized_cnn) == {
+        "image/fq_output_0", "conv1/relu/fq_output_0", "conv2/relu/fq_output_0",
+        "residual/fq_output_0", "avgpool/fq_output_0",
+    }
+    assert _source(_node(quantized_cnn, "maxpool"), 0).get_type_name() == "FakeQuantize"
+    assert _source(_node(quantized_cnn, "flatten"), 0).get_type_name() == "FakeQuantize"
+    # a bias Add (constant input) stays float and follows its layer directly
+    assert _source(_node(quantized_cnn, "conv1/add"), 0).get_type_name() == "Convolution"
+    assert all(levels == 256 for levels in
+               (n.levels for n in quantized_cnn.get_ordered_ops() if n.get_type_name() == "FakeQuantize"))
+
+
+def test_weights_are_int8_with_dequantization(quantized_cnn: ov.Model, float_cnn: ov.Model) -> None:
+    for name in ("conv1", "conv2", "fc"):
+        layer = _node(quantized_cnn, name)
+        multiply = _source(layer, 1)
+        convert = _source(multiply, 0)
+        values = _source(convert, 0)
+        assert [multiply.get_type_name(), convert.get_type_name(), values.get_type_name()] == \
+            ["Multiply", "Convert", "Constant"]
+        assert values.get_element_type() == ov.Type.i8
+        scale = _source(multiply, 1).value
+        original = _source(_node(float_cnn, name), 1).value
+        restored = values.value.astype(np.float32) * scale
+        # per output channel: one scale per channel, max |error| half a step
+        assert scale.size == original.shape[-1 if name == "fc" else 0]
+        assert np.all(np.abs(restored - original) <= scale / 2 + 1e-7)
+    assert "FakeQuantize" not in {_source(_node(quantized_cnn, n), 1).get_type_name() for n in ("conv1", "fc")}
+
+
+def test_overflow_fix_first_layer_uses_seven_bits(quantized_cnn: ov.Model) -> None:
+    def int_range(name: str) -> int:
+        return int(np.abs(_source(_source(_source(_node(quantized_cnn, name), 1), 0), 0).value).max())
+
+    assert int_range("conv1") == 63  # the first layer: half range
+    assert int_range("conv2") == 127 and int_range("fc") == 127
+    spr = nncf.quantize(cnn(), nncf.Dataset(CALIBRATION), target_device=nncf.TargetDevice.CPU_SPR)
+    conv1 = _source(_source(_source(_node(spr, "conv1"), 1), 0), 0).value
+    assert np.abs(conv1).max() == 127
+
+
+def test_residual_add_inputs_share_a_range(quantized_cnn: ov.Model) -> None:
+    first = _node(quantized_cnn, "conv1/relu/fq_output_0")
+    second = _node(quantized_cnn, "conv2/relu/fq_output_0")
+    ranges = [[float(_source(fq, i).value) for i in range(1, 5)] for fq in (first, second)]
+    assert ranges[0] == ranges[1]
+    assert ranges[0][0] == 0.0  # ReLU outputs: unsigned range
+
+
+def test_outputs_close_to_float_model(float_cnn: ov.Model, quantized_cnn: ov.Model) -> None:
+    reference, quantized = run(float_cnn, TEST), run(quantized_cnn, TEST)
+    relative = np.linalg.norm(quantized - reference) / np.linalg.norm(reference)
+    assert relative < 0.03
+    assert np.mean(reference.argmax(1) == quantized.argmax(1)) > 0.95
+
+
+def test_input_model_is_not_changed(float_cnn: ov.Model, quantized_cnn: ov.Model) -> None:
+    assert "FakeQuantize" not in types(float_cnn)
+    assert types(quantized_cnn).count("FakeQuantize") == 5
+    assert quantized_cnn.get_rt_info(["nncf", "quantization", "preset"]) == "performance"
+
+
+def test_fast_bias_correction_reduces_mean_error(float_cnn: ov.Model, quantized_cnn: ov.Model) -> None:
+    plain = nncf.quantize(float_cnn, nncf.Dataset(CALIBRATION), fast_bias_correction=False)
+    reference = run(float_cnn, TEST)
+    corrected_bias = np.abs((run(quantized_cnn, TEST) - reference).mean(axis=0)).mean()
+    plain_bias = np.abs((run(plain, TEST) - reference).mean(axis=0)).mean()
+    assert corrected_bias < 0.6 * plain_bias
+    assert not np.array_equal(_node(plain, "fc/bias").value, _node(quantized_cnn, "fc/bias").value)
+
+
+def test_mixed_preset_is_asymmetric(float_cnn: ov.Model) -> None:
+    mixed = nncf.quantize(float_cnn, nncf.Dataset(CALIBRATION), preset=nncf.QuantizationPreset.MIXED)
+    fq = _node(mixed, "image/fq_output_0")
+    low, high = (float(_source(fq, i).value) for i in (1, 2))
+    step = (high - low) / 255
+    assert low < 0 < high and abs(low + high) > step  # not symmetric around zero
+    assert abs(round(-low / step) * step + low) < 1e-5  # zero is exactly representable
+    symmetric = _node(nncf.quantize(float_cnn, nncf.Dataset(CALIBRATION)), "image/fq_output_0")
+    low, high = (float(_source(symmetric, i).value) for i in (1, 2))
+    assert low == pytest.approx(-high * 128 / 127)
+
+
+def test_percentile_range_is_narrower(float_cnn: ov.Model, quantized_cnn: ov.Model) -> None:
+    params = nncf.AdvancedQuantizationParameters(
+        activations_range_estimator_params=nncf.RangeEstimatorParametersSet.MEAN_QUANTILE)
+    narrow = nncf.quantize(float_cnn, nncf.Dataset(CALIBRATION), advanced_parameters=params)
+    width = [float(_source(_node(m, "image/fq_output_0"), 2).value) for m in (narrow, quantized_cnn)]
+    assert width[0] < width[1]
+    assert np.linalg.norm(run(narrow, TEST) - run(float_cnn, TEST)) / np.linalg.norm(run(float_cnn, TEST)) < 0.05
+
+
+def test_quantize_outputs(float_cnn: ov.Model) -> None:
+    params = nncf.AdvancedQuantizationParameters(quantize_outputs=True)
+    model = nncf.quantize(float_cnn, nncf.Dataset(CALIBRATION), advanced_parameters=params)
+    assert _source(model.get_results()[0], 0).get_type_name() == "FakeQuantize"
+
+
+def test_ignored_scope_is_honoured(float_cnn: ov.Model) -> None:
+    scope = nncf.IgnoredScope(names=["conv2"], types=["AvgPool"])
+    model = nncf.quantize(float_cnn, nncf.Dataset(CALIBRATION), ignored_scope=scope)
+    assert _source(_node(model, "conv2"), 1).get_type_name() == "Constant"
+    assert _source(_node(model, "avgpool"), 0).get_type_name() == "Add"
+    # the float conv2 reads MaxPool's output, so the residual Add's FakeQuantize cannot move above it
+    assert _fq_names(model) == {"image/fq_output_0", "maxpool/fq_output_0", "conv2/relu/fq_output_0",
+                                "avgpool/fq_output_0"}
+    assert _source(_node(model, "conv2"), 0).get_type_name() == "MaxPool"
+    pattern = nncf.quantize(float_cnn, nncf.Dataset(CALIBRATION), ignored_scope=nncf.IgnoredScope(patterns=["conv.*"]))
+    assert _fq_names(pattern) == {"conv1/relu/fq_output_0", "conv2/relu/fq_output_0", "residual/fq_output_0",
+                                  "avgpool/fq_output_0"}
+
+
+def test_transformer_quantizes_matmuls_and_smooths(monkeypatch: pytest.MonkeyPatch) -> None:
+    channels = (3, 17)
+    model = mlp(outlier_channels=channels)
+    data, test = token_batches(12, outlier_channels=channels), token_batches(6, seed=9, outlier_channels=channels)
+    x = np.concatenate(test)
+    reference = run(model, test) - x  # the MLP branch, without the float residual
+
+    def error(alpha: float) -> tuple[float, ov.Model]:
+        params = nncf.AdvancedQuantizationParameters(smooth_quant_alpha=alpha)
+        q = nncf.quantize(model, nncf.Dataset(data), model_type=nncf.ModelType.TRANSFORMER, advanced_parameters=params)
+        return float(np.linalg.norm(run(q, test) - x - reference) / np.linalg.norm(reference)), q
+
+    smoothed_error, smoothed = error(0.95)
+    plain_error, plain = error(-1)
+    # only the MatMul inputs are quantized; the residual Add and Gelu stay float
+    assert types(plain).count("FakeQuantize") == 2
+    assert {_source(_node(plain, n), 0).get_type_name() for n in ("fc1", "fc2")} == {"FakeQuantize"}
+    assert _source(_node(plain, "residual"), 1).get_type_name() == "Parameter"
+    smooth = [n for n in smoothed.get_ordered_ops() if n.get_friendly_name().endswith("nncf_smooth_quant")]
+    assert len(smooth) == 2
+    assert smoothed_error < 0.1 and plain_error > 3 * smoothed_error
+    # MIXED is the transformer default: the signed input gets an asymmetric range
+    assert smoothed.get_rt_info(["nncf", "quantization", "preset"]) == "mixed"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"calibration_dataset": nncf.Dataset([])}, "empty"),
+        ({"calibration_dataset": [np.zeros((4, 3, 16, 16), np.float32)]}, "Dataset"),
+        ({"subset_size": 0}, "subset_size"),
+        ({"mode": nncf.QuantizationMode.FP8_E4M3}, "not supported"),
+        ({"preset": "performance"}, "QuantizationPreset"),
+        ({"ignored_scope": nncf.IgnoredScope(names=["no_such_layer"])}, "no_such_layer"),
+    ],
+)
+def test_bad_arguments_raise(float_cnn: ov.Model, kwargs: dict, message: str) -> None:
+    args = {"calibration_dataset": nncf.Dataset(CALIBRATION[:2]), **kwargs}
+    dataset = args.pop("calibration_dataset")
+    with pytest.raises(nncf.ValidationError, match=message):
+        nncf.quantize(float_cnn, dataset, **args)
+
+
+def test_exhausted_generator_raises(float_cnn: ov.Model) -> None:
+    with pytest.raises(nncf.ValidationError, match="no items"):
+        nncf.quantize(float_cnn, nncf.Dataset(iter([])))
