@@ -3,6 +3,7 @@
 __version__ = "0.1.0"
 
 from vinopy import (
+    frontend,
     opset1,
     opset2,
     opset3,
@@ -64,6 +65,7 @@ __all__ = [
     "Type",
     "compile_model",
     "convert_model",
+    "frontend",
     "layout_helpers",
     "opset1",
     "opset2",

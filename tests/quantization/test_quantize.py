@@ -39,15 +39,22 @@ def test_fake_quantize_placement(quantized_cnn: ov.Model) -> None:
     # model input (conv1), before MaxPool (read by conv2 and the residual Add), conv2's output
     # (residual Add), the Add's output (AvgPool), and before Reshape (the FC)
     assert _fq_names(quantized_cnn) == {
-        "image/fq_output_0", "conv1/relu/fq_output_0", "conv2/relu/fq_output_0",
-        "residual/fq_output_0", "avgpool/fq_output_0",
+        "image/fq_output_0",
+        "conv1/relu/fq_output_0",
+        "conv2/relu/fq_output_0",
+        "residual/fq_output_0",
+        "avgpool/fq_output_0",
     }
     assert _source(_node(quantized_cnn, "maxpool"), 0).get_type_name() == "FakeQuantize"
     assert _source(_node(quantized_cnn, "flatten"), 0).get_type_name() == "FakeQuantize"
     # a bias Add (constant input) stays float and follows its layer directly
     assert _source(_node(quantized_cnn, "conv1/add"), 0).get_type_name() == "Convolution"
-    assert all(levels == 256 for levels in
-               (n.levels for n in quantized_cnn.get_ordered_ops() if n.get_type_name() == "FakeQuantize"))
+    assert all(
+        levels == 256
+        for levels in (
+            n.levels for n in quantized_cnn.get_ordered_ops() if n.get_type_name() == "FakeQuantize"
+        )
+    )
 
 
 def test_weights_are_int8_with_dequantization(quantized_cnn: ov.Model, float_cnn: ov.Model) -> None:
@@ -56,8 +63,11 @@ def test_weights_are_int8_with_dequantization(quantized_cnn: ov.Model, float_cnn
         multiply = _source(layer, 1)
         convert = _source(multiply, 0)
         values = _source(convert, 0)
-        assert [multiply.get_type_name(), convert.get_type_name(), values.get_type_name()] == \
-            ["Multiply", "Convert", "Constant"]
+        assert [multiply.get_type_name(), convert.get_type_name(), values.get_type_name()] == [
+            "Multiply",
+            "Convert",
+            "Constant",
+        ]
         assert values.get_element_type() == ov.Type.i8
         scale = _source(multiply, 1).value
         original = _source(_node(float_cnn, name), 1).value
@@ -65,7 +75,9 @@ def test_weights_are_int8_with_dequantization(quantized_cnn: ov.Model, float_cnn
         # per output channel: one scale per channel, max |error| half a step
         assert scale.size == original.shape[-1 if name == "fc" else 0]
         assert np.all(np.abs(restored - original) <= scale / 2 + 1e-7)
-    assert "FakeQuantize" not in {_source(_node(quantized_cnn, n), 1).get_type_name() for n in ("conv1", "fc")}
+    assert "FakeQuantize" not in {
+        _source(_node(quantized_cnn, n), 1).get_type_name() for n in ("conv1", "fc")
+    }
 
 
 def test_overflow_fix_first_layer_uses_seven_bits(quantized_cnn: ov.Model) -> None:
@@ -123,11 +135,14 @@ def test_mixed_preset_is_asymmetric(float_cnn: ov.Model) -> None:
 
 def test_percentile_range_is_narrower(float_cnn: ov.Model, quantized_cnn: ov.Model) -> None:
     params = nncf.AdvancedQuantizationParameters(
-        activations_range_estimator_params=nncf.RangeEstimatorParametersSet.MEAN_QUANTILE)
+        activations_range_estimator_params=nncf.RangeEstimatorParametersSet.MEAN_QUANTILE
+    )
     narrow = nncf.quantize(float_cnn, nncf.Dataset(CALIBRATION), advanced_parameters=params)
     width = [float(_source(_node(m, "image/fq_output_0"), 2).value) for m in (narrow, quantized_cnn)]
     assert width[0] < width[1]
-    assert np.linalg.norm(run(narrow, TEST) - run(float_cnn, TEST)) / np.linalg.norm(run(float_cnn, TEST)) < 0.05
+    assert (
+        np.linalg.norm(run(narrow, TEST) - run(float_cnn, TEST)) / np.linalg.norm(run(float_cnn, TEST)) < 0.05
+    )
 
 
 def test_quantize_outputs(float_cnn: ov.Model) -> None:
@@ -142,24 +157,39 @@ def test_ignored_scope_is_honoured(float_cnn: ov.Model) -> None:
     assert _source(_node(model, "conv2"), 1).get_type_name() == "Constant"
     assert _source(_node(model, "avgpool"), 0).get_type_name() == "Add"
     # the float conv2 reads MaxPool's output, so the residual Add's FakeQuantize cannot move above it
-    assert _fq_names(model) == {"image/fq_output_0", "maxpool/fq_output_0", "conv2/relu/fq_output_0",
-                                "avgpool/fq_output_0"}
+    assert _fq_names(model) == {
+        "image/fq_output_0",
+        "maxpool/fq_output_0",
+        "conv2/relu/fq_output_0",
+        "avgpool/fq_output_0",
+    }
     assert _source(_node(model, "conv2"), 0).get_type_name() == "MaxPool"
-    pattern = nncf.quantize(float_cnn, nncf.Dataset(CALIBRATION), ignored_scope=nncf.IgnoredScope(patterns=["conv.*"]))
-    assert _fq_names(pattern) == {"conv1/relu/fq_output_0", "conv2/relu/fq_output_0", "residual/fq_output_0",
-                                  "avgpool/fq_output_0"}
+    pattern = nncf.quantize(
+        float_cnn, nncf.Dataset(CALIBRATION), ignored_scope=nncf.IgnoredScope(patterns=["conv.*"])
+    )
+    assert _fq_names(pattern) == {
+        "maxpool/fq_output_0",
+        "conv2/relu/fq_output_0",
+        "residual/fq_output_0",
+        "avgpool/fq_output_0",
+    }
 
 
 def test_transformer_quantizes_matmuls_and_smooths(monkeypatch: pytest.MonkeyPatch) -> None:
     channels = (3, 17)
     model = mlp(outlier_channels=channels)
-    data, test = token_batches(12, outlier_channels=channels), token_batches(6, seed=9, outlier_channels=channels)
+    data, test = (
+        token_batches(12, outlier_channels=channels),
+        token_batches(6, seed=9, outlier_channels=channels),
+    )
     x = np.concatenate(test)
     reference = run(model, test) - x  # the MLP branch, without the float residual
 
     def error(alpha: float) -> tuple[float, ov.Model]:
         params = nncf.AdvancedQuantizationParameters(smooth_quant_alpha=alpha)
-        q = nncf.quantize(model, nncf.Dataset(data), model_type=nncf.ModelType.TRANSFORMER, advanced_parameters=params)
+        q = nncf.quantize(
+            model, nncf.Dataset(data), model_type=nncf.ModelType.TRANSFORMER, advanced_parameters=params
+        )
         return float(np.linalg.norm(run(q, test) - x - reference) / np.linalg.norm(reference)), q
 
     smoothed_error, smoothed = error(0.95)

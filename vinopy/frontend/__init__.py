@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from vinopy.frontend.manager import FrontEnd, FrontEndManager, InputModel
 from vinopy.graph.model import Model
+
+__all__ = ["FrontEnd", "FrontEndManager", "InputModel", "read_model"]
 
 
 def read_model(model: Any, weights: Any = None) -> Model:

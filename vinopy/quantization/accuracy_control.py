@@ -30,9 +30,17 @@ ValidationFn = Callable[[Any, Iterable[Any]], "float | tuple[float, list[float]]
 class AccuracyControl:
     """One run of the revert loop over the models ``quantizer`` builds."""
 
-    def __init__(self, model: Model, quantizer: PostTrainingQuantizer, dataset: Dataset,
-                 validation_fn: ValidationFn, max_drop: float, drop_type: DropType,
-                 params: AdvancedAccuracyRestorerParameters, device: str) -> None:
+    def __init__(
+        self,
+        model: Model,
+        quantizer: PostTrainingQuantizer,
+        dataset: Dataset,
+        validation_fn: ValidationFn,
+        max_drop: float,
+        drop_type: DropType,
+        params: AdvancedAccuracyRestorerParameters,
+        device: str,
+    ) -> None:
         self.model, self.quantizer, self.dataset = model, quantizer, dataset
         self.validation_fn, self.max_drop, self.drop_type = validation_fn, max_drop, drop_type
         self.params, self.device = params, device
@@ -43,8 +51,13 @@ class AccuracyControl:
         quantized = self.quantizer.build()
         metric = self._validate(quantized)
         drop = self._drop(reference, metric)
-        logger.info("Accuracy control: float metric %.5f, quantized %.5f, drop %.5f (max %.5f)",
-                    reference, metric, drop, self.max_drop)
+        logger.info(
+            "Accuracy control: float metric %.5f, quantized %.5f, drop %.5f (max %.5f)",
+            reference,
+            metric,
+            drop,
+            self.max_drop,
+        )
         reverted: list[Node] = []
         if drop > self.max_drop:
             for node in self._ranking()[: self.params.max_num_iterations]:
@@ -52,16 +65,29 @@ class AccuracyControl:
                 quantized = self.quantizer.build(frozenset(reverted))
                 metric = self._validate(quantized)
                 drop = self._drop(reference, metric)
-                logger.info("Reverted %s '%s' to float: metric %.5f, drop %.5f",
-                            node.get_type_name(), node.get_friendly_name(), metric, drop)
+                logger.info(
+                    "Reverted %s '%s' to float: metric %.5f, drop %.5f",
+                    node.get_type_name(),
+                    node.get_friendly_name(),
+                    metric,
+                    drop,
+                )
                 if drop <= self.max_drop:
                     break
             if drop > self.max_drop:
-                logger.warning("Accuracy control could not bring the drop (%.5f) within %.5f", drop, self.max_drop)
+                logger.warning(
+                    "Accuracy control could not bring the drop (%.5f) within %.5f", drop, self.max_drop
+                )
         names = [n.get_friendly_name() for n in reverted]
-        logger.info("Accuracy control reverted %d layer(s) to float: %s", len(names), ", ".join(names) or "none")
-        report = {"reverted_nodes": ",".join(names), "metric_float": f"{reference:.6g}",
-                  "metric_quantized": f"{metric:.6g}", "drop": f"{drop:.6g}"}
+        logger.info(
+            "Accuracy control reverted %d layer(s) to float: %s", len(names), ", ".join(names) or "none"
+        )
+        report = {
+            "reverted_nodes": ",".join(names),
+            "metric_float": f"{reference:.6g}",
+            "metric_quantized": f"{metric:.6g}",
+            "drop": f"{drop:.6g}",
+        }
         for key, value in report.items():
             quantized.set_rt_info(value, ["nncf", "accuracy_control", key])
         return quantized
@@ -72,7 +98,9 @@ class AccuracyControl:
         try:
             return float(value)
         except (TypeError, ValueError):
-            raise ValidationError(f"validation_fn must return a number (or (number, list)), got {result!r}") from None
+            raise ValidationError(
+                f"validation_fn must return a number (or (number, list)), got {result!r}"
+            ) from None
 
     def _drop(self, reference: float, metric: float) -> float:
         if self.drop_type is DropType.ABSOLUTE:

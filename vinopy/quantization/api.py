@@ -41,8 +41,17 @@ def quantize(
 ) -> Model:
     """Int8 post-training quantization: a new model with FakeQuantize on activations and int8
     weights (see :mod:`vinopy.quantization.placement` for where they go); ``model`` is unchanged."""
-    settings = _settings(model, calibration_dataset, mode, preset, target_device, subset_size,
-                         fast_bias_correction, model_type, advanced_parameters)
+    settings = _settings(
+        model,
+        calibration_dataset,
+        mode,
+        preset,
+        target_device,
+        subset_size,
+        fast_bias_correction,
+        model_type,
+        advanced_parameters,
+    )
     return PostTrainingQuantizer(model, calibration_dataset, settings, ignored_scope).build()
 
 
@@ -68,15 +77,33 @@ def quantize_with_accuracy_control(
     ``["nncf", "accuracy_control"]`` (``reverted_nodes``, ``metric_float``, ``metric_quantized``,
     ``drop``)."""
     if not isinstance(validation_dataset, Dataset):
-        raise ValidationError(f"validation_dataset must be a Dataset, got {type(validation_dataset).__name__}")
+        raise ValidationError(
+            f"validation_dataset must be a Dataset, got {type(validation_dataset).__name__}"
+        )
     if max_drop < 0:
         raise ValidationError(f"max_drop must not be negative, got {max_drop}")
-    settings = _settings(model, calibration_dataset, None, preset, target_device, subset_size, True,
-                         model_type, advanced_quantization_parameters)
+    settings = _settings(
+        model,
+        calibration_dataset,
+        None,
+        preset,
+        target_device,
+        subset_size,
+        True,
+        model_type,
+        advanced_quantization_parameters,
+    )
     quantizer = PostTrainingQuantizer(model, calibration_dataset, settings, ignored_scope)
-    control = AccuracyControl(model, quantizer, validation_dataset, validation_fn, max_drop, drop_type,
-                              advanced_accuracy_restorer_parameters or AdvancedAccuracyRestorerParameters(),
-                              settings.device)
+    control = AccuracyControl(
+        model,
+        quantizer,
+        validation_dataset,
+        validation_fn,
+        max_drop,
+        drop_type,
+        advanced_accuracy_restorer_parameters or AdvancedAccuracyRestorerParameters(),
+        settings.device,
+    )
     return control.run()
 
 
@@ -100,9 +127,16 @@ def compress_weights(
     """Weight-only compression of MatMul, convolution and embedding (Gather) weights; the model's
     activations stay float. Data-aware options (dataset, AWQ, scale estimation, GPTQ, LoRA
     correction, sensitivity metrics) are not implemented and raise when set."""
-    data_aware = {"dataset": dataset, "sensitivity_metric": sensitivity_metric, "subset_size": subset_size,
-                  "awq": awq, "scale_estimation": scale_estimation, "gptq": gptq,
-                  "lora_correction": lora_correction, "advanced_parameters": advanced_parameters}
+    data_aware = {
+        "dataset": dataset,
+        "sensitivity_metric": sensitivity_metric,
+        "subset_size": subset_size,
+        "awq": awq,
+        "scale_estimation": scale_estimation,
+        "gptq": gptq,
+        "lora_correction": lora_correction,
+        "advanced_parameters": advanced_parameters,
+    }
     unsupported = [name for name, value in data_aware.items() if value]
     if unsupported:
         raise ValidationError(f"compress_weights: data-aware options are not supported yet: {unsupported}")
@@ -115,12 +149,22 @@ def _check_model(model: Model) -> None:
         raise ValidationError(f"Expected a vinopy Model, got {type(model).__name__}")
 
 
-def _settings(model: Model, dataset: Dataset, mode: QuantizationMode | None, preset: QuantizationPreset | None,
-              target_device: TargetDevice, subset_size: int, fast_bias_correction: bool,
-              model_type: ModelType | None, advanced: AdvancedQuantizationParameters | None) -> Settings:
+def _settings(
+    model: Model,
+    dataset: Dataset,
+    mode: QuantizationMode | None,
+    preset: QuantizationPreset | None,
+    target_device: TargetDevice,
+    subset_size: int,
+    fast_bias_correction: bool,
+    model_type: ModelType | None,
+    advanced: AdvancedQuantizationParameters | None,
+) -> Settings:
     _check_model(model)
     if not isinstance(dataset, Dataset):
-        raise ValidationError(f"calibration_dataset must be a vinopy.quantization.Dataset, got {type(dataset).__name__}")
+        raise ValidationError(
+            f"calibration_dataset must be a vinopy.quantization.Dataset, got {type(dataset).__name__}"
+        )
     if mode is not None:
         raise ValidationError(f"Quantization mode {mode} is not supported yet; leave mode=None for int8")
     for value, enum in ((preset, QuantizationPreset), (target_device, TargetDevice), (model_type, ModelType)):
@@ -130,7 +174,11 @@ def _settings(model: Model, dataset: Dataset, mode: QuantizationMode | None, pre
     transformer = model_type is ModelType.TRANSFORMER
     if preset is None:  # NNCF's default: symmetric for CNNs, asymmetric activations for transformers
         preset = QuantizationPreset.MIXED if transformer else QuantizationPreset.PERFORMANCE
-    alpha = advanced.smooth_quant_alphas.matmul if advanced.smooth_quant_alpha is None else advanced.smooth_quant_alpha
+    alpha = (
+        advanced.smooth_quant_alphas.matmul
+        if advanced.smooth_quant_alpha is None
+        else advanced.smooth_quant_alpha
+    )
     return Settings(
         symmetric_activations=preset is QuantizationPreset.PERFORMANCE,
         transformer=transformer,

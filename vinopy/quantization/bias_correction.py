@@ -39,9 +39,16 @@ def find_bias(target: WeightTarget) -> tuple[Node, int] | None:
     return (add, port) if bias.shape[axis] == bias.size else None
 
 
-def bias_shifts(model: Model, plan: QuantizationPlan, activation_params: dict[Output, FQParams],
-                weights: dict[Node, IntWeight], dataset: Dataset, indices: list[int] | None, device: str,
-                threshold: float | None) -> dict[Node, np.ndarray]:
+def bias_shifts(
+    model: Model,
+    plan: QuantizationPlan,
+    activation_params: dict[Output, FQParams],
+    weights: dict[Node, IntWeight],
+    dataset: Dataset,
+    indices: list[int] | None,
+    device: str,
+    threshold: float | None,
+) -> dict[Node, np.ndarray]:
     """Per layer (of ``model``'s nodes), the shift to add to its bias."""
     clone, mapping = clone_with_map(model)
     targets = [t for t in plan.weights if find_bias(t) is not None]
@@ -49,11 +56,15 @@ def bias_shifts(model: Model, plan: QuantizationPlan, activation_params: dict[Ou
     for target in targets:
         node = mapping[target.node]
         reduce = channel_reducer(target.output_axis, np.mean)
-        taps += [Tap(node.output(0), reduce), Tap(_quantized_branch(node, target, plan, activation_params,
-                                                                   weights[target.node]), reduce)]
+        taps += [
+            Tap(node.output(0), reduce),
+            Tap(_quantized_branch(node, target, plan, activation_params, weights[target.node]), reduce),
+        ]
     if not taps:
         return {}
-    probe = Model(clone.get_results() + [t.output for t in taps], clone.get_parameters())  # branches reachable
+    probe = Model(
+        clone.get_results() + [t.output for t in taps], clone.get_parameters()
+    )  # branches reachable
     means = collect(probe, taps, dataset, indices, device, "Fast bias correction")
     shifts = {}
     for k, target in enumerate(targets):
@@ -65,13 +76,20 @@ def bias_shifts(model: Model, plan: QuantizationPlan, activation_params: dict[Ou
     return shifts
 
 
-def _quantized_branch(node: Node, target: WeightTarget, plan: QuantizationPlan,
-                      activation_params: dict[Output, FQParams], weight: IntWeight) -> Output:
+def _quantized_branch(
+    node: Node,
+    target: WeightTarget,
+    plan: QuantizationPlan,
+    activation_params: dict[Output, FQParams],
+    weight: IntWeight,
+) -> Output:
     inputs = node.input_values()
     tensor = plan.input_tensor(target)
     if tensor is not None:
         inputs[target.data_port] = make_fake_quantize(inputs[target.data_port], activation_params[tensor])
-    inputs[target.port] = ops.constant(weight.dequantize(inputs[target.port].get_element_type().to_dtype())).output(0)
+    inputs[target.port] = ops.constant(
+        weight.dequantize(inputs[target.port].get_element_type().to_dtype())
+    ).output(0)
     return node.clone_with_new_inputs(inputs).output(0)
 
 
@@ -79,4 +97,6 @@ def apply_shift(add: Node, port: int, shift: np.ndarray) -> None:
     """Replace the bias constant of ``add`` with bias + shift."""
     bias = const_value(add.input_value(port))
     new = (bias + shift.reshape(bias.shape)).astype(bias.dtype)
-    add.input(port).replace_source_output(ops.constant(new, name=add.input_value(port).get_node().get_friendly_name()).output(0))
+    add.input(port).replace_source_output(
+        ops.constant(new, name=add.input_value(port).get_node().get_friendly_name()).output(0)
+    )

@@ -13,7 +13,9 @@ class Dataset:
     Quantization walks the data more than once (statistics, then bias correction), so a one-shot
     generator is not enough: pass a list, a sequence or a data loader."""
 
-    def __init__(self, data_source: Iterable[Any], transform_func: Callable[[Any], Any] | None = None) -> None:
+    def __init__(
+        self, data_source: Iterable[Any], transform_func: Callable[[Any], Any] | None = None
+    ) -> None:
         if not isinstance(data_source, Iterable):
             raise TypeError(f"Dataset needs an iterable data source, got {type(data_source).__name__}")
         self._data_source = data_source

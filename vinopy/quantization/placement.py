@@ -85,7 +85,9 @@ class QuantizationPlan:
         return tensor if tensor in self.activations else None
 
 
-def build_plan(model: Model, ignored: set[Node], transformer: bool, quantize_outputs: bool) -> QuantizationPlan:
+def build_plan(
+    model: Model, ignored: set[Node], transformer: bool, quantize_outputs: bool
+) -> QuantizationPlan:
     """Apply the rules to ``model``, leaving ``ignored`` nodes in float."""
     ops = model.get_ordered_ops()
     plan = QuantizationPlan()

@@ -49,23 +49,32 @@ class Settings:
 class PostTrainingQuantizer:
     """Collects everything the quantized model needs once; :meth:`build` makes models from it."""
 
-    def __init__(self, model: Model, dataset: Dataset, settings: Settings,
-                 ignored_scope: IgnoredScope | None) -> None:
+    def __init__(
+        self, model: Model, dataset: Dataset, settings: Settings, ignored_scope: IgnoredScope | None
+    ) -> None:
         self.settings = settings
         self.float_model = model.clone()
         self.ignored = ignored_nodes(self.float_model, ignored_scope)
         indices = calibration_indices(dataset, settings.subset_size)
         if settings.transformer and settings.smooth_quant_alpha >= 0:
-            smooth_quant(self.float_model, self.ignored, settings.smooth_quant_alpha, dataset, indices,
-                         settings.device)
+            smooth_quant(
+                self.float_model, self.ignored, settings.smooth_quant_alpha, dataset, indices, settings.device
+            )
         self.plan = self._plan(set())
         self.ranges = self._collect_ranges(dataset, indices)
         self.weights = {t.node: self._quantize_weight(t) for t in self.plan.weights}
         self.shifts: dict[Node, np.ndarray] = {}
         if settings.bias_correction:
-            self.shifts = bias_shifts(self.float_model, self.plan, self._activation_params(self.plan),
-                                      self.weights, dataset, indices, settings.device,
-                                      settings.bias_correction_threshold)
+            self.shifts = bias_shifts(
+                self.float_model,
+                self.plan,
+                self._activation_params(self.plan),
+                self.weights,
+                dataset,
+                indices,
+                settings.device,
+                settings.bias_correction_threshold,
+            )
 
     @property
     def quantized_nodes(self) -> list[Node]:
@@ -89,16 +98,30 @@ class PostTrainingQuantizer:
         return model
 
     def _plan(self, reverted: set[Node]) -> QuantizationPlan:
-        return build_plan(self.float_model, self.ignored | reverted, self.settings.transformer,
-                          self.settings.quantize_outputs)
+        return build_plan(
+            self.float_model,
+            self.ignored | reverted,
+            self.settings.transformer,
+            self.settings.quantize_outputs,
+        )
 
-    def _collect_ranges(self, dataset: Dataset, indices: list[int] | None) -> dict[Output, tuple[float, float]]:
+    def _collect_ranges(
+        self, dataset: Dataset, indices: list[int] | None
+    ) -> dict[Output, tuple[float, float]]:
         order = {node: i for i, node in enumerate(self.float_model.get_ordered_ops())}
         tensors = sorted(self.plan.candidates, key=lambda o: (order[o.get_node()], o.get_index()))
         reducer = range_reducer(self.settings.range_estimator)
-        stats = collect(self.float_model, [Tap(t, reducer) for t in tensors], dataset, indices,
-                        self.settings.device, "Statistics collection")
-        return {t: aggregate_range(batches, self.settings.range_estimator) for t, batches in zip(tensors, stats)}
+        stats = collect(
+            self.float_model,
+            [Tap(t, reducer) for t in tensors],
+            dataset,
+            indices,
+            self.settings.device,
+            "Statistics collection",
+        )
+        return {
+            t: aggregate_range(batches, self.settings.range_estimator) for t, batches in zip(tensors, stats)
+        }
 
     def _activation_params(self, plan: QuantizationPlan) -> dict[Output, FQParams]:
         params = {}
@@ -112,14 +135,20 @@ class PostTrainingQuantizer:
         """Symmetric per output channel, 8 bits (255 levels), or 7 with the overflow fix."""
         weight = const_value(target.node.input_value(target.port))
         fix = self.settings.overflow_fix
-        half_range = fix is OverflowFix.ENABLE or (fix is OverflowFix.FIRST_LAYER and target.node in self.plan.first_layers)
-        return quantize_symmetric(weight, target.reduce_axes(weight.ndim), 7 if half_range else 8, narrow=True)
+        half_range = fix is OverflowFix.ENABLE or (
+            fix is OverflowFix.FIRST_LAYER and target.node in self.plan.first_layers
+        )
+        return quantize_symmetric(
+            weight, target.reduce_axes(weight.ndim), 7 if half_range else 8, narrow=True
+        )
 
     def _replace_weight(self, target: WeightTarget, mapping: dict[Node, Node]) -> None:
         node = mapping[target.node]
         element_type = node.get_input_element_type(target.port)
         node.input(target.port).replace_source_output(
-            decompression(self.weights[target.node], element_type, f"{node.get_friendly_name()}/weights")
+            decompression(
+                self.weights[target.node], element_type, f"{node.get_friendly_name()}/fq_weights_{target.port}"
+            )
         )
         shift = self.shifts.get(target.node)
         if shift is not None:

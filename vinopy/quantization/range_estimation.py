@@ -43,12 +43,16 @@ def _with_defaults(params: RangeEstimatorParameters) -> tuple[StatisticsCollecto
     low, high = params.min, params.max
     return (
         StatisticsCollectorParameters(
-            low.statistics_type or StatisticsType.MIN, low.aggregator_type or AggregatorType.MIN,
-            low.clipping_value, low.quantile_outlier_prob,
+            low.statistics_type or StatisticsType.MIN,
+            low.aggregator_type or AggregatorType.MIN,
+            low.clipping_value,
+            low.quantile_outlier_prob,
         ),
         StatisticsCollectorParameters(
-            high.statistics_type or StatisticsType.MAX, high.aggregator_type or AggregatorType.MAX,
-            high.clipping_value, high.quantile_outlier_prob,
+            high.statistics_type or StatisticsType.MAX,
+            high.aggregator_type or AggregatorType.MAX,
+            high.clipping_value,
+            high.quantile_outlier_prob,
         ),
     )
 
@@ -112,7 +116,14 @@ def merge_ranges(ranges: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 def make_fake_quantize(x: Output, params: FQParams, name: str | None = None) -> Output:
-    """A per-tensor FakeQuantize on ``x`` with scalar ranges of ``x``'s element type."""
+    """A per-tensor FakeQuantize on ``x`` with scalar ranges of ``x``'s element type; a named one
+    names its range constants ``<name>/input_low`` and so on, as NNCF does."""
     dtype = x.get_element_type().to_dtype()
-    ranges = (params.input_low, params.input_high, params.output_low, params.output_high)
-    return ops.fake_quantize(x, *(np.array(v, dtype) for v in ranges), params.levels, name=name).output(0)
+    ranges = {
+        "input_low": params.input_low,
+        "input_high": params.input_high,
+        "output_low": params.output_low,
+        "output_high": params.output_high,
+    }
+    bounds = [ops.constant(np.array(v, dtype), name=name and f"{name}/{key}") for key, v in ranges.items()]
+    return ops.fake_quantize(x, *bounds, params.levels, name=name).output(0)

@@ -59,14 +59,17 @@ def ignored_nodes(model: Model, scope: IgnoredScope | None) -> set[Node]:
         _collect(found, by_name.get(name, []), f"name '{name}'", missing)
     for pattern in scope.patterns:
         regex = re.compile(pattern)
-        _collect(found, [n for n in ops if regex.fullmatch(n.get_friendly_name())], f"pattern '{pattern}'", missing)
+        _collect(
+            found, [n for n in ops if regex.fullmatch(n.get_friendly_name())], f"pattern '{pattern}'", missing
+        )
     for type_name in scope.types:
         _collect(found, [n for n in ops if n.get_type_name() == type_name], f"type '{type_name}'", missing)
     for sub in scope.subgraphs:
         _collect(found, _subgraph_nodes(ops, by_name, sub, missing), f"subgraph {sub}", missing)
     if missing and scope.validate:
         raise ValidationError(
-            "Ignored scope entries match no node of the model: " + "; ".join(missing)
+            "Ignored scope entries match no node of the model: "
+            + "; ".join(missing)
             + ". Fix them or pass IgnoredScope(..., validate=False)."
         )
     return found
@@ -79,8 +82,9 @@ def _collect(found: set[Node], nodes: list[Node], what: str, missing: list[str])
         missing.append(what)
 
 
-def _subgraph_nodes(ops: list[Node], by_name: dict[str, list[Node]], sub: Subgraph,
-                    missing: list[str]) -> list[Node]:
+def _subgraph_nodes(
+    ops: list[Node], by_name: dict[str, list[Node]], sub: Subgraph, missing: list[str]
+) -> list[Node]:
     """Nodes reachable from the inputs (following consumers) that also reach an output."""
     starts = _named(by_name, sub.inputs, missing)
     ends = _named(by_name, sub.outputs, missing)

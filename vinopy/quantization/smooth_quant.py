@@ -19,8 +19,9 @@ from vinopy.quantization.statistics import Tap, channel_reducer, collect
 _SCALE_LIMITS = (1e-5, 1e5)
 
 
-def smooth_quant(model: Model, ignored: set[Node], alpha: float, dataset: Dataset, indices: list[int] | None,
-                 device: str) -> list[Node]:
+def smooth_quant(
+    model: Model, ignored: set[Node], alpha: float, dataset: Dataset, indices: list[int] | None, device: str
+) -> list[Node]:
     """Smooth every eligible MatMul group of ``model`` in place; returns the Multiply nodes added."""
     groups = _matmul_groups(model, ignored)
     if not groups:
@@ -48,7 +49,12 @@ def _matmul_groups(model: Model, ignored: set[Node]) -> dict[Output, list[Node]]
         x, w = node.input_value(0), node.input_value(1)
         weight = const_value(w)
         last = x.get_partial_shape()
-        if weight is None or weight.ndim != 2 or const_value(x) is not None or not w.get_element_type().is_real():
+        if (
+            weight is None
+            or weight.ndim != 2
+            or const_value(x) is not None
+            or not w.get_element_type().is_real()
+        ):
             continue
         if last.rank.is_dynamic or not last[-1].is_static:
             continue
@@ -67,13 +73,15 @@ def _weight_out_axis(matmul: Node) -> int:
 
 def _apply(x: Output, matmuls: list[Node], scale: np.ndarray) -> Node:
     dtype = x.get_element_type().to_dtype()
-    multiply = ops.multiply(x, (1.0 / scale).astype(dtype),
-                            name=f"{matmuls[0].get_friendly_name()}/nncf_smooth_quant")
+    multiply = ops.multiply(
+        x, (1.0 / scale).astype(dtype), name=f"{matmuls[0].get_friendly_name()}/nncf_smooth_quant"
+    )
     for matmul in matmuls:
         weight = _weight(matmul)
         rows = scale[None, :] if matmul.transpose_b else scale[:, None]
-        new = ops.constant((weight * rows).astype(weight.dtype),
-                           name=matmul.input_value(1).get_node().get_friendly_name())
+        new = ops.constant(
+            (weight * rows).astype(weight.dtype), name=matmul.input_value(1).get_node().get_friendly_name()
+        )
         matmul.input(0).replace_source_output(multiply.output(0))
         matmul.input(1).replace_source_output(new.output(0))
     return multiply

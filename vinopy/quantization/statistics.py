@@ -46,8 +46,14 @@ def calibration_indices(dataset: Dataset, subset_size: int) -> list[int] | None:
     return list(range(min(items, length) if length is not None else items))
 
 
-def collect(model: Model, taps: Sequence[Tap], dataset: Dataset, indices: list[int] | None,
-            device: str, description: str) -> list[list[np.ndarray]]:
+def collect(
+    model: Model,
+    taps: Sequence[Tap],
+    dataset: Dataset,
+    indices: list[int] | None,
+    device: str,
+    description: str,
+) -> list[list[np.ndarray]]:
     """Run ``model`` (left unchanged) on the items at ``indices``; for each tap, the list of its
     per-item reductions."""
     clone, mapping = clone_with_map(model)

@@ -43,9 +43,15 @@ class _Target:
         return const_value(self.node.input_value(self.port))
 
 
-def compress(model: Model, mode: CompressWeightsMode, ratio: float | None, group_size: int | None,
-             ignored_scope: IgnoredScope | None, all_layers: bool,
-             backup_mode: CompressWeightsMode | None) -> Model:
+def compress(
+    model: Model,
+    mode: CompressWeightsMode,
+    ratio: float | None,
+    group_size: int | None,
+    ignored_scope: IgnoredScope | None,
+    all_layers: bool,
+    backup_mode: CompressWeightsMode | None,
+) -> Model:
     """A copy of ``model`` with compressed weights (see the module docstring)."""
     ratio, group_size, backup_mode = _check(mode, ratio, group_size, backup_mode)
     work = model.clone()
@@ -64,8 +70,12 @@ def compress(model: Model, mode: CompressWeightsMode, ratio: float | None, group
     return work
 
 
-def _check(mode: CompressWeightsMode, ratio: float | None, group_size: int | None,
-           backup_mode: CompressWeightsMode | None) -> tuple[float, int, CompressWeightsMode]:
+def _check(
+    mode: CompressWeightsMode,
+    ratio: float | None,
+    group_size: int | None,
+    backup_mode: CompressWeightsMode | None,
+) -> tuple[float, int, CompressWeightsMode]:
     if not isinstance(mode, CompressWeightsMode):
         raise ValidationError(f"mode must be a CompressWeightsMode, got {mode!r}")
     if mode in _INT8:
@@ -102,18 +112,31 @@ def _targets(model: Model, ignored: set[Node]) -> list[_Target]:
 def _is_embedding(node: Node) -> bool:
     """Gather rows of a constant 2-D float table along axis 0."""
     table, axis = const_value(node.input_value(0)), const_value(node.input_value(2))
-    return (table is not None and table.ndim == 2 and table.dtype.kind == "f"
-            and axis is not None and int(axis) == 0 and const_value(node.input_value(1)) is None)
+    return (
+        table is not None
+        and table.ndim == 2
+        and table.dtype.kind == "f"
+        and axis is not None
+        and int(axis) == 0
+        and const_value(node.input_value(1)) is None
+    )
 
 
-def _assign_modes(targets: list[_Target], mode: CompressWeightsMode, ratio: float, group_size: int,
-                  backup_mode: CompressWeightsMode, all_layers: bool) -> dict[Node, CompressWeightsMode]:
+def _assign_modes(
+    targets: list[_Target],
+    mode: CompressWeightsMode,
+    ratio: float,
+    group_size: int,
+    backup_mode: CompressWeightsMode,
+    all_layers: bool,
+) -> dict[Node, CompressWeightsMode]:
     modes = {t.node: backup_mode if mode not in _INT8 else mode for t in targets}
     if mode in _INT8:
         return modes
     last_matmul = next((t.node for t in reversed(targets) if t.node.get_type_name() == "MatMul"), None)
     eligible = [
-        t for t in targets
+        t
+        for t in targets
         if _groupable(t, group_size) and (all_layers or not (t.embedding or t.node is last_matmul))
     ]
     total = sum(t.weight.size for t in eligible)

@@ -38,7 +38,7 @@ class IntWeight:
     zero_point: np.ndarray | None
     shape: tuple[int, ...]
 
-    def dequantize(self, dtype: np.dtype = np.dtype(np.float32)) -> np.ndarray:
+    def dequantize(self, dtype: np.dtype | type = np.float32) -> np.ndarray:
         values = self.values.astype(np.float32)
         if self.zero_point is not None:
             values = values - self.zero_point.astype(np.float32)
@@ -49,8 +49,9 @@ def _storage(bits: int, signed: bool) -> np.dtype:
     return _STORAGE[(bits, signed)]
 
 
-def quantize_symmetric(w: np.ndarray, reduce_axes: tuple[int, ...], bits: int, narrow: bool,
-                       shape: tuple[int, ...] | None = None) -> IntWeight:
+def quantize_symmetric(
+    w: np.ndarray, reduce_axes: tuple[int, ...], bits: int, narrow: bool, shape: tuple[int, ...] | None = None
+) -> IntWeight:
     """Signed levels ``-q..q`` (narrow) or ``-(q+1)..q`` with ``q = 2**(bits-1) - 1``; the scale maps
     ``max|w|`` to the most negative level, so per channel no weight is clipped."""
     q = 2 ** (bits - 1) - 1
@@ -61,8 +62,9 @@ def quantize_symmetric(w: np.ndarray, reduce_axes: tuple[int, ...], bits: int, n
     return IntWeight(values, scale, None, shape or w.shape)
 
 
-def quantize_asymmetric(w: np.ndarray, reduce_axes: tuple[int, ...], bits: int,
-                        shape: tuple[int, ...] | None = None) -> IntWeight:
+def quantize_asymmetric(
+    w: np.ndarray, reduce_axes: tuple[int, ...], bits: int, shape: tuple[int, ...] | None = None
+) -> IntWeight:
     """Unsigned levels ``0..2**bits - 1`` over ``[min(w, 0), max(w, 0)]`` with an integer zero point."""
     top = 2**bits - 1
     lo = np.minimum(w.min(axis=reduce_axes, keepdims=True), 0).astype(np.float32)
@@ -70,27 +72,30 @@ def quantize_asymmetric(w: np.ndarray, reduce_axes: tuple[int, ...], bits: int,
     scale = np.where(hi > lo, (hi - lo) / top, 1.0).astype(np.float32)
     zero_point = np.clip(np.round(-lo / scale), 0, top)
     values = np.clip(np.round(w / scale) + zero_point, 0, top).astype(np.uint8).astype(_storage(bits, False))
-    return IntWeight(values, scale, zero_point.astype(np.uint8).astype(_storage(bits, False)), shape or w.shape)
+    return IntWeight(
+        values, scale, zero_point.astype(np.uint8).astype(_storage(bits, False)), shape or w.shape
+    )
 
 
 def split_groups(w: np.ndarray, axis: int, group_size: int) -> np.ndarray:
     """``w`` with ``axis`` split into (groups, group_size): the group axis is ``axis + 1``."""
     axis %= w.ndim
     groups = w.shape[axis] // group_size
-    return w.reshape(w.shape[:axis] + (groups, group_size) + w.shape[axis + 1:])
+    return w.reshape(w.shape[:axis] + (groups, group_size) + w.shape[axis + 1 :])
 
 
 def decompression(weight: IntWeight, element_type: Type, name: str) -> Output:
-    """Build the decompression subgraph for ``weight``; its output has ``element_type``."""
+    """Build the decompression subgraph for ``weight``; its last node is called ``name`` and its
+    output has ``element_type``."""
+    grouped = weight.values.shape != weight.shape
     values = ops.constant(weight.values, name=f"{name}/int")
     out = ops.convert(values, element_type, name=f"{name}/convert").output(0)
     if weight.zero_point is not None:
         zero_point = ops.convert(ops.constant(weight.zero_point, name=f"{name}/zero_point"), element_type)
         out = ops.subtract(out, zero_point, name=f"{name}/subtract").output(0)
     scale = ops.constant(weight.scale.astype(element_type.to_dtype()), name=f"{name}/scale")
-    out = ops.multiply(out, scale, name=f"{name}/multiply").output(0)
-    if weight.values.shape != weight.shape:
+    out = ops.multiply(out, scale, name=f"{name}/multiply" if grouped else name).output(0)
+    if grouped:
         target = ops.constant(np.array(weight.shape, dtype=np.int64))
-        out = ops.reshape(out, target, False, name=f"{name}/reshape").output(0)
+        out = ops.reshape(out, target, False, name=name).output(0)
     return out
-

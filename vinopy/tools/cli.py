@@ -16,6 +16,8 @@ from typing import NoReturn
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("vinopy.tools.demo:main", "build, compile and run a small image classifier"),
     "benchmark": ("vinopy.tools.benchmark_app.main:main", "measure inference speed (benchmark_app)"),
+    "convert": ("vinopy.tools.ovc:main", "convert a model to OpenVINO IR (ovc)"),
+    "mo": ("vinopy.tools.mo:main", "convert a model to IR with Model Optimizer's options (mo)"),
 }
 
 

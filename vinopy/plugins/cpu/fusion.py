@@ -5,7 +5,7 @@ residual Add becomes a sum post-op (the residual is copied into the destination 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -75,8 +75,7 @@ def collect(
     build: Callable[[Fusion], api.PrimitiveDesc],
 ) -> Fusion | None:
     """The longest fusable chain after ``node`` that oneDNN implements, else the node alone."""
-    chain = _chain(b, node, weights, channel_axis)
-    for f in (chain, Fusion(node.output(0), weights)) if chain.nodes else (chain,):
+    for f in reversed(_chains(b, node, weights, channel_axis)):
         f.post_ops = _post_ops(b, f)
         try:
             f.pd = build(f)
@@ -86,35 +85,53 @@ def collect(
     return None
 
 
-def _chain(b: PlanBuilder, node: Node, weights: np.ndarray | None, axis: int) -> Fusion:
-    f = Fusion(node.output(0), weights)
+def _chains(b: PlanBuilder, node: Node, weights: np.ndarray | None, axis: int) -> list[Fusion]:
+    """The node alone, then each longer chain of consumers folded into it (shortest first)."""
+    chains = [Fusion(node.output(0), weights)]
+    while (f := _extend(b, chains[-1], axis)) is not None:
+        chains.append(f)
+    return chains
+
+
+def _extend(b: PlanBuilder, prev: Fusion, axis: int) -> Fusion | None:
+    """``prev`` with the op (or activation pattern) that reads its output folded in, or None."""
+    f = replace(prev, nodes=list(prev.nodes), kinds=list(prev.kinds))
+    pattern = activation_pattern(b, f.out)
+    if pattern is not None:
+        f.kinds.append(("eltwise", *pattern[0]))
+        return _advanced(f, pattern[1])
+    consumer = b.sole_consumer(f.out)
+    if consumer is None:
+        return None
+    t = consumer.get_type_name()
     channels = b.value(f.out).shape[axis]
-    while (consumer := b.sole_consumer(f.out)) is not None:
-        t = consumer.get_type_name()
-        if (
-            t == "Add"
-            and f.bias is None
-            and not f.kinds
-            and (bias := _channel_const(b, consumer, f.out, axis)) is not None
-        ):
-            f.bias = np.broadcast_to(bias, (channels,)).astype(np.float32)
-        elif (
-            t == "BatchNormInference"
-            and not f.kinds
-            and weights is not None
-            and axis == 1
-            and (folded := _fold_batch_norm(b, consumer, f)) is not None
-        ):
-            f.weights, f.bias = folded
-        elif consumer.input_value(0) == f.out and (params := eltwise_params(b, consumer)) is not None:
-            f.kinds.append(("eltwise", *params))
-        elif t == "Add" and f.residual is None and (other := _residual(b, consumer, f.out)) is not None:
-            f.residual = other
-            f.kinds.append(("sum",))
-        else:
-            break
-        f.nodes.append(consumer)
-        f.out = consumer.output(0)
+    if t == "Add" and f.bias is None and not f.kinds and (bias := channel_const(b, consumer, f.out, axis)) is not None:
+        f.bias = np.broadcast_to(bias, (channels,)).astype(np.float32)
+    elif (
+        t == "BatchNormInference"
+        and not f.kinds
+        and f.weights is not None
+        and axis == 1
+        and (folded := _fold_batch_norm(b, consumer, f)) is not None
+    ):
+        f.weights, f.bias = folded
+    elif consumer.input_value(0) == f.out and (params := eltwise_params(b, consumer)) is not None:
+        f.kinds.append(("eltwise", *params))
+    elif (params := scalar_eltwise(b, consumer, f.out)) is not None:
+        f.kinds.append(("eltwise", *params))
+    elif t == "Add" and f.residual is None and (other := _residual(b, consumer, f.out)) is not None:
+        f.residual = other
+        f.kinds.append(("sum",))
+    elif t in _BINARY_POST and (other := _broadcast_operand(b, consumer, f.out)) is not None:
+        f.kinds.append(("binary", _BINARY_POST[t], other))
+    else:
+        return None
+    return _advanced(f, [consumer])
+
+
+def _advanced(f: Fusion, nodes: list[Node]) -> Fusion:
+    f.nodes.extend(nodes)
+    f.out = nodes[-1].output(0)
     return f
 
 
@@ -125,9 +142,125 @@ def _post_ops(b: PlanBuilder, f: Fusion) -> api.PostOps | None:
     for kind in f.kinds:
         if kind[0] == "sum":
             ops.sum()
+        elif kind[0] == "binary":
+            ops.binary(kind[1], binary_md(b, kind[2], len(b.value(f.out).shape)))
         else:
             ops.eltwise(*kind[1:])
     return ops
+
+
+def binary_md(b: PlanBuilder, operand: Output, rank: int) -> api.MemoryDesc:
+    """A broadcast operand's plain buffer read with its dims padded to the destination's rank."""
+    dims = [1] * (rank - len(b.value(operand).shape)) + list(b.value(operand).shape)
+    return api.MemoryDesc.plain(dims, dc.f32)
+
+
+def binary_views(b: PlanBuilder, f: Fusion) -> dict[int, tuple[Output, api.MemoryDesc]]:
+    """The execute arguments of the binary post-ops: each operand's buffer, read as its plain layout."""
+    rank = len(b.value(f.out).shape)
+    return {
+        api.post_op_arg(i, dc.ARG_SRC_1): (kind[2], binary_md(b, kind[2], rank))
+        for i, kind in enumerate(f.kinds)
+        if kind[0] == "binary"
+    }
+
+
+# --- patterns of several ops that are one oneDNN activation ------------------------------------------
+_FLT_MAX = float(np.finfo(np.float32).max)
+
+
+def _scalar(b: PlanBuilder, output: Output) -> float | None:
+    const = b.value(output).const
+    if const is None or const.size != 1 or const.dtype != np.float32:
+        return None
+    return float(const.reshape(-1)[0])
+
+
+def scalar_eltwise(b: PlanBuilder, node: Node, out: Output) -> tuple[int, float, float] | None:
+    """``out`` combined with a scalar constant as one eltwise: x*c, x/c, x+c, x-c, max(x, c), min(x, c)."""
+    t = node.get_type_name()
+    other = _other(node, out)
+    if other is None or (c := _scalar(b, other)) is None or b.value(node.output(0)).shape != b.value(out).shape:
+        return None
+    first = node.input_value(0) == out
+    if t == "Multiply":
+        return dc.eltwise_linear, c, 0.0
+    if t == "Divide" and first and c != 0.0:
+        return dc.eltwise_linear, 1.0 / c, 0.0
+    if t == "Add":
+        return dc.eltwise_linear, 1.0, c
+    if t == "Subtract":
+        return (dc.eltwise_linear, 1.0, -c) if first else (dc.eltwise_linear, -1.0, c)
+    if t == "Maximum":
+        return dc.eltwise_clip_v2, c, _FLT_MAX
+    if t == "Minimum":
+        return dc.eltwise_clip_v2, -_FLT_MAX, c
+    return None
+
+
+def activation_pattern(b: PlanBuilder, x: Output) -> tuple[tuple[int, float, float], list[Node]] | None:
+    """SiLU written as x * sigmoid(x), or GELU as x * 0.5 * (1 + erf(x / sqrt(2))): (eltwise, nodes)."""
+    readers = [t.get_node() for t in x.get_target_inputs()]
+    if len(readers) != 2 or len({id(n) for n in readers}) != 2:
+        return None
+    for first, second in (readers, readers[::-1]):
+        if first.get_type_name() == "Sigmoid" and _product_of(b, second, x, first.output(0)):
+            if b.sole_consumer(first.output(0)) is second:
+                return (dc.eltwise_swish, 1.0, 0.0), [first, second]
+        one_plus_erf = _one_plus_erf(b, first, x)
+        if one_plus_erf is not None:
+            tail = _gelu_tail(b, second, x, one_plus_erf[-1].output(0))
+            if tail is not None:
+                return (dc.eltwise_gelu_erf, 0.0, 0.0), [*one_plus_erf, *tail]
+    return None
+
+
+def _product_of(b: PlanBuilder, node: Node, x: Output, y: Output) -> bool:
+    return node.get_type_name() == "Multiply" and {*node.input_values()} == {x, y} and x != y
+
+
+def _one_plus_erf(b: PlanBuilder, scale: Node, x: Output) -> list[Node] | None:
+    """x / sqrt(2) (or x * 1/sqrt(2)) -> Erf -> + 1: the nodes, each read only by the next."""
+    params = scalar_eltwise(b, scale, x)
+    if params is None or params[0] != dc.eltwise_linear or abs(params[1] - 0.5**0.5) > 1e-6 or params[2]:
+        return None
+    erf = b.sole_consumer(scale.output(0))
+    if erf is None or erf.get_type_name() != "Erf":
+        return None
+    add = b.sole_consumer(erf.output(0))
+    if add is None or scalar_eltwise(b, add, erf.output(0)) != (dc.eltwise_linear, 1.0, 1.0):
+        return None
+    return [scale, erf, add] if add.get_type_name() == "Add" else None
+
+
+def _gelu_tail(b: PlanBuilder, node: Node, x: Output, one_plus_erf: Output) -> list[Node] | None:
+    """(x * (1 + erf)) * 0.5 or (x * 0.5) * (1 + erf), starting at ``node`` (which reads x)."""
+    if _product_of(b, node, x, one_plus_erf):
+        half = b.sole_consumer(node.output(0))
+        ok = half is not None and scalar_eltwise(b, half, node.output(0)) == (dc.eltwise_linear, 0.5, 0.0)
+        return [node, half] if ok and half.get_type_name() == "Multiply" else None
+    if node.get_type_name() == "Multiply" and scalar_eltwise(b, node, x) == (dc.eltwise_linear, 0.5, 0.0):
+        last = b.sole_consumer(node.output(0))
+        if last is not None and _product_of(b, last, node.output(0), one_plus_erf):
+            return [node, last]
+    return None
+
+
+_BINARY_POST = {"Add": dc.binary_add, "Multiply": dc.binary_mul, "Maximum": dc.binary_max, "Minimum": dc.binary_min}
+
+
+def _broadcast_operand(b: PlanBuilder, node: Node, out: Output) -> Output | None:
+    """The other input of a commutative binary op when it is a float tensor broadcast onto ``out``."""
+    other = _other(node, out)
+    if other is None:
+        return None
+    value, shape = b.value(other), b.value(out).shape
+    if value.dtype != np.float32 or not value.static or len(value.shape) > len(shape):
+        return None
+    if b.value(node.output(0)).shape != shape or (value.const is None and not value.reps):
+        return None
+    dims = [1] * (len(shape) - len(value.shape)) + list(value.shape)
+    return other if all(d in (1, s) for d, s in zip(dims, shape)) else None
 
 
 def _other(node: Node, out: Output) -> Output | None:
@@ -137,7 +270,7 @@ def _other(node: Node, out: Output) -> Output | None:
     return ins[1] if ins[0] == out else ins[0]
 
 
-def _channel_const(b: PlanBuilder, add: Node, out: Output, axis: int) -> np.ndarray | None:
+def channel_const(b: PlanBuilder, add: Node, out: Output, axis: int) -> np.ndarray | None:
     """The per-channel vector of an Add of a constant that only varies along ``axis`` (or a scalar)."""
     other = _other(add, out)
     if other is None or b.value(other).const is None or b.value(add.output(0)).shape != b.value(out).shape:
@@ -214,4 +347,5 @@ def emit_fused(b: PlanBuilder, node: Node, f: Fusion, emit: Callable[..., None],
             b.add_reorder(source, dst, dst_slot, f"{node.get_friendly_name()}/residual")
     for fused in f.nodes:
         b.fuse(fused, node)
-    emit(b, node, f.pd, f.out, dst_slot=dst_slot, **kwargs)
+    views = {**kwargs.pop("views", {}), **binary_views(b, f)}
+    emit(b, node, f.pd, f.out, dst_slot=dst_slot, views=views, **kwargs)

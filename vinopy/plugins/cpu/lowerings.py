@@ -11,7 +11,7 @@ from vinopy.graph.node import Node, Output
 from vinopy.plugins.cpu import fusion
 from vinopy.plugins.cpu.dnnl import api
 from vinopy.plugins.cpu.dnnl import constants as dc
-from vinopy.plugins.cpu.plan import PlanBuilder, Slot
+from vinopy.plugins.cpu.plan import PlanBuilder, Rep, Slot
 
 Lowering = Callable[[PlanBuilder, Node], bool]
 LOWERINGS: dict[str, Lowering] = {}
@@ -196,12 +196,48 @@ def lower_reduce(b: PlanBuilder, node: Node) -> bool:
     keep_dims = [1 if i in reduced else d for i, d in enumerate(shape)]
     if keep_dims == list(shape):
         return False  # reducing only unit axes: oneDNN rejects src == dst
+    if _global_pool(b, node, reduced, keep_dims):
+        return True
     alg, p = _REDUCE[node.get_type_name()]
     src = current_md(b, data)
     dst = api.MemoryDesc.plain(keep_dims, src.data_type)
     pd = _create(b, "reduction", alg, src, dst, p, 0.0, attr())
     out_md = b.plain_md(b.value(node.output(0)), src.data_type)
     emit(b, node, pd, node.output(0), inputs={dc.ARG_SRC: data}, out_md=out_md)
+    return True
+
+
+_GLOBAL_POOL = {"ReduceMean": dc.pooling_avg_exclude_padding, "ReduceMax": dc.pooling_max}
+
+
+def _global_pool(b: PlanBuilder, node: Node, reduced: set[int], keep_dims: list[int]) -> bool:
+    """A mean or max over all spatial axes is a pooling with the whole image as its window: jit
+    kernels read oneDNN's blocked layouts there, where the reduction primitive has only a reference."""
+    data = node.input_value(0)
+    shape = b.value(data).shape
+    if node.get_type_name() not in _GLOBAL_POOL or len(shape) < 3 or reduced != set(range(2, len(shape))):
+        return False
+    spatial = list(shape[2:])
+    src = current_md(b, data)
+    dst = api.MemoryDesc.any(keep_dims, src.data_type)
+    zeros, ones = [0] * len(spatial), [1] * len(spatial)
+    args = (ones, spatial, zeros, zeros, zeros, attr())
+    pd = _create(
+        b, "pooling_forward", dc.forward_inference, _GLOBAL_POOL[node.get_type_name()], src, dst, *args
+    )
+    if list(b.value(node.output(0)).shape) == keep_dims:
+        emit(b, node, pd, node.output(0), inputs={dc.ARG_SRC: data})
+        return True
+    # without keep_dims: pooled in oneDNN's layout, then reordered to plain, read as (N, C)
+    pooled = pd.md(_MD, dc.ARG_DST)
+    pooled_slot = b.new_slot(Slot(nbytes=pooled.size()))
+    src_md = pd.md(_MD, dc.ARG_SRC)
+    args = [(dc.ARG_SRC, b.require(data, src_md).slot, src_md), (dc.ARG_DST, pooled_slot, pooled)]
+    b.add_step(pd, args, node.get_friendly_name(), node.get_type_name())
+    plain = api.MemoryDesc.plain(keep_dims, src.data_type)
+    out_md = b.plain_md(b.value(node.output(0)), src.data_type)
+    out_slot = b.output_rep(node.output(0), out_md, None, plain.size())
+    b.add_reorder(Rep(pooled, pooled_slot), plain, out_slot, node.get_friendly_name())
     return True
 
 
@@ -256,7 +292,8 @@ def lower_lrn(b: PlanBuilder, node: Node) -> bool:
 
 @lowering("MVN")
 def lower_mvn(b: PlanBuilder, node: Node) -> bool:
-    """MVN over trailing axes with variance normalized (eps inside the root) is a layer normalization."""
+    """MVN over trailing axes with variance normalized (eps inside the root) is a layer normalization;
+    a following Multiply and Add by constants along the last axis become its scale and shift."""
     shape = b.value(node.output(0)).shape
     if node.version == "opset2":
         axes = node.reduction_axes
@@ -270,27 +307,42 @@ def lower_mvn(b: PlanBuilder, node: Node) -> bool:
         return False
     rows = int(np.prod(shape[:first]))
     md = api.MemoryDesc.plain([rows, int(np.prod(shape[first:]))], b.dt)
-    pd = _create(
-        b,
-        "layer_normalization_forward",
-        dc.forward_inference,
-        md,
-        md,
-        None,
-        float(node.eps),
-        dc.normalization_flags_none,
-        attr(),
-    )
+    affine, fused, out = _layer_norm_affine(b, node) if first == len(shape) - 1 else ({}, [], node.output(0))
+    flags = (dc.use_scale if dc.ARG_SCALE in affine else 0) | (dc.use_shift if dc.ARG_SHIFT in affine else 0)
+    pd = _create(b, "layer_normalization_forward", dc.forward_inference, md, md, None, float(node.eps), flags, attr())
+    consts = {arg: (array, api.MemoryDesc.plain(array.shape, dc.f32)) for arg, array in affine.items()}
+    for consumer in fused:
+        b.fuse(consumer, node)
     emit(
         b,
         node,
         pd,
-        node.output(0),
+        out,
         views={dc.ARG_SRC: (node.input_value(0), md)},
-        out_md=b.plain_md(b.value(node.output(0)), b.dt),
+        consts=consts,
+        out_md=b.plain_md(b.value(out), b.dt),
         scratch_args=(dc.ARG_MEAN, dc.ARG_VARIANCE),
     )
     return True
+
+
+def _layer_norm_affine(b: PlanBuilder, node: Node) -> tuple[dict[int, np.ndarray], list[Node], Output]:
+    """Scale (a Multiply) then shift (an Add) by constants that vary only along the last axis."""
+    out = node.output(0)
+    width = b.value(out).shape[-1]
+    found: dict[int, np.ndarray] = {}
+    nodes: list[Node] = []
+    for arg, type_name in ((dc.ARG_SCALE, "Multiply"), (dc.ARG_SHIFT, "Add")):
+        consumer = b.sole_consumer(out)
+        if consumer is None or consumer.get_type_name() != type_name:
+            continue
+        vector = fusion.channel_const(b, consumer, out, len(b.value(out).shape) - 1)
+        if vector is None:
+            continue
+        found[arg] = np.ascontiguousarray(np.broadcast_to(vector, (width,)), np.float32)
+        nodes.append(consumer)
+        out = consumer.output(0)
+    return found, nodes, out
 
 
 # --- interpolate ----------------------------------------------------------------
@@ -300,6 +352,8 @@ _RESAMPLING = {
     ("linear_onnx", "half_pixel", None): dc.resampling_linear,
     ("nearest", "half_pixel", "round_prefer_ceil"): dc.resampling_nearest,
     ("nearest", "tf_half_pixel_for_nn", "floor"): dc.resampling_nearest,
+    # the same source pixels as half_pixel when every output size is a multiple of the input's
+    ("nearest", "asymmetric", "floor"): dc.resampling_nearest,
 }
 
 
@@ -315,6 +369,8 @@ def lower_interpolate(b: PlanBuilder, node: Node) -> bool:
         (node.mode, node.coordinate_transformation_mode, node.nearest_mode if nearest else None)
     )
     if alg is None or not _integral_scales(b, node, src_shape, dst_shape):
+        return False
+    if node.coordinate_transformation_mode == "asymmetric" and any(o % i for i, o in zip(src_shape, dst_shape)):
         return False
     src = current_md(b, node.input_value(0))
     dst = api.MemoryDesc.any(dst_shape, src.data_type)

@@ -1,0 +1,97 @@
+"""``vinopy convert`` / ``python -m vinopy.tools.ovc``: OpenVINO's ovc command line.
+
+``vinopy convert INPUT_MODEL [--output_model PATH] [--input INPUT] [--output OUTPUT]
+[--compress_to_fp16 [True|False]] [--verbose]`` writes ``<name>.xml``/``.bin``: by default into the
+current folder, named after the input model, with weights compressed to FP16.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+import vinopy as ov
+from vinopy.tools.cli import CliParser, UsageError, fail
+from vinopy.tools.convert import convert_model, parse_input_string
+
+PROG = "vinopy convert"
+
+
+def str_to_bool(text: str) -> bool:
+    """``True``/``False`` (any case, or 1/0, yes/no) as given to ``--compress_to_fp16``."""
+    value = text.strip().lower()
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no"):
+        return False
+    raise ValueError(f"expected True or False, got '{text}'")
+
+
+def _bool_arg(text: str) -> bool:
+    try:
+        return str_to_bool(text)
+    except ValueError as e:
+        raise UsageError(f"{PROG}: error: --compress_to_fp16: {e}") from e
+
+
+def _parser() -> CliParser:
+    parser = CliParser(prog=PROG, description="Convert a model to OpenVINO IR (.xml + .bin).")
+    parser.add_argument("input_model", metavar="INPUT_MODEL", help="ONNX (.onnx), TFLite (.tflite) or IR (.xml) model")
+    parser.add_argument(
+        "--output_model",
+        help="output .xml path, or a folder (ending in a path separator or existing) to write <model>.xml into",
+    )
+    parser.add_argument(
+        "--compress_to_fp16", type=_bool_arg, nargs="?", const=True, default=True, metavar="True | False",
+        help="store float32 weights as float16 (default True)",
+    )
+    parser.add_argument("--input", help="inputs with optional shapes, e.g. 'x[1,3,224,224],y[1,?]'")
+    parser.add_argument("--output", help="comma-separated tensor names to keep as outputs")
+    parser.add_argument("--extension", help="not supported: vinopy cannot load extension libraries")
+    parser.add_argument("--verbose", action="store_true", help="print the converted model's inputs and outputs")
+    return parser
+
+
+def output_xml_path(input_model: str, output_model: str | None) -> str:
+    """Where ovc writes the IR: ``--output_model`` as a file or folder, else ``./<input name>.xml``."""
+    folder = os.getcwd()
+    if output_model:
+        if not (os.path.isdir(output_model) or output_model.endswith(("/", os.sep))):
+            return output_model if output_model.endswith(".xml") else output_model + ".xml"
+        folder = output_model
+    name = os.path.splitext(os.path.basename(os.path.normpath(input_model)))[0]
+    return os.path.join(folder, (name or "model") + ".xml")
+
+
+def write_ir(model: ov.Model, xml_path: str, compress_to_fp16: bool) -> None:
+    folder = os.path.dirname(xml_path)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    ov.save_model(model, xml_path, compress_to_fp16=compress_to_fp16)
+    print(f"[ SUCCESS ] XML file: {os.path.abspath(xml_path)}")
+    print(f"[ SUCCESS ] BIN file: {os.path.abspath(os.path.splitext(xml_path)[0] + '.bin')}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    except UsageError as e:
+        print(str(e).splitlines()[0], file=sys.stderr)
+        return 1
+    try:
+        model = convert_model(
+            args.input_model,
+            input=parse_input_string(args.input) if args.input else None,
+            output=args.output,
+            extension=args.extension,
+            verbose=args.verbose,
+        )
+        write_ir(model, output_xml_path(args.input_model, args.output_model), args.compress_to_fp16)
+    except Exception as e:  # the command line reports any failure as one line
+        return fail(PROG, str(e) or type(e).__name__)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
