@@ -173,7 +173,9 @@ class TinyYolo(nn.Module):
     def __init__(self, classes: int = 80, anchors: int = 3) -> None:
         super().__init__()
         self.stem = nn.Sequential(cbs(3, 16, 3, 2), cbs(16, 32, 3, 2), CSPBlock(32, 32, 1))
-        self.p4 = nn.Sequential(cbs(32, 64, 3, 2), CSPBlock(64, 64, 2), cbs(64, 128, 3, 2), CSPBlock(128, 128, 3))
+        self.p4 = nn.Sequential(
+            cbs(32, 64, 3, 2), CSPBlock(64, 64, 2), cbs(64, 128, 3, 2), CSPBlock(128, 128, 3)
+        )
         self.p5 = nn.Sequential(cbs(128, 256, 3, 2), CSPBlock(256, 256, 1), Sppf(256))
         self.lateral, self.up = cbs(256, 128), nn.Upsample(scale_factor=2.0, mode="nearest")
         self.fuse = CSPBlock(256, 128, 1)
@@ -216,7 +218,10 @@ MODELS: dict[str, BenchModel] = {
         BenchModel("mobilenet_v2", MobileNetV2, _image(224), "MobileNetV2, 1x3x224x224"),
         BenchModel("bert_base", Bert, _tokens, "BERT-base (12 layers, 768 hidden), seq 128"),
         BenchModel(
-            "mlp", mlp, lambda rng: {"input": rng.standard_normal((1, 784)).astype(np.float32)}, "MLP 784-512-512-10"
+            "mlp",
+            mlp,
+            lambda rng: {"input": rng.standard_normal((1, 784)).astype(np.float32)},
+            "MLP 784-512-512-10",
         ),
         BenchModel("yolo_tiny", TinyYolo, _image(320), "YOLOv5n-style detector, 1x3x320x320"),
     )
@@ -247,6 +252,8 @@ def export(model: BenchModel, cache: Path, opset: int = 17) -> Path:
     args = tuple(torch.from_numpy(v) for v in example.values())
     tmp = path.with_suffix(".tmp")
     with torch.no_grad():
-        torch.onnx.export(module, args, str(tmp), input_names=list(example), opset_version=opset, dynamo=False)
+        torch.onnx.export(
+            module, args, str(tmp), input_names=list(example), opset_version=opset, dynamo=False
+        )
     tmp.rename(path)
     return path

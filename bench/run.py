@@ -93,7 +93,9 @@ def openvino_like(module: Any, path: Path, inputs: list[np.ndarray], precision: 
     config = {"INFERENCE_PRECISION_HINT": precision}
 
     def build() -> Any:
-        compiled = core.compile_model(core.read_model(str(path)), "CPU", {**config, "PERFORMANCE_HINT": "LATENCY"})
+        compiled = core.compile_model(
+            core.read_model(str(path)), "CPU", {**config, "PERFORMANCE_HINT": "LATENCY"}
+        )
         request = compiled.create_infer_request()
         request.infer(inputs, share_inputs=True, share_outputs=True)
         return request
@@ -127,7 +129,9 @@ def onnxruntime_runner(path: Path, inputs: list[np.ndarray], streams: int) -> Ru
     (session, feeds), seconds, peak = measure_peak(build)
     single = ort.SessionOptions()
     single.intra_op_num_threads = single.inter_op_num_threads = 1
-    workers = [ort.InferenceSession(str(path), single, providers=["CPUExecutionProvider"]) for _ in range(streams)]
+    workers = [
+        ort.InferenceSession(str(path), single, providers=["CPUExecutionProvider"]) for _ in range(streams)
+    ]
 
     def throughput(duration: float) -> float:
         counts = [0] * streams
@@ -245,7 +249,9 @@ def profile(name: str, args: argparse.Namespace, top: int = 25) -> None:
         by_type: dict[str, float] = {}
         for (_, kind), us in rows.items():
             by_type[kind] = by_type.get(kind, 0.0) + us
-        print(f"\n{label}: {sum(rows.values()) / 1e3:.2f} ms in {sum(1 for v in rows.values() if v)} timed layers")
+        print(
+            f"\n{label}: {sum(rows.values()) / 1e3:.2f} ms in {sum(1 for v in rows.values() if v)} timed layers"
+        )
         for kind, us in sorted(by_type.items(), key=lambda kv: -kv[1])[:top]:
             print(f"  {us / 1e3:8.3f} ms  {kind}")
         print("  slowest layers:")
@@ -316,7 +322,9 @@ def report(results: list[ModelResult], args: argparse.Namespace, command: str) -
         ratio_cells = []
         for other in ("openvino", "onnxruntime"):
             ratios = _ratios(r, other)
-            ratio_cells.append(f"{' '.join(f'{x:.2f}' for x in ratios)} (**{statistics.median(ratios):.2f}**)")
+            ratio_cells.append(
+                f"{' '.join(f'{x:.2f}' for x in ratios)} (**{statistics.median(ratios):.2f}**)"
+            )
         lines.append(f"| {r.description} | {' | '.join(cells)} | {' | '.join(ratio_cells)} |")
     lines += [
         "",
@@ -347,8 +355,12 @@ def report(results: list[ModelResult], args: argparse.Namespace, command: str) -
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", default=",".join(MODELS), help=f"comma-separated, of: {', '.join(MODELS)}")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--models", default=",".join(MODELS), help=f"comma-separated, of: {', '.join(MODELS)}"
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=2.0, help="per runtime, mode and round")
     parser.add_argument("--precision", default="f32", choices=("f32", "bf16"))

@@ -29,7 +29,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.write_line(f"ONNX conformance (TEMPLATE): {line}")
     newly = sorted(n for n, (_, s) in _OUTCOMES.items() if s == "pass" and n not in read_expected())
     if newly:
-        terminalreporter.write_line(f"{len(newly)} newly passing case(s), add them with "
-                                    f"`python tests/conformance/run.py --write`:")
+        terminalreporter.write_line(
+            f"{len(newly)} newly passing case(s), add them with `python tests/conformance/run.py --write`:"
+        )
         for name in newly:
             terminalreporter.write_line(f"  {name}")

@@ -1,9 +1,9 @@
 """Run the ONNX backend conformance suite and (re)write the expected-pass list.
 
-    python tests/conformance/run.py                 # vinopy on TEMPLATE, prints a summary
-    python tests/conformance/run.py --write         # ... and regenerate onnx_expected_passes.txt
-    python tests/conformance/run.py --runtime ort   # ONNX Runtime through the same runner
-    python tests/conformance/run.py --device CPU -k conv --failures
+python tests/conformance/run.py                 # vinopy on TEMPLATE, prints a summary
+python tests/conformance/run.py --write         # ... and regenerate onnx_expected_passes.txt
+python tests/conformance/run.py --runtime ort   # ONNX Runtime through the same runner
+python tests/conformance/run.py --device CPU -k conv --failures
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.conformance.suite import (  # noqa: E402
+from tests.conformance.suite import (
     Case,
     describe_failure,
     load_cases,
@@ -54,7 +54,9 @@ def run_all(cases: list[Case], jobs: int) -> dict[Case, tuple[str, str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runtime", choices=("vinopy", "ort"), default="vinopy")
     parser.add_argument("--device", default="TEMPLATE", help="vinopy device for the ONNX 'CPU' device")
     parser.add_argument("-k", dest="pattern", default="", help="only cases whose name contains this")

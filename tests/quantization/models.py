@@ -59,6 +59,29 @@ def cnn(seed: int = 0, api: ModuleType = ov) -> ov.Model:
     return api.Model([logits], [x], "cnn")
 
 
+def branches(seed: int = 0, api: ModuleType = ov) -> ov.Model:
+    """Two conv-relu branches of different ranges joined by Add and by Concat, each read by a conv."""
+    rng = np.random.default_rng(seed)
+    ops = api.opset13
+    x = ops.parameter([BATCH, 3, 8, 8], np.float32, name="x")
+    a = _conv(ops, x, rng.normal(0, 1.0, (8, 3, 3, 3)).astype(np.float32), np.zeros(8, np.float32), "a")
+    b = _conv(ops, x, rng.normal(0, 0.2, (8, 3, 3, 3)).astype(np.float32), np.zeros(8, np.float32), "b")
+    added = ops.add(a, b, name="add")
+    joined = ops.concat([a, b], 1, name="concat")
+    after_add = _conv(
+        ops, added, rng.normal(0, 0.3, (4, 8, 3, 3)).astype(np.float32), np.zeros(4, np.float32), "c"
+    )
+    after_concat = _conv(
+        ops, joined, rng.normal(0, 0.3, (4, 16, 3, 3)).astype(np.float32), np.zeros(4, np.float32), "d"
+    )
+    return api.Model([after_add, after_concat], [x], "branches")
+
+
+def small_images(count: int, seed: int = 1) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.normal(0, 1, (BATCH, 3, 8, 8)).astype(np.float32) for _ in range(count)]
+
+
 def mlp(seed: int = 0, tokens: int = 8, hidden: int = 32, outlier_channels: tuple[int, ...] = ()) -> ov.Model:
     """Two MatMul+bias layers with Gelu between them and a residual Add: a transformer's FFN.
     The weights of ``outlier_channels`` are small, as in LLMs whose activations have outliers there."""

@@ -9,7 +9,7 @@ import pytest
 
 import vinopy as vp
 import vinopy.quantization as ours
-from tests.quantization.models import cnn, images
+from tests.quantization.models import branches, cnn, images, small_images
 
 nncf = pytest.importorskip("nncf")
 openvino = pytest.importorskip("openvino")
@@ -23,7 +23,9 @@ def _summary(model) -> dict[str, list[str]]:  # noqa: ANN001 (an OpenVINO or a v
     summary = {}
     for node in model.get_ordered_ops():
         if node.get_type_name() in wanted:
-            summary[node.get_friendly_name()] = [v.get_node().get_type_name() for v in node.input_values()[:2]]
+            summary[node.get_friendly_name()] = [
+                v.get_node().get_type_name() for v in node.input_values()[:2]
+            ]
     return summary
 
 
@@ -35,10 +37,11 @@ def _fq_ranges(model) -> dict[str, np.ndarray]:  # noqa: ANN001
     }
 
 
-@pytest.fixture(scope="module")
-def models() -> tuple:
-    theirs = nncf.quantize(cnn(api=openvino), nncf.Dataset(CALIBRATION), subset_size=len(CALIBRATION))
-    mine = ours.quantize(cnn(api=vp), ours.Dataset(CALIBRATION), subset_size=len(CALIBRATION))
+@pytest.fixture(scope="module", params=["cnn", "branches"])
+def models(request: pytest.FixtureRequest) -> tuple:
+    build, data = {"cnn": (cnn, CALIBRATION), "branches": (branches, small_images(4))}[request.param]
+    theirs = nncf.quantize(build(api=openvino), nncf.Dataset(data), subset_size=len(data))
+    mine = ours.quantize(build(api=vp), ours.Dataset(data), subset_size=len(data))
     return theirs, mine
 
 
@@ -52,3 +55,35 @@ def test_same_activation_ranges(models: tuple) -> None:
     assert theirs.keys() == mine.keys()
     for name in theirs:
         np.testing.assert_allclose(mine[name], theirs[name], rtol=1e-3, err_msg=name)
+
+
+def _weights(model) -> dict[str, tuple[np.ndarray, np.ndarray]]:  # noqa: ANN001
+    """Per weighted layer: its integer weight and its scale."""
+    found = {}
+    for node in model.get_ordered_ops():
+        if node.get_type_name() in ("Convolution", "MatMul"):
+            multiply = node.input_value(1).get_node()
+            values = multiply.input_value(0).get_node().input_value(0).get_node()
+            found[node.get_friendly_name()] = (
+                values.get_data(),
+                multiply.input_value(1).get_node().get_data(),
+            )
+    return found
+
+
+def test_same_int8_weights_and_biases(models: tuple) -> None:
+    theirs, mine = _weights(models[0]), _weights(models[1])
+    assert theirs.keys() == mine.keys()
+    for name, (values, scale) in theirs.items():
+        assert np.abs(mine[name][0].astype(int) - values).max() <= 1, name  # rounding ties may differ
+        np.testing.assert_allclose(mine[name][1], scale, rtol=1e-5, err_msg=name)
+    biases = [
+        {
+            n.get_friendly_name(): n.get_data()
+            for n in m.get_ordered_ops()
+            if n.get_friendly_name().endswith("bias")
+        }
+        for m in models
+    ]
+    for name, bias in biases[0].items():  # fast bias correction moves them the same way
+        np.testing.assert_allclose(biases[1][name], bias, atol=1e-3, err_msg=name)

@@ -7,7 +7,7 @@ import pytest
 
 import vinopy as ov
 import vinopy.quantization as nncf
-from tests.quantization.models import cnn, images, mlp, run, token_batches, types
+from tests.quantization.models import branches, cnn, images, mlp, run, small_images, token_batches, types
 
 CALIBRATION = images(12)
 TEST = images(12, seed=7)
@@ -91,12 +91,29 @@ def test_overflow_fix_first_layer_uses_seven_bits(quantized_cnn: ov.Model) -> No
     assert np.abs(conv1).max() == 127
 
 
-def test_residual_add_inputs_share_a_range(quantized_cnn: ov.Model) -> None:
-    first = _node(quantized_cnn, "conv1/relu/fq_output_0")
-    second = _node(quantized_cnn, "conv2/relu/fq_output_0")
-    ranges = [[float(_source(fq, i).value) for i in range(1, 5)] for fq in (first, second)]
-    assert ranges[0] == ranges[1]
-    assert ranges[0][0] == 0.0  # ReLU outputs: unsigned range
+def _range(model: ov.Model, name: str) -> list[float]:
+    return [float(_source(_node(model, name), i).value) for i in range(1, 5)]
+
+
+def test_concat_inputs_share_a_range_add_inputs_do_not(quantized_cnn: ov.Model) -> None:
+    # residual Add: each input its own range (as NNCF does); ReLU outputs are unsigned
+    first, second = (
+        _range(quantized_cnn, "conv1/relu/fq_output_0"),
+        _range(quantized_cnn, "conv2/relu/fq_output_0"),
+    )
+    assert first != second and first[0] == second[0] == 0.0
+    model = nncf.quantize(branches(), nncf.Dataset(small_images(4)))
+    # Concat moves its FakeQuantize to its inputs, which share one range; the Add reads the same ones
+    assert _range(model, "a/relu/fq_output_0") == _range(model, "b/relu/fq_output_0")
+    assert _fq_names(model) == {
+        "x/fq_output_0",
+        "a/relu/fq_output_0",
+        "b/relu/fq_output_0",
+        "add/fq_output_0",
+    }
+    assert {_source(_node(model, n), 0).get_friendly_name() for n in ("concat", "add")} == {
+        "a/relu/fq_output_0"
+    }
 
 
 def test_outputs_close_to_float_model(float_cnn: ov.Model, quantized_cnn: ov.Model) -> None:

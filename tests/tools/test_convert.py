@@ -31,7 +31,9 @@ def image_model(batch: int | str = 1) -> onnx.ModelProto:
         helper.make_node("Gemm", ["flat", "fc"], ["logits"]),
     ]
     graph = helper.make_graph(
-        nodes, "image", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, 3, 4, 4])],
+        nodes,
+        "image",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch, 3, 4, 4])],
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [batch, 2])],
         [numpy_helper.from_array(v, k) for k, v in weights.items()],
     )
@@ -41,7 +43,9 @@ def image_model(batch: int | str = 1) -> onnx.ModelProto:
 def two_input_model() -> onnx.ModelProto:
     nodes = [helper.make_node("Add", ["a", "b"], ["sum"]), helper.make_node("Mul", ["sum", "b"], ["prod"])]
     info = [helper.make_tensor_value_info(n, TensorProto.FLOAT, ["n", 3]) for n in ("a", "b")]
-    graph = helper.make_graph(nodes, "two", info, [helper.make_tensor_value_info("prod", TensorProto.FLOAT, None)])
+    graph = helper.make_graph(
+        nodes, "two", info, [helper.make_tensor_value_info("prod", TensorProto.FLOAT, None)]
+    )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
@@ -65,11 +69,22 @@ def reference(proto: onnx.ModelProto, outputs: list[str], **feeds: np.ndarray) -
         (ov.PartialShape("?,10"), [InputSpec(shape=ov.PartialShape([-1, 10]))]),
         (("x", [1, 3], np.float32), [InputSpec("x", ov.PartialShape([1, 3]), ov.Type.f32)]),
         (["a", "b"], [InputSpec("a"), InputSpec("b")]),
-        ([[1, 3], [2, 5]], [InputSpec(shape=ov.PartialShape([1, 3])), InputSpec(shape=ov.PartialShape([2, 5]))]),
-        ([("a", [1, 3]), ("b", ov.Type.i64)], [InputSpec("a", ov.PartialShape([1, 3])), InputSpec("b", None, ov.Type.i64)]),
-        ({"a": [1, ov.Dimension(1, 4)], "b": ("?,3", np.int32)},
-         [InputSpec("a", ov.PartialShape("1,1..4")), InputSpec("b", ov.PartialShape("?,3"), ov.Type.i32)]),
-        ("a[1,3,?],b,[2]", [InputSpec("a", ov.PartialShape("1,3,?")), InputSpec("b"), InputSpec(shape=ov.PartialShape([2]))]),
+        (
+            [[1, 3], [2, 5]],
+            [InputSpec(shape=ov.PartialShape([1, 3])), InputSpec(shape=ov.PartialShape([2, 5]))],
+        ),
+        (
+            [("a", [1, 3]), ("b", ov.Type.i64)],
+            [InputSpec("a", ov.PartialShape([1, 3])), InputSpec("b", None, ov.Type.i64)],
+        ),
+        (
+            {"a": [1, ov.Dimension(1, 4)], "b": ("?,3", np.int32)},
+            [InputSpec("a", ov.PartialShape("1,1..4")), InputSpec("b", ov.PartialShape("?,3"), ov.Type.i32)],
+        ),
+        (
+            "a[1,3,?],b,[2]",
+            [InputSpec("a", ov.PartialShape("1,3,?")), InputSpec("b"), InputSpec(shape=ov.PartialShape([2]))],
+        ),
         (ov.Type.f16, [InputSpec(type=ov.Type.f16)]),
         (None, []),
     ],
@@ -96,7 +111,9 @@ def test_parse_input_errors(value: object, message: str) -> None:
 def test_parse_output_and_cli_strings() -> None:
     assert parse_output("a, b") == ["a", "b"]
     assert parse_output(["x"]) == ["x"]
-    assert parse_input_string("in[1,3,224,224],other[1..2,?]")[1] == InputSpec("other", ov.PartialShape("1..2,?"))
+    assert parse_input_string("in[1,3,224,224],other[1..2,?]")[1] == InputSpec(
+        "other", ov.PartialShape("1..2,?")
+    )
     with pytest.raises(ValueError, match="tensor names"):
         parse_output([1])
 
@@ -137,7 +154,9 @@ def test_unnamed_and_named_shapes() -> None:
     assert model.input(0).get_partial_shape() == ov.PartialShape("1..8,3,4,4")
     assert model.output(0).get_partial_shape() == ov.PartialShape("1..8,2")
     x = RNG.standard_normal((5, 3, 4, 4)).astype(np.float32)
-    np.testing.assert_allclose(run(model, x)[0], reference(image_model(5), ["logits"], x=x)[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        run(model, x)[0], reference(image_model(5), ["logits"], x=x)[0], rtol=1e-5, atol=1e-6
+    )
 
 
 def test_input_order_and_types_follow_input() -> None:

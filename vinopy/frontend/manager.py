@@ -1,4 +1,5 @@
-"""OpenVINO's frontend API: ``FrontEndManager().load_by_model(path)`` -> FrontEnd with ``load`` and ``convert``."""
+"""OpenVINO's frontend API: ``FrontEndManager().load_by_model(path)`` gives a FrontEnd with ``load``
+and ``convert``."""
 
 from __future__ import annotations
 

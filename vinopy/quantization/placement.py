@@ -7,8 +7,8 @@ The rules follow what OpenVINO's CPU plugin runs in int8 (NNCF's CPU hardware co
    output channel; the activation input gets a per-tensor FakeQuantize. A MatMul of two
    activations (attention) gets one on each input.
 2. Element-wise and pooling ops (``ACTIVATION_OPS``), when every input is an activation: Add (the
-   residual connection; its inputs share one range, "unified scales"), Multiply, AvgPool,
-   AdaptiveAvgPool. An Add or Multiply with a constant input is a bias or a scale, which the CPU
+   residual connection), Multiply, AvgPool, AdaptiveAvgPool. Each input keeps its own range: NNCF
+   does not unify the scales of Add inputs (checked against NNCF 3.4), the CPU rescales them. An Add or Multiply with a constant input is a bias or a scale, which the CPU
    fuses into the preceding layer: it is left alone. These rules are off for
    ``ModelType.TRANSFORMER``, where only MatMuls are quantized.
 3. Quantization-agnostic ops (``AGNOSTIC_OPS``: MaxPool, Reshape, Transpose, Squeeze, Unsqueeze,
@@ -35,7 +35,12 @@ WEIGHT_CHANNEL_AXES: dict[str, tuple[int, ...]] = {
     "MatMul": (),  # depends on which input is constant and the transpose flags: see _matmul_weight
 }
 # type -> whether its inputs share one range
-ACTIVATION_OPS: dict[str, bool] = {"Add": True, "Multiply": False, "AvgPool": False, "AdaptiveAvgPool": False}
+ACTIVATION_OPS: dict[str, bool] = {
+    "Add": False,
+    "Multiply": False,
+    "AvgPool": False,
+    "AdaptiveAvgPool": False,
+}
 # type -> (its data inputs, whether they share one range)
 AGNOSTIC_OPS: dict[str, tuple[tuple[int, ...] | None, bool]] = {
     "MaxPool": ((0,), False),

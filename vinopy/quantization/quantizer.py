@@ -16,6 +16,7 @@ from vinopy.quantization.parameters import OverflowFix, RangeEstimatorParameters
 from vinopy.quantization.placement import QuantizationPlan, WeightTarget, build_plan
 from vinopy.quantization.range_estimation import (
     FQParams,
+    Range,
     activation_params,
     aggregate_range,
     make_fake_quantize,
@@ -105,9 +106,7 @@ class PostTrainingQuantizer:
             self.settings.quantize_outputs,
         )
 
-    def _collect_ranges(
-        self, dataset: Dataset, indices: list[int] | None
-    ) -> dict[Output, tuple[float, float]]:
+    def _collect_ranges(self, dataset: Dataset, indices: list[int] | None) -> dict[Output, Range]:
         order = {node: i for i, node in enumerate(self.float_model.get_ordered_ops())}
         tensors = sorted(self.plan.candidates, key=lambda o: (order[o.get_node()], o.get_index()))
         reducer = range_reducer(self.settings.range_estimator)
@@ -128,7 +127,7 @@ class PostTrainingQuantizer:
         for group in plan.groups:
             merged = merge_ranges([self.ranges[t] for t in group])
             for tensor in group:
-                params[tensor] = activation_params(*merged, self.settings.symmetric_activations)
+                params[tensor] = activation_params(merged, self.settings.symmetric_activations)
         return params
 
     def _quantize_weight(self, target: WeightTarget) -> IntWeight:
@@ -147,7 +146,9 @@ class PostTrainingQuantizer:
         element_type = node.get_input_element_type(target.port)
         node.input(target.port).replace_source_output(
             decompression(
-                self.weights[target.node], element_type, f"{node.get_friendly_name()}/fq_weights_{target.port}"
+                self.weights[target.node],
+                element_type,
+                f"{node.get_friendly_name()}/fq_weights_{target.port}",
             )
         )
         shift = self.shifts.get(target.node)

@@ -38,19 +38,28 @@ class FQParams:
     levels: int
 
 
+@dataclass(frozen=True)
+class Range:
+    """Calibrated ends of a tensor, and its largest magnitude (what a symmetric range uses)."""
+
+    low: float
+    high: float
+    magnitude: float
+
+
 def _with_defaults(params: RangeEstimatorParameters) -> tuple[StatisticsCollectorParameters, ...]:
-    """Unset fields fall back to absolute min and max (the MINMAX set)."""
+    """Unset fields: the per-batch min and max, averaged over batches (NNCF's default)."""
     low, high = params.min, params.max
     return (
         StatisticsCollectorParameters(
             low.statistics_type or StatisticsType.MIN,
-            low.aggregator_type or AggregatorType.MIN,
+            low.aggregator_type or AggregatorType.MEAN,
             low.clipping_value,
             low.quantile_outlier_prob,
         ),
         StatisticsCollectorParameters(
             high.statistics_type or StatisticsType.MAX,
-            high.aggregator_type or AggregatorType.MAX,
+            high.aggregator_type or AggregatorType.MEAN,
             high.clipping_value,
             high.quantile_outlier_prob,
         ),
@@ -67,52 +76,63 @@ def _statistic(x: np.ndarray, params: StatisticsCollectorParameters, high: bool)
 
 
 def range_reducer(params: RangeEstimatorParameters) -> Reducer:
-    """Per batch: ``[low statistic, high statistic]``."""
+    """Per batch: ``[low statistic, high statistic, the larger of their magnitudes]``."""
     low, high = _with_defaults(params)
 
     def reduce(x: np.ndarray) -> np.ndarray:
         flat = x.reshape(-1).astype(np.float64)
-        return np.array([_statistic(flat, low, False), _statistic(flat, high, True)])
+        lo, hi = _statistic(flat, low, False), _statistic(flat, high, True)
+        return np.array([lo, hi, max(abs(lo), abs(hi))])
 
     return reduce
 
 
-def aggregate_range(batches: list[np.ndarray], params: RangeEstimatorParameters) -> tuple[float, float]:
-    """The (low, high) range over all batches."""
+def aggregate_range(batches: list[np.ndarray], params: RangeEstimatorParameters) -> Range:
+    """The range over all batches; the magnitude is aggregated as the high end is."""
     low, high = _with_defaults(params)
     values = np.stack(batches)
     lo = float(_AGGREGATE[low.aggregator_type](values[:, 0]))
     hi = float(_AGGREGATE[high.aggregator_type](values[:, 1]))
+    magnitude = float(_AGGREGATE[high.aggregator_type](values[:, 2]))
     if low.clipping_value is not None:
         lo = max(lo, -abs(low.clipping_value))
     if high.clipping_value is not None:
         hi = min(hi, abs(high.clipping_value))
-    return lo, hi
+        magnitude = min(magnitude, abs(high.clipping_value))
+    return Range(lo, hi, magnitude)
 
 
-def activation_params(lo: float, hi: float, symmetric: bool, levels: int = ACTIVATION_LEVELS) -> FQParams:
-    """Symmetric: unsigned ``[0, max]`` for non-negative tensors, else signed with the grid
-    ``-128..127`` times ``max|x| / 127``. Asymmetric: ``[min(lo, 0), max(hi, 0)]`` moved so that zero
-    falls on a level (zero padding and ReLU outputs stay exact)."""
+def activation_params(r: Range, symmetric: bool, levels: int = ACTIVATION_LEVELS) -> FQParams:
+    """Symmetric: unsigned ``[0, high]`` for non-negative tensors, else signed with the grid
+    ``-128..127`` times ``magnitude / 127``. Asymmetric: ``[min(low, 0), max(high, 0)]``, widened at
+    one end so that zero falls exactly on a level (zero padding and ReLU outputs stay exact)."""
     if symmetric:
-        if lo >= 0:
-            high = max(hi, _MIN_RANGE)
+        if r.low >= 0:
+            high = max(r.high, _MIN_RANGE)
             return FQParams(0.0, high, 0.0, high, levels)
-        high = max(abs(lo), abs(hi), _MIN_RANGE)
+        high = max(r.magnitude, _MIN_RANGE)
         half = levels // 2
         low = -high * half / (half - 1)
         return FQParams(low, high, low, high, levels)
-    lo, hi = min(lo, 0.0), max(hi, 0.0)
-    scale = max(hi - lo, _MIN_RANGE) / (levels - 1)
-    zero_point = round(-lo / scale)
-    low = -zero_point * scale
-    high = low + scale * (levels - 1)
+    low, high = _zero_on_grid(min(r.low, 0.0), max(r.high, 0.0, r.low + _MIN_RANGE), levels - 1)
     return FQParams(low, high, low, high, levels)
 
 
-def merge_ranges(ranges: list[tuple[float, float]]) -> tuple[float, float]:
+def _zero_on_grid(lo: float, hi: float, steps: int) -> tuple[float, float]:
+    """Keep the end that the rounded zero point allows and stretch the other: nothing is clipped."""
+    if lo == 0 or hi == 0:
+        return lo, hi
+    zero_point = min(max(round(-lo * steps / (hi - lo)), 1), steps - 1)
+    if zero_point * (hi - lo) / steps <= -lo:  # rounded down: a larger scale keeps lo exact
+        scale = -lo / zero_point
+        return lo, lo + scale * steps
+    scale = hi / (steps - zero_point)
+    return hi - scale * steps, hi
+
+
+def merge_ranges(ranges: list[Range]) -> Range:
     """One range covering all: what tensors with unified scales share."""
-    return min(r[0] for r in ranges), max(r[1] for r in ranges)
+    return Range(min(r.low for r in ranges), max(r.high for r in ranges), max(r.magnitude for r in ranges))
 
 
 def make_fake_quantize(x: Output, params: FQParams, name: str | None = None) -> Output:

@@ -101,7 +101,9 @@ def _is_shape_string(value: str) -> bool:
 
 def _to_shape(value: Any) -> ov.PartialShape:
     if isinstance(value, str) and not _SHAPE_RE.match(value):
-        raise ValueError(f"Cannot parse shape '{value}': expected dims like '1,3,224,224', '[1,?,..8]' or '1..8'")
+        raise ValueError(
+            f"Cannot parse shape '{value}': expected dims like '1,3,224,224', '[1,?,..8]' or '1..8'"
+        )
     try:
         return ov.PartialShape(value) if isinstance(value, str) else ov.PartialShape(list(value))
     except (TypeError, ValueError) as e:
@@ -155,6 +157,8 @@ def _is_single(value: list | tuple) -> bool:
 
 
 def _single(value: Any) -> InputSpec:
+    if isinstance(value, InputSpec):
+        return value
     if not isinstance(value, (list, tuple)) or _is_shape(value):
         value = [value]
     found: dict[str, Any] = {}
@@ -339,8 +343,9 @@ def convert_model(
 def _summary(model: ov.Model) -> str:
     def ports(items: list[ov.Output]) -> str:
         return "\n".join(
-            f"  {o.get_any_name()}: {o.get_element_type().get_type_name()} {o.get_partial_shape()}" for o in items
+            f"  {o.get_any_name()}: {o.get_element_type().get_type_name()} {o.get_partial_shape()}"
+            for o in items
         )
 
-    ops = len(model.get_ordered_ops())
-    return f"Model '{model.get_friendly_name()}' ({ops} ops)\ninputs:\n{ports(model.inputs)}\noutputs:\n{ports(model.outputs)}"
+    title = f"Model '{model.get_friendly_name()}' ({len(model.get_ordered_ops())} ops)"
+    return f"{title}\ninputs:\n{ports(model.inputs)}\noutputs:\n{ports(model.outputs)}"

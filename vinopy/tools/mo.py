@@ -22,7 +22,8 @@ _GROUP_RE = re.compile(r"\s*([^\[\](),]*?)\s*[\[(]([^\[\]()]*)[\])]\s*(?:,|$)")
 
 # --- option values -------------------------------------------------------------------------------
 def _groups(text: str, option: str) -> list[tuple[str | None, str]]:
-    """``"a[1,2],b[3]"`` / ``"[1,2]"`` / ``"a(nchw)"`` as (name or None, inside) pairs; plain text is one group."""
+    """``"a[1,2],b[3]"`` / ``"[1,2]"`` / ``"a(nchw)"`` as (name or None, inside) pairs; plain text is
+    one group."""
     if not any(c in text for c in "[("):
         return [(None, text)]
     groups, position = [], 0
@@ -134,7 +135,9 @@ def _by_input(model: ov.Model, entries: list[tuple], option: str) -> dict[int, t
             result[inputs.index(model.input(name))] = tuple(rest)
         except (KeyError, RuntimeError) as e:
             names = [p.get_any_name() for p in inputs]
-            raise ValueError(f"{option} names input '{name}', which the model does not have; inputs: {names}") from e
+            raise ValueError(
+                f"{option} names input '{name}', which the model does not have; inputs: {names}"
+            ) from e
     return result
 
 
@@ -226,12 +229,18 @@ def convert_model(
 ) -> ov.Model:
     """Model Optimizer's ``convert_model``: ``ov.convert_model`` plus mo's preprocessing options."""
     model = ovc_convert_model(
-        input_model, input=_input_specs(input, input_shape), output=output,
-        example_input=example_input, extension=extension, verbose=verbose,
+        input_model,
+        input=_input_specs(input, input_shape),
+        output=output,
+        example_input=example_input,
+        extension=extension,
+        verbose=verbose,
     )
     entries = parse_layouts(layout, "layout") + parse_layouts(source_layout, "source_layout")
-    layouts = _merge_layouts(_by_input(model, entries, "layout"),
-                             _by_input(model, parse_layouts(target_layout, "target_layout"), "target_layout"))
+    layouts = _merge_layouts(
+        _by_input(model, entries, "layout"),
+        _by_input(model, parse_layouts(target_layout, "target_layout"), "target_layout"),
+    )
     if batch is not None:
         if int(batch) < 1:
             raise ValueError(f"batch must be a positive integer, got {batch}")
@@ -263,20 +272,35 @@ def _parser() -> CliParser:
 
     p = CliParser(prog=PROG, description="Convert a model to OpenVINO IR with Model Optimizer's options.")
     p.add_argument("--input_model", "-m", "-w", required=True, help="ONNX, TFLite or IR model file")
-    p.add_argument("--input_shape", help="shapes of the inputs, e.g. '[1,3,224,224]' or '[1,3,224,224],[1,10]'")
+    p.add_argument(
+        "--input_shape", help="shapes of the inputs, e.g. '[1,3,224,224]' or '[1,3,224,224],[1,10]'"
+    )
     p.add_argument("--input", help="input names (optionally with shapes), comma-separated")
     p.add_argument("--output", help="comma-separated tensor names to keep as outputs")
     p.add_argument("--mean_values", help="per-channel means, e.g. '[123,117,104]' or 'data[123,117,104]'")
-    p.add_argument("--scale_values", help="per-channel scales (input / scale), e.g. '[58,57,57]' or 'data[255]'")
-    p.add_argument("--reverse_input_channels", action="store_true", help="swap RGB <-> BGR of 3-channel inputs")
+    p.add_argument(
+        "--scale_values", help="per-channel scales (input / scale), e.g. '[58,57,57]' or 'data[255]'"
+    )
+    p.add_argument(
+        "--reverse_input_channels", action="store_true", help="swap RGB <-> BGR of 3-channel inputs"
+    )
     p.add_argument("--layout", help="e.g. 'nchw', 'data(nchw)' or 'data(nchw->nhwc)'")
     p.add_argument("--source_layout", help="the model's input layout, e.g. 'nchw' or 'data(nchw)'")
     p.add_argument("--target_layout", help="the layout the converted model's input takes, e.g. 'nhwc'")
     p.add_argument("--batch", "-b", type=int, help="set the batch dimension of all inputs")
-    p.add_argument("--compress_to_fp16", type=flag, nargs="?", const=True, default=False, metavar="True | False",
-                   help="store float32 weights as float16 (default False)")
+    p.add_argument(
+        "--compress_to_fp16",
+        type=flag,
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="True | False",
+        help="store float32 weights as float16 (default False)",
+    )
     p.add_argument("--output_dir", "-o", default=".", help="folder for the IR (default: current folder)")
-    p.add_argument("--model_name", "-n", help="IR file name without extension (default: the input model's name)")
+    p.add_argument(
+        "--model_name", "-n", help="IR file name without extension (default: the input model's name)"
+    )
     return p
 
 
@@ -290,10 +314,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     try:
         model = convert_model(
-            args.input_model, input_shape=args.input_shape, mean_values=args.mean_values,
-            scale_values=args.scale_values, reverse_input_channels=args.reverse_input_channels,
-            layout=args.layout, source_layout=args.source_layout, target_layout=args.target_layout,
-            input=_cli_input(args.input), output=parse_output(args.output), batch=args.batch,
+            args.input_model,
+            input_shape=args.input_shape,
+            mean_values=args.mean_values,
+            scale_values=args.scale_values,
+            reverse_input_channels=args.reverse_input_channels,
+            layout=args.layout,
+            source_layout=args.source_layout,
+            target_layout=args.target_layout,
+            input=_cli_input(args.input),
+            output=parse_output(args.output),
+            batch=args.batch,
         )
         name = args.model_name or os.path.splitext(os.path.basename(args.input_model))[0] or "model"
         write_ir(model, os.path.join(args.output_dir, name + ".xml"), args.compress_to_fp16)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import vinopy as ov
 from vinopy.tools.cli import CliParser, UsageError, fail
-from vinopy.tools.convert import convert_model, parse_input_string
+from vinopy.tools.convert import convert_model
 
 PROG = "vinopy convert"
 
@@ -37,19 +37,28 @@ def _bool_arg(text: str) -> bool:
 
 def _parser() -> CliParser:
     parser = CliParser(prog=PROG, description="Convert a model to OpenVINO IR (.xml + .bin).")
-    parser.add_argument("input_model", metavar="INPUT_MODEL", help="ONNX (.onnx), TFLite (.tflite) or IR (.xml) model")
     parser.add_argument(
-        "--output_model",
-        help="output .xml path, or a folder (ending in a path separator or existing) to write <model>.xml into",
+        "input_model", metavar="INPUT_MODEL", help="ONNX (.onnx), TFLite (.tflite) or IR (.xml) model"
     )
     parser.add_argument(
-        "--compress_to_fp16", type=_bool_arg, nargs="?", const=True, default=True, metavar="True | False",
+        "--output_model",
+        help="output .xml path, or a folder (existing or ending in a separator) to write <model>.xml into",
+    )
+    parser.add_argument(
+        "--compress_to_fp16",
+        type=_bool_arg,
+        nargs="?",
+        const=True,
+        default=True,
+        metavar="True | False",
         help="store float32 weights as float16 (default True)",
     )
     parser.add_argument("--input", help="inputs with optional shapes, e.g. 'x[1,3,224,224],y[1,?]'")
     parser.add_argument("--output", help="comma-separated tensor names to keep as outputs")
     parser.add_argument("--extension", help="not supported: vinopy cannot load extension libraries")
-    parser.add_argument("--verbose", action="store_true", help="print the converted model's inputs and outputs")
+    parser.add_argument(
+        "--verbose", action="store_true", help="print the converted model's inputs and outputs"
+    )
     return parser
 
 
@@ -82,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         model = convert_model(
             args.input_model,
-            input=parse_input_string(args.input) if args.input else None,
+            input=args.input,
             output=args.output,
             extension=args.extension,
             verbose=args.verbose,

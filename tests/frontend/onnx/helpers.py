@@ -14,9 +14,14 @@ import vinopy as ov
 from vinopy.frontend.onnx import read_onnx
 
 
-def make_model(nodes: Sequence[onnx.NodeProto], inputs: dict[str, np.ndarray], outputs: Sequence[str],
-               opset: int = 18, initializers: dict[str, np.ndarray] | None = None,
-               extra_opsets: dict[str, int] | None = None) -> onnx.ModelProto:
+def make_model(
+    nodes: Sequence[onnx.NodeProto],
+    inputs: dict[str, np.ndarray],
+    outputs: Sequence[str],
+    opset: int = 18,
+    initializers: dict[str, np.ndarray] | None = None,
+    extra_opsets: dict[str, int] | None = None,
+) -> onnx.ModelProto:
     """A model whose inputs take the dtypes and shapes of the given arrays; output types are inferred."""
     graph_inputs = [
         helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(x.dtype), x.shape)
@@ -25,14 +30,17 @@ def make_model(nodes: Sequence[onnx.NodeProto], inputs: dict[str, np.ndarray], o
     graph_outputs = [onnx.ValueInfoProto(name=name) for name in outputs]  # typed by shape inference
     inits = [onnx.numpy_helper.from_array(v, k) for k, v in (initializers or {}).items()]
     graph = helper.make_graph(list(nodes), "test", graph_inputs, graph_outputs, inits)
-    opsets = [helper.make_opsetid("", opset)] + [helper.make_opsetid(d, v) for d, v in (extra_opsets or {}).items()]
+    opsets = [helper.make_opsetid("", opset)] + [
+        helper.make_opsetid(d, v) for d, v in (extra_opsets or {}).items()
+    ]
     model = helper.make_model(graph, opset_imports=opsets)
     model.ir_version = 8
     return onnx.shape_inference.infer_shapes(model, strict_mode=True)
 
 
-def run_vinopy(model: onnx.ModelProto | bytes | str, feeds: dict[str, np.ndarray],
-               device: str = "TEMPLATE") -> list[np.ndarray]:
+def run_vinopy(
+    model: onnx.ModelProto | bytes | str, feeds: dict[str, np.ndarray], device: str = "TEMPLATE"
+) -> list[np.ndarray]:
     compiled = ov.Core().compile_model(read_onnx(model), device)
     results = compiled(feeds)
     return [results[i] for i in range(len(compiled.outputs))]
@@ -46,8 +54,9 @@ def run_ort(model: onnx.ModelProto | bytes, feeds: dict[str, np.ndarray]) -> lis
     return session.run(None, feeds)
 
 
-def compare(model: onnx.ModelProto | bytes, feeds: dict[str, np.ndarray], rtol: float = 1e-4,
-            atol: float = 1e-5) -> list[np.ndarray]:
+def compare(
+    model: onnx.ModelProto | bytes, feeds: dict[str, np.ndarray], rtol: float = 1e-4, atol: float = 1e-5
+) -> list[np.ndarray]:
     """Run both runtimes and check that every output matches in dtype, shape and value."""
     expected = run_ort(model, feeds)
     actual = run_vinopy(model, feeds)

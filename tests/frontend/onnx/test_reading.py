@@ -83,64 +83,100 @@ def test_names_and_symbolic_dims() -> None:
 def test_external_data_relative_to_model(tmp_path) -> None:
     weights = np.arange(12, dtype=np.float32).reshape(3, 4)
     model = make_model([node("MatMul", ["x", "w"], ["y"])], {"x": X}, ["y"], initializers={"w": weights})
-    onnx.save(model, str(tmp_path / "model.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
-              location="weights.bin", size_threshold=0)
+    onnx.save(
+        model,
+        str(tmp_path / "model.onnx"),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location="weights.bin",
+        size_threshold=0,
+    )
     assert (tmp_path / "weights.bin").exists()
     np.testing.assert_allclose(run_vinopy(str(tmp_path / "model.onnx"), {"x": X})[0], X @ weights)
 
 
 def test_initializer_is_a_constant() -> None:
-    model = read_onnx(make_model([node("Add", ["x", "b"], ["y"])], {"x": X}, ["y"],
-                                 initializers={"b": np.ones(3, np.float32)}))
+    model = read_onnx(
+        make_model(
+            [node("Add", ["x", "b"], ["y"])], {"x": X}, ["y"], initializers={"b": np.ones(3, np.float32)}
+        )
+    )
     assert [p.get_friendly_name() for p in model.get_parameters()] == ["x"]
     assert "Constant" in {n.get_type_name() for n in model.get_ordered_ops()}
 
 
 def test_model_local_function_is_expanded() -> None:
     body = [helper.make_node("Mul", ["a", "a"], ["sq"]), helper.make_node("Add", ["sq", "a"], ["out"])]
-    function = helper.make_function("my.funcs", "SquarePlus", ["a"], ["out"], body,
-                                    [helper.make_opsetid("", 18)])
+    function = helper.make_function(
+        "my.funcs", "SquarePlus", ["a"], ["out"], body, [helper.make_opsetid("", 18)]
+    )
     graph = helper.make_graph(
-        [helper.make_node("SquarePlus", ["x"], ["y"], domain="my.funcs", name="fn")], "g",
+        [helper.make_node("SquarePlus", ["x"], ["y"], domain="my.funcs", name="fn")],
+        "g",
         [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [2, 3])],
         [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [2, 3])],
     )
-    model = helper.make_model(graph, functions=[function],
-                              opset_imports=[helper.make_opsetid("", 18), helper.make_opsetid("my.funcs", 1)])
+    model = helper.make_model(
+        graph,
+        functions=[function],
+        opset_imports=[helper.make_opsetid("", 18), helper.make_opsetid("my.funcs", 1)],
+    )
     np.testing.assert_allclose(run_vinopy(model, {"x": X})[0], X * X + X)
 
 
 def test_schema_function_body_is_expanded() -> None:
     # MeanVarianceNormalization-style ops without a translator are expanded from ONNX's own body:
     # Shrink has a translator, so check a function op we do not translate directly
-    model = make_model([node("HammingWindow", ["n"], ["y"], periodic=0)], {"n": np.array(8, np.int64)}, ["y"],
-                       opset=17)
+    model = make_model(
+        [node("HammingWindow", ["n"], ["y"], periodic=0)], {"n": np.array(8, np.int64)}, ["y"], opset=17
+    )
     compare(model, {"n": np.array(8, np.int64)})
 
 
 def test_if_with_outer_scope_values() -> None:
-    then_graph = helper.make_graph([node("Add", ["x", "x"], ["t"])], "then", [],
-                                   [helper.make_tensor_value_info("t", onnx.TensorProto.FLOAT, None)])
-    else_graph = helper.make_graph([node("Neg", ["x"], ["e"])], "else", [],
-                                   [helper.make_tensor_value_info("e", onnx.TensorProto.FLOAT, None)])
-    model = make_model([node("If", ["c"], ["y"], then_branch=then_graph, else_branch=else_graph)],
-                       {"c": np.array(True), "x": X}, ["y"])
+    then_graph = helper.make_graph(
+        [node("Add", ["x", "x"], ["t"])],
+        "then",
+        [],
+        [helper.make_tensor_value_info("t", onnx.TensorProto.FLOAT, None)],
+    )
+    else_graph = helper.make_graph(
+        [node("Neg", ["x"], ["e"])],
+        "else",
+        [],
+        [helper.make_tensor_value_info("e", onnx.TensorProto.FLOAT, None)],
+    )
+    model = make_model(
+        [node("If", ["c"], ["y"], then_branch=then_graph, else_branch=else_graph)],
+        {"c": np.array(True), "x": X},
+        ["y"],
+    )
     for flag in (True, False):
         compare(model, {"c": np.array(flag), "x": X})
 
 
 def test_loop_with_carried_value_and_scan_output() -> None:
     body = helper.make_graph(
-        [node("Add", ["acc_in", "x"], ["acc_out"]), node("Identity", ["cond_in"], ["cond_out"]),
-         node("Mul", ["acc_out", "acc_out"], ["sq"])],
+        [
+            node("Add", ["acc_in", "x"], ["acc_out"]),
+            node("Identity", ["cond_in"], ["cond_out"]),
+            node("Mul", ["acc_out", "acc_out"], ["sq"]),
+        ],
         "body",
-        [helper.make_tensor_value_info("i", onnx.TensorProto.INT64, []),
-         helper.make_tensor_value_info("cond_in", onnx.TensorProto.BOOL, []),
-         helper.make_tensor_value_info("acc_in", onnx.TensorProto.FLOAT, [2, 3])],
-        [helper.make_tensor_value_info("cond_out", onnx.TensorProto.BOOL, []),
-         helper.make_tensor_value_info("acc_out", onnx.TensorProto.FLOAT, [2, 3]),
-         helper.make_tensor_value_info("sq", onnx.TensorProto.FLOAT, [2, 3])],
+        [
+            helper.make_tensor_value_info("i", onnx.TensorProto.INT64, []),
+            helper.make_tensor_value_info("cond_in", onnx.TensorProto.BOOL, []),
+            helper.make_tensor_value_info("acc_in", onnx.TensorProto.FLOAT, [2, 3]),
+        ],
+        [
+            helper.make_tensor_value_info("cond_out", onnx.TensorProto.BOOL, []),
+            helper.make_tensor_value_info("acc_out", onnx.TensorProto.FLOAT, [2, 3]),
+            helper.make_tensor_value_info("sq", onnx.TensorProto.FLOAT, [2, 3]),
+        ],
     )
-    model = make_model([node("Loop", ["n", "", "acc0"], ["acc", "squares"], body=body)],
-                       {"n": np.array(4, np.int64), "acc0": np.zeros((2, 3), np.float32), "x": X}, ["acc", "squares"])
+    model = make_model(
+        [node("Loop", ["n", "", "acc0"], ["acc", "squares"], body=body)],
+        {"n": np.array(4, np.int64), "acc0": np.zeros((2, 3), np.float32), "x": X},
+        ["acc", "squares"],
+    )
     compare(model, {"n": np.array(4, np.int64), "acc0": np.zeros((2, 3), np.float32), "x": X})

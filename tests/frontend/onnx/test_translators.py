@@ -14,8 +14,15 @@ from tests.utils import rand
 MS = "com.microsoft"
 
 
-def case(op: str, inputs: dict[str, np.ndarray], opset: int = 18, n_out: int = 1,
-         inits: dict[str, np.ndarray] | None = None, domain: str = "", **attrs: Any) -> Any:
+def case(
+    op: str,
+    inputs: dict[str, np.ndarray],
+    opset: int = 18,
+    n_out: int = 1,
+    inits: dict[str, np.ndarray] | None = None,
+    domain: str = "",
+    **attrs: Any,
+) -> Any:
     outs = [f"y{i}" for i in range(n_out)]
     n = helper.make_node(op, list(inputs) + list(inits or {}), outs, name=f"{op}_0", domain=domain, **attrs)
     return pytest.param(n, inputs, outs, opset, inits, domain, id=f"{op}-{opset}-{'-'.join(map(str, attrs))}")
@@ -33,12 +40,28 @@ CASES = [
     case("Conv", {"x": X4}, inits={"w": W_CONV, "b": rand([8])}, pads=[1, 1, 1, 1], strides=[2, 1]),
     case("Conv", {"x": X4}, inits={"w": W_GROUP}, group=2, dilations=[2, 2], pads=[2, 1, 2, 1]),
     case("Conv", {"x": X4}, inits={"w": W_CONV}, strides=[2, 2], auto_pad="SAME_LOWER"),
-    case("ConvTranspose", {"x": X4}, inits={"w": rand([4, 3, 3, 3]), "b": rand([3])}, strides=[2, 2],
-         output_padding=[1, 1], pads=[1, 1, 1, 1]),
-    case("ConvTranspose", {"x": X4}, inits={"w": rand([4, 2, 3, 3])}, strides=[2, 2], group=2,
-         output_shape=[13, 12]),
-    case("BatchNormalization", {"x": X4}, inits={"s": rand([4]), "b": rand([4]), "m": rand([4]),
-                                                 "v": rand([4], low=0.5, high=2)}, epsilon=1e-3),
+    case(
+        "ConvTranspose",
+        {"x": X4},
+        inits={"w": rand([4, 3, 3, 3]), "b": rand([3])},
+        strides=[2, 2],
+        output_padding=[1, 1],
+        pads=[1, 1, 1, 1],
+    ),
+    case(
+        "ConvTranspose",
+        {"x": X4},
+        inits={"w": rand([4, 2, 3, 3])},
+        strides=[2, 2],
+        group=2,
+        output_shape=[13, 12],
+    ),
+    case(
+        "BatchNormalization",
+        {"x": X4},
+        inits={"s": rand([4]), "b": rand([4]), "m": rand([4]), "v": rand([4], low=0.5, high=2)},
+        epsilon=1e-3,
+    ),
     case("MaxPool", {"x": X4}, n_out=2, kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1),
     case("AveragePool", {"x": X4}, kernel_shape=[3, 3], pads=[1, 1, 1, 1], count_include_pad=1),
     case("GlobalAveragePool", {"x": X4}),
@@ -53,15 +76,35 @@ CASES = [
     case("Transpose", {"x": X4}, perm=[0, 2, 3, 1]),
     case("Split", {"x": X3}, n_out=2, inits={"s": np.array([1, 4], I64)}, axis=1),
     case("Split", {"x": X3}, opset=18, n_out=3, axis=2, num_outputs=3),
-    case("Slice", {"x": X3}, inits={"st": np.array([-1, 1], I64), "en": np.array([-9, 7], I64),
-                                    "ax": np.array([2, 1], I64), "sp": np.array([-2, 3], I64)}),
+    case(
+        "Slice",
+        {"x": X3},
+        inits={
+            "st": np.array([-1, 1], I64),
+            "en": np.array([-9, 7], I64),
+            "ax": np.array([2, 1], I64),
+            "sp": np.array([-2, 3], I64),
+        },
+    ),
     case("Gather", {"x": X3, "i": np.array([[0, -1], [2, 1]], I64)}, axis=1),
     case("Pad", {"x": X3}, inits={"p": np.array([0, 1, 2, 0, 2, 1], I64)}, mode="reflect"),
     case("Expand", {"x": rand([3, 1])}, inits={"s": np.array([2, 1, 4], I64)}),
-    case("Resize", {"x": X4}, inits={"roi": np.zeros(0, np.float32), "sc": np.array([1, 1, 2, 1.5], np.float32)},
-         mode="linear"),
-    case("Resize", {"x": X4}, inits={"roi": np.zeros(0, np.float32), "sc": np.zeros(0, np.float32),
-                                     "sz": np.array([2, 4, 3, 9], I64)}, mode="nearest"),
+    case(
+        "Resize",
+        {"x": X4},
+        inits={"roi": np.zeros(0, np.float32), "sc": np.array([1, 1, 2, 1.5], np.float32)},
+        mode="linear",
+    ),
+    case(
+        "Resize",
+        {"x": X4},
+        inits={
+            "roi": np.zeros(0, np.float32),
+            "sc": np.zeros(0, np.float32),
+            "sz": np.array([2, 4, 3, 9], I64),
+        },
+        mode="nearest",
+    ),
     case("ArgMax", {"x": rand([3, 4], I64, 0, 2)}, axis=1, keepdims=0, select_last_index=1),
     case("TopK", {"x": X3}, n_out=2, inits={"k": np.array([3], I64)}, largest=0),
     case("ReduceSum", {"x": X3}, inits={"a": np.array([1], I64)}, keepdims=0),
@@ -70,8 +113,11 @@ CASES = [
     case("Clip", {"x": X3}, inits={"lo": np.array(-0.5, np.float32), "hi": np.array(0.5, np.float32)}),
     case("Where", {"c": rand([5, 8], np.bool_), "a": X3, "b": rand([8])}),
     case("CumSum", {"x": X3}, inits={"a": np.array(1, I64)}, exclusive=1, reverse=1),
-    case("OneHot", {"i": np.array([0, -1, 2], I64)}, inits={"d": np.array(4, I64),
-                                                             "v": np.array([0, 5], np.float32)}),
+    case(
+        "OneHot",
+        {"i": np.array([0, -1, 2], I64)},
+        inits={"d": np.array(4, I64), "v": np.array([0, 5], np.float32)},
+    ),
     case("Einsum", {"a": rand([2, 3, 4]), "b": rand([2, 4, 5])}, equation="bij,bjk->bik"),
     case("Trilu", {"x": rand([3, 4, 5])}, inits={"k": np.array(1, I64)}, upper=0),
     case("DepthToSpace", {"x": X4}, blocksize=2, mode="CRD"),
@@ -81,34 +127,84 @@ CASES = [
     case("HardSigmoid", {"x": X3}),
     case("Selu", {"x": X3}),
     case("Gelu", {"x": X3}, opset=20, approximate="tanh"),
-    case("QuantizeLinear", {"x": X4}, inits={"s": np.array([0.05, 0.1, 0.02, 0.03], np.float32),
-                                             "z": np.array([1, 2, 3, 4], np.uint8)}, axis=1),
-    case("DequantizeLinear", {"x": rand([2, 4], np.int8, -100, 100)},
-         inits={"s": np.array(0.1, np.float32), "z": np.array(3, np.int8)}),
-    case("LSTM", {"x": X3}, n_out=3, inits={"w": rand([2, 12, 8]), "r": rand([2, 12, 3]), "b": rand([2, 24])},
-         hidden_size=3, direction="bidirectional"),
-    case("GRU", {"x": X3}, n_out=2, inits={"w": rand([1, 9, 8]), "r": rand([1, 9, 3]), "b": rand([1, 18])},
-         hidden_size=3, linear_before_reset=1),
-    case("RNN", {"x": X3}, n_out=2, inits={"w": rand([1, 4, 8]), "r": rand([1, 4, 4])}, hidden_size=4,
-         direction="reverse"),
+    case(
+        "QuantizeLinear",
+        {"x": X4},
+        inits={"s": np.array([0.05, 0.1, 0.02, 0.03], np.float32), "z": np.array([1, 2, 3, 4], np.uint8)},
+        axis=1,
+    ),
+    case(
+        "DequantizeLinear",
+        {"x": rand([2, 4], np.int8, -100, 100)},
+        inits={"s": np.array(0.1, np.float32), "z": np.array(3, np.int8)},
+    ),
+    case(
+        "LSTM",
+        {"x": X3},
+        n_out=3,
+        inits={"w": rand([2, 12, 8]), "r": rand([2, 12, 3]), "b": rand([2, 24])},
+        hidden_size=3,
+        direction="bidirectional",
+    ),
+    case(
+        "GRU",
+        {"x": X3},
+        n_out=2,
+        inits={"w": rand([1, 9, 8]), "r": rand([1, 9, 3]), "b": rand([1, 18])},
+        hidden_size=3,
+        linear_before_reset=1,
+    ),
+    case(
+        "RNN",
+        {"x": X3},
+        n_out=2,
+        inits={"w": rand([1, 4, 8]), "r": rand([1, 4, 4])},
+        hidden_size=4,
+        direction="reverse",
+    ),
     case("Gelu", {"x": X3}, domain=MS),
     case("FastGelu", {"x": X3, "b": rand([8])}, domain=MS),
     case("BiasGelu", {"x": X3, "b": rand([8])}, domain=MS),
     case("QuickGelu", {"x": X3}, domain=MS, alpha=1.5),
     case("FusedMatMul", {"a": rand([2, 3, 4]), "b": rand([2, 5, 4])}, domain=MS, transB=1, alpha=0.5),
-    case("SkipLayerNormalization", {"x": X3, "s": rand([2, 5, 8])}, domain=MS,
-         inits={"g": rand([8]), "b": rand([8])}, epsilon=1e-5),
-    case("Attention", {"x": rand([2, 5, 8], low=-0.5, high=0.5)}, domain=MS,
-         inits={"w": rand([8, 24], low=-0.5, high=0.5), "b": rand([24]),
-                "m": np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], np.int32)}, num_heads=2),
+    case(
+        "SkipLayerNormalization",
+        {"x": X3, "s": rand([2, 5, 8])},
+        domain=MS,
+        inits={"g": rand([8]), "b": rand([8])},
+        epsilon=1e-5,
+    ),
+    case(
+        "Attention",
+        {"x": rand([2, 5, 8], low=-0.5, high=0.5)},
+        domain=MS,
+        inits={
+            "w": rand([8, 24], low=-0.5, high=0.5),
+            "b": rand([24]),
+            "m": np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], np.int32),
+        },
+        num_heads=2,
+    ),
 ]
 
 
 @pytest.mark.parametrize(("onnx_node", "inputs", "outputs", "opset", "inits", "domain"), CASES)
-def test_translator_matches_onnxruntime(onnx_node: Any, inputs: dict[str, np.ndarray], outputs: list[str],
-                                        opset: int, inits: dict[str, np.ndarray] | None, domain: str) -> None:
-    model = make_model([onnx_node], inputs, outputs, opset=opset, initializers=inits,
-                       extra_opsets={MS: 1} if domain else None)
+def test_translator_matches_onnxruntime(
+    onnx_node: Any,
+    inputs: dict[str, np.ndarray],
+    outputs: list[str],
+    opset: int,
+    inits: dict[str, np.ndarray] | None,
+    domain: str,
+) -> None:
+    model = make_model(
+        [onnx_node],
+        inputs,
+        outputs,
+        opset=opset,
+        initializers=inits,
+        extra_opsets={MS: 1} if domain else None,
+    )
     compare(model, inputs)
 
 

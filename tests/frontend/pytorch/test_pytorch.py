@@ -103,7 +103,9 @@ def test_transformer_encoder_layer() -> None:
 def test_input_names_come_from_forward_and_dict_example() -> None:
     module = _seeded(TwoInputMLP)
     f, b = _rand(3, 10), _rand(3, 4)
-    model = ov.convert_model(module, example_input={"features": torch.from_numpy(f), "bias": torch.from_numpy(b)})
+    model = ov.convert_model(
+        module, example_input={"features": torch.from_numpy(f), "bias": torch.from_numpy(b)}
+    )
     assert [p.get_any_name() for p in model.inputs] == ["features", "bias"]
     np.testing.assert_allclose(_run(model, f, b)[0], _expect(module, f, b), rtol=1e-4, atol=1e-5)
 
@@ -120,7 +122,9 @@ def test_dynamic_batch_through_input() -> None:
 def test_bounded_batch_and_shape_string() -> None:
     module = _seeded(TwoInputMLP)
     model = ov.convert_model(
-        module, example_input=(torch.zeros(2, 10), torch.zeros(2, 4)), input={"features": "1..8,10", "bias": "?,4"}
+        module,
+        example_input=(torch.zeros(2, 10), torch.zeros(2, 4)),
+        input={"features": "1..8,10", "bias": "?,4"},
     )
     assert model.input("features").get_partial_shape() == ov.PartialShape("1..8,10")
     f, b = _rand(7, 10), _rand(7, 4)
@@ -137,7 +141,9 @@ def test_static_input_shapes_replace_example_input() -> None:
 def test_errors_are_clear() -> None:
     module = _seeded(TwoInputMLP)
     with pytest.raises(ValueError, match=r"no argument 'nope'.*\['features', 'bias'\]"):
-        ov.convert_model(module, example_input=(torch.zeros(1, 10), torch.zeros(1, 4)), input={"nope": [1, 10]})
+        ov.convert_model(
+            module, example_input=(torch.zeros(1, 10), torch.zeros(1, 4)), input={"nope": [1, 10]}
+        )
     with pytest.raises(ValueError, match="needs example_input"):
         ov.convert_model(module)
     with pytest.raises(ValueError, match="needs example_input"):

@@ -10,7 +10,14 @@ import numpy as np
 import tflite
 
 _TENSOR_TYPES = {
-    np.float32: 0, np.float16: 1, np.int32: 2, np.uint8: 3, np.int64: 4, np.bool_: 6, np.int16: 7, np.int8: 9,
+    np.float32: 0,
+    np.float16: 1,
+    np.int32: 2,
+    np.uint8: 3,
+    np.int64: 4,
+    np.bool_: 6,
+    np.int16: 7,
+    np.int8: 9,
 }
 
 
@@ -41,8 +48,17 @@ class TfliteBuilder:
     buffers: list[bytes] = field(default_factory=lambda: [b""])
     ops: list[_Op] = field(default_factory=list)
 
-    def tensor(self, name: str, shape: list[int], dtype: type = np.float32, data: Any = None,
-               scale: Any = None, zero_point: Any = 0, axis: int = 0, signature: list[int] | None = None) -> int:
+    def tensor(
+        self,
+        name: str,
+        shape: list[int],
+        dtype: type = np.float32,
+        data: Any = None,
+        scale: Any = None,
+        zero_point: Any = 0,
+        axis: int = 0,
+        signature: list[int] | None = None,
+    ) -> int:
         buffer = 0
         if data is not None:
             self.buffers.append(np.ascontiguousarray(data, dtype=dtype).tobytes())
@@ -58,8 +74,9 @@ class TfliteBuilder:
         data = np.asarray(data, dtype=dtype)
         return self.tensor(name, list(data.shape), dtype, data, **quant)
 
-    def op(self, code: str, inputs: list[int], outputs: list[int], options: str | None = None,
-           **fields: Any) -> None:
+    def op(
+        self, code: str, inputs: list[int], outputs: list[int], options: str | None = None, **fields: Any
+    ) -> None:
         self.ops.append(_Op(code, inputs, outputs, (options, fields) if options else None))
 
     def build(self, inputs: list[int], outputs: list[int]) -> bytes:
@@ -69,12 +86,23 @@ class TfliteBuilder:
         tensors = [self._tensor(b, t) for t in self.tensors]
         operators = [self._operator(b, op, codes.index(op.code)) for op in self.ops]
         opcodes = [self._opcode(b, code) for code in codes]
-        subgraph_vectors = [self._tables(b, tensors), b.CreateNumpyVector(np.asarray(inputs, np.int32)),
-                            b.CreateNumpyVector(np.asarray(outputs, np.int32)), self._tables(b, operators)]
+        subgraph_vectors = [
+            self._tables(b, tensors),
+            b.CreateNumpyVector(np.asarray(inputs, np.int32)),
+            b.CreateNumpyVector(np.asarray(outputs, np.int32)),
+            self._tables(b, operators),
+        ]
         name = b.CreateString("main")
         tflite.SubGraphStart(b)
-        for add, value in zip((tflite.SubGraphAddTensors, tflite.SubGraphAddInputs, tflite.SubGraphAddOutputs,
-                               tflite.SubGraphAddOperators), subgraph_vectors):
+        for add, value in zip(
+            (
+                tflite.SubGraphAddTensors,
+                tflite.SubGraphAddInputs,
+                tflite.SubGraphAddOutputs,
+                tflite.SubGraphAddOperators,
+            ),
+            subgraph_vectors,
+        ):
             add(b, value)
         tflite.SubGraphAddName(b, name)
         subgraph = tflite.SubGraphEnd(b)
@@ -130,7 +158,9 @@ class TfliteBuilder:
 
     @staticmethod
     def _options(b: flatbuffers.Builder, kind: str, fields: dict[str, Any]) -> int:
-        vectors = {k: b.CreateNumpyVector(np.asarray(v, np.int32)) for k, v in fields.items() if isinstance(v, list)}
+        vectors = {
+            k: b.CreateNumpyVector(np.asarray(v, np.int32)) for k, v in fields.items() if isinstance(v, list)
+        }
         getattr(tflite, f"{kind}Start")(b)
         for key, value in fields.items():
             getattr(tflite, f"{kind}Add{key}")(b, vectors.get(key, value))

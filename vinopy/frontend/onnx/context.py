@@ -49,8 +49,9 @@ def tensor_value(tensor: onnx.TensorProto, base_dir: str = "") -> np.ndarray:
     """A TensorProto as an array; external data is read relative to ``base_dir``."""
     array = numpy_helper.to_array(tensor, base_dir)
     if array.dtype == object:  # strings come back as bytes objects
-        array = np.array([v.decode() if isinstance(v, bytes) else str(v) for v in array.reshape(-1)],
-                         dtype=np.str_).reshape(array.shape)
+        array = np.array(
+            [v.decode() if isinstance(v, bytes) else str(v) for v in array.reshape(-1)], dtype=np.str_
+        ).reshape(array.shape)
     return array
 
 

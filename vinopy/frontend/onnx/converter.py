@@ -38,8 +38,9 @@ class Scope:
     Parameter of the body, recorded in ``captures`` as (outer value, body Parameter).
     """
 
-    def __init__(self, info: ModelInfo, opsets: dict[str, int], parent: Scope | None = None,
-                 capture: bool = False) -> None:
+    def __init__(
+        self, info: ModelInfo, opsets: dict[str, int], parent: Scope | None = None, capture: bool = False
+    ) -> None:
         self.info = info
         self.opsets = opsets
         self.parent = parent
@@ -91,8 +92,9 @@ def convert_graph(graph: onnx.GraphProto, scope: Scope, name: str = "") -> Model
     return Model(convert_body_nodes(graph, scope), params, name or graph.name)
 
 
-def convert_subgraph(graph: onnx.GraphProto, parent: Scope, bound: dict[str, Output],
-                     params: list[Node]) -> tuple[Model, list[tuple[Output, Node]]]:
+def convert_subgraph(
+    graph: onnx.GraphProto, parent: Scope, bound: dict[str, Output], params: list[Node]
+) -> tuple[Model, list[tuple[Output, Node]]]:
     """Convert an If/Loop/Scan body whose declared inputs take the ``bound`` values (made from the
     caller's ``params``). Returns the body, with the Parameters of the outer values it reads
     appended, and those (outer value, body Parameter) pairs."""

@@ -14,7 +14,9 @@ from vinopy.frontend.onnx.registry import find_translator, normalize_domain
 from vinopy.graph.node import Output
 
 
-def expand_function(node: onnx.NodeProto, inputs: list[Output | None], opset: int, scope: Scope) -> list[Output]:
+def expand_function(
+    node: onnx.NodeProto, inputs: list[Output | None], opset: int, scope: Scope
+) -> list[Output]:
     """Convert a node by converting its function body in a scope of its own."""
     function = find_function(node, opset, scope.info, inputs)
     if function is None:
@@ -43,8 +45,9 @@ def _attribute_defaults(node: onnx.NodeProto, opset: int) -> dict[str, onnx.Attr
     return {name: a.default_value for name, a in schema.attributes.items() if a.default_value.name}
 
 
-def find_function(node: onnx.NodeProto, opset: int, info: ModelInfo,
-                  inputs: list[Output | None] | None = None) -> onnx.FunctionProto | None:
+def find_function(
+    node: onnx.NodeProto, opset: int, info: ModelInfo, inputs: list[Output | None] | None = None
+) -> onnx.FunctionProto | None:
     """The model-local function or the ONNX schema function body for a node, if there is one."""
     local = info.functions.get((normalize_domain(node.domain), node.op_type))
     if local is not None:
@@ -61,7 +64,9 @@ def find_function(node: onnx.NodeProto, opset: int, info: ModelInfo,
             return onnx.FunctionProto()
         version = _pick_version(schema.context_dependent_function_opset_versions, opset)
         types = [_type_proto(v).SerializeToString() for v in inputs]
-        data = schema.get_context_dependent_function_with_opset_version(version, node.SerializeToString(), types)
+        data = schema.get_context_dependent_function_with_opset_version(
+            version, node.SerializeToString(), types
+        )
         return _parse(data) if data else None
     return None
 
@@ -82,8 +87,12 @@ def _type_proto(value: Output | None) -> onnx.TypeProto:
     if value is None:
         return onnx.TypeProto()
     et = value.get_element_type()
-    elem = onnx.TensorProto.STRING if et.get_type_name() == "string" else (
-        helper.np_dtype_to_tensor_dtype(et.to_dtype()) if et.is_static() else onnx.TensorProto.UNDEFINED
+    elem = (
+        onnx.TensorProto.STRING
+        if et.get_type_name() == "string"
+        else (
+            helper.np_dtype_to_tensor_dtype(et.to_dtype()) if et.is_static() else onnx.TensorProto.UNDEFINED
+        )
     )
     ps = value.get_partial_shape()
     dims = None if ps.rank.is_dynamic else [d.get_length() if d.is_static else None for d in ps]
@@ -122,8 +131,13 @@ def find_unsupported(graph: onnx.GraphProto, opsets: dict[str, int], info: Model
     ]
 
 
-def _walk(nodes: Iterable[onnx.NodeProto], opsets: dict[str, int], info: ModelInfo,
-          missing: dict[tuple[str, str, int], list[str]], seen: set[tuple[str, str, int]]) -> None:
+def _walk(
+    nodes: Iterable[onnx.NodeProto],
+    opsets: dict[str, int],
+    info: ModelInfo,
+    missing: dict[tuple[str, str, int], list[str]],
+    seen: set[tuple[str, str, int]],
+) -> None:
     for node in nodes:
         domain = normalize_domain(node.domain)
         version = opsets.get(domain, opsets.get("", 0) if domain == "" else 1)

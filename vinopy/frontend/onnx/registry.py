@@ -35,7 +35,9 @@ def normalize_domain(domain: str) -> str:
     return _DOMAIN_ALIASES.get(domain, domain)
 
 
-def onnx_op(*op_types: str, domain: str = "", changed: tuple[int, ...] = ()) -> Callable[[TranslatorFn], TranslatorFn]:
+def onnx_op(
+    *op_types: str, domain: str = "", changed: tuple[int, ...] = ()
+) -> Callable[[TranslatorFn], TranslatorFn]:
     """Decorator: register a translator for one or more op types of a domain."""
 
     def decorate(fn: TranslatorFn) -> TranslatorFn:

@@ -68,8 +68,13 @@ def read_torch(
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                _Positional(module), tuple(tensors), buffer, dynamo=False, input_names=names,
-                dynamic_axes={k: v for k, v in dynamic_axes.items() if v}, opset_version=opset,
+                _Positional(module),
+                tuple(tensors),
+                buffer,
+                dynamo=False,
+                input_names=names,
+                dynamic_axes={k: v for k, v in dynamic_axes.items() if v},
+                opset_version=opset,
             )
     finally:
         module.train(was_training)

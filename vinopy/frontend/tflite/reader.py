@@ -17,8 +17,18 @@ class TfliteParseError(ValueError):
 
 # TensorType enum value -> numpy dtype (schema.fbs order)
 _DTYPES = {
-    0: np.float32, 1: np.float16, 2: np.int32, 3: np.uint8, 4: np.int64, 6: np.bool_, 7: np.int16,
-    9: np.int8, 10: np.float64, 12: np.uint64, 15: np.uint32, 16: np.uint16,
+    0: np.float32,
+    1: np.float16,
+    2: np.int32,
+    3: np.uint8,
+    4: np.int64,
+    6: np.bool_,
+    7: np.int16,
+    9: np.int8,
+    10: np.float64,
+    12: np.uint64,
+    15: np.uint32,
+    16: np.uint16,
 }
 
 
@@ -131,7 +141,9 @@ def _quant(t: Any) -> Quantization | None:
     if q is None or q.ScaleLength() == 0:
         return None
     scale = q.ScaleAsNumpy().astype(np.float32)
-    zero_point = q.ZeroPointAsNumpy().astype(np.int64) if q.ZeroPointLength() else np.zeros_like(scale, np.int64)
+    zero_point = (
+        q.ZeroPointAsNumpy().astype(np.int64) if q.ZeroPointLength() else np.zeros_like(scale, np.int64)
+    )
     return Quantization(scale, zero_point, int(q.QuantizedDimension()))
 
 

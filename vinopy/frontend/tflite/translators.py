@@ -80,8 +80,11 @@ def conv_2d(ctx: Context, op: OpRecord) -> list[Output]:
     o = op.options
     weights = ops.transpose(ctx.input(op, 1), as_i64([0, 3, 1, 2]))  # OHWI -> OIHW
     y = ops.convolution(
-        _nchw(ctx.input(op, 0)), weights, [o.StrideH(), o.StrideW()],
-        dilations=[o.DilationHFactor(), o.DilationWFactor()], **_padding(o),
+        _nchw(ctx.input(op, 0)),
+        weights,
+        [o.StrideH(), o.StrideW()],
+        dilations=[o.DilationHFactor(), o.DilationWFactor()],
+        **_padding(o),
     ).output(0)
     return [_activation(_nhwc(_add_bias(ctx, op, y, 1)), o)]
 
@@ -101,8 +104,11 @@ def depthwise_conv_2d(ctx: Context, op: OpRecord) -> list[Output]:
     w = ops.transpose(w, as_i64([2, 3, 0, 1]))
     w = ops.reshape(w, as_i64([c, -1, 1, kh, kw]), False)
     y = ops.group_convolution(
-        _nchw(data), w, [o.StrideH(), o.StrideW()],
-        dilations=[o.DilationHFactor(), o.DilationWFactor()], **_padding(o),
+        _nchw(data),
+        w,
+        [o.StrideH(), o.StrideW()],
+        dilations=[o.DilationHFactor(), o.DilationWFactor()],
+        **_padding(o),
     ).output(0)
     return [_activation(_nhwc(_add_bias(ctx, op, y, 1)), o)]
 
@@ -124,11 +130,13 @@ def _pool(ctx: Context, op: OpRecord, average: bool) -> list[Output]:
     padding = _padding(o)
     kernel = [o.FilterHeight(), o.FilterWidth()]
     if average:
-        y = ops.avg_pool(*args, padding["pads_begin"], padding["pads_end"], kernel, True,
-                         auto_pad=padding["auto_pad"]).output(0)
+        y = ops.avg_pool(
+            *args, padding["pads_begin"], padding["pads_end"], kernel, True, auto_pad=padding["auto_pad"]
+        ).output(0)
     else:
-        y = opset8.max_pool(*args, [1, 1], padding["pads_begin"], padding["pads_end"], kernel,
-                            auto_pad=padding["auto_pad"]).output(0)
+        y = opset8.max_pool(
+            *args, [1, 1], padding["pads_begin"], padding["pads_end"], kernel, auto_pad=padding["auto_pad"]
+        ).output(0)
     return [_activation(_nhwc(y), o)]
 
 
@@ -143,8 +151,14 @@ def max_pool_2d(ctx: Context, op: OpRecord) -> list[Output]:
 
 
 # --- element-wise ----------------------------------------------------------------------------------
-_BINARY = {"ADD": ops.add, "SUB": ops.subtract, "MUL": ops.multiply, "DIV": ops.divide,
-           "MAXIMUM": ops.maximum, "MINIMUM": ops.minimum}
+_BINARY = {
+    "ADD": ops.add,
+    "SUB": ops.subtract,
+    "MUL": ops.multiply,
+    "DIV": ops.divide,
+    "MAXIMUM": ops.maximum,
+    "MINIMUM": ops.minimum,
+}
 
 
 @translator(*_BINARY)
@@ -239,9 +253,15 @@ def strided_slice(ctx: Context, op: OpRecord) -> list[Output]:
     rank = ctx.input(op, 1).get_partial_shape()[0].get_length()
     return [
         ops.strided_slice(
-            ctx.input(op, 0), ctx.input(op, 1), ctx.input(op, 2), ctx.input(op, 3),
-            _mask(o.BeginMask(), rank), _mask(o.EndMask(), rank), _mask(o.NewAxisMask(), rank),
-            _mask(o.ShrinkAxisMask(), rank), _mask(o.EllipsisMask(), rank),
+            ctx.input(op, 0),
+            ctx.input(op, 1),
+            ctx.input(op, 2),
+            ctx.input(op, 3),
+            _mask(o.BeginMask(), rank),
+            _mask(o.EndMask(), rank),
+            _mask(o.NewAxisMask(), rank),
+            _mask(o.ShrinkAxisMask(), rank),
+            _mask(o.EllipsisMask(), rank),
         ).output(0)
     ]
 
@@ -259,7 +279,12 @@ def resize(ctx: Context, op: OpRecord) -> list[Output]:
         coordinates, nearest = "asymmetric", "floor"
     sizes = ops.convert(ctx.input(op, 1), Type.i64)
     y = opset13.interpolate(
-        ctx.input(op, 0), sizes, "linear_onnx" if bilinear else "nearest", "sizes",
-        coordinate_transformation_mode=coordinates, nearest_mode=nearest, axes=as_i64([1, 2]),
+        ctx.input(op, 0),
+        sizes,
+        "linear_onnx" if bilinear else "nearest",
+        "sizes",
+        coordinate_transformation_mode=coordinates,
+        nearest_mode=nearest,
+        axes=as_i64([1, 2]),
     )
     return [y.output(0)]

@@ -60,11 +60,12 @@ class _Bound:
         self.buffers: list[np.ndarray | None] = []  # bytes oneDNN memories point at
         self.arrays: list[np.ndarray | None] = []  # what numpy steps and outputs see
         for slot in plan.slots:
-            raw = (
-                slot.const
-                if slot.const is not None
-                else (aligned_empty(slot.nbytes) if slot.nbytes else None)
-            )
+            if slot.alias is not None:
+                raw = self.buffers[slot.alias]
+            elif slot.const is not None:
+                raw = slot.const
+            else:
+                raw = aligned_empty(slot.nbytes) if slot.nbytes else None
             self.buffers.append(raw)
             if slot.view is not None and raw is not None and slot.const is None:
                 shape, dtype = slot.view

@@ -105,7 +105,12 @@ def _extend(b: PlanBuilder, prev: Fusion, axis: int) -> Fusion | None:
         return None
     t = consumer.get_type_name()
     channels = b.value(f.out).shape[axis]
-    if t == "Add" and f.bias is None and not f.kinds and (bias := channel_const(b, consumer, f.out, axis)) is not None:
+    if (
+        t == "Add"
+        and f.bias is None
+        and not f.kinds
+        and (bias := channel_const(b, consumer, f.out, axis)) is not None
+    ):
         f.bias = np.broadcast_to(bias, (channels,)).astype(np.float32)
     elif (
         t == "BatchNormInference"
@@ -180,7 +185,11 @@ def scalar_eltwise(b: PlanBuilder, node: Node, out: Output) -> tuple[int, float,
     """``out`` combined with a scalar constant as one eltwise: x*c, x/c, x+c, x-c, max(x, c), min(x, c)."""
     t = node.get_type_name()
     other = _other(node, out)
-    if other is None or (c := _scalar(b, other)) is None or b.value(node.output(0)).shape != b.value(out).shape:
+    if (
+        other is None
+        or (c := _scalar(b, other)) is None
+        or b.value(node.output(0)).shape != b.value(out).shape
+    ):
         return None
     first = node.input_value(0) == out
     if t == "Multiply":
@@ -246,7 +255,12 @@ def _gelu_tail(b: PlanBuilder, node: Node, x: Output, one_plus_erf: Output) -> l
     return None
 
 
-_BINARY_POST = {"Add": dc.binary_add, "Multiply": dc.binary_mul, "Maximum": dc.binary_max, "Minimum": dc.binary_min}
+_BINARY_POST = {
+    "Add": dc.binary_add,
+    "Multiply": dc.binary_mul,
+    "Maximum": dc.binary_max,
+    "Minimum": dc.binary_min,
+}
 
 
 def _broadcast_operand(b: PlanBuilder, node: Node, out: Output) -> Output | None:
@@ -327,9 +341,10 @@ def _fold_batch_norm(b: PlanBuilder, bn: Node, f: Fusion) -> tuple[np.ndarray, n
 
 def _last_reader(b: PlanBuilder, residual: Output, fused: list[Node]) -> bool:
     """Whether every other reader of ``residual`` already has its step, so its buffer may be reused."""
-    slot = b.slots[next(r for r in b.value(residual).reps if r.md is not None).slot]
-    if slot.parameter is not None or slot.const is not None:
-        return False
+    index = next(r for r in b.value(residual).reps if r.md is not None).slot
+    slot = b.slots[index]
+    if slot.parameter is not None or slot.const is not None or b.is_aliased(index):
+        return False  # another value may read these bytes later
     readers = [t.get_node() for t in residual.get_target_inputs()]
     return all(id(n) in b.done or n in fused for n in readers)
 
@@ -340,7 +355,7 @@ def emit_fused(b: PlanBuilder, node: Node, f: Fusion, emit: Callable[..., None],
     if f.residual is not None:
         dst = f.pd.md(dc.query_exec_arg_md, dc.ARG_DST)
         source = next(r for r in b.value(f.residual).reps if r.md is not None)
-        if source.md == dst and _last_reader(b, f.residual, f.nodes):
+        if source.md == dst and not source.strided and _last_reader(b, f.residual, f.nodes):
             dst_slot = source.slot  # accumulate in place: nothing reads the residual afterwards
         else:
             dst_slot = b.new_slot(Slot(nbytes=dst.size()))

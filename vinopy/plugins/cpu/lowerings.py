@@ -258,6 +258,38 @@ def lower_concat(b: PlanBuilder, node: Node) -> bool:
     return True
 
 
+# --- views: reshapes and transposes without copies ----------------------------------
+@lowering("Reshape", "Squeeze", "Unsqueeze")
+def lower_reshape(b: PlanBuilder, node: Node) -> bool:
+    """A reshape of a plain buffer is the same bytes: the output shares the input's slot (reordered to
+    plain first when its producer wrote a blocked layout)."""
+    data = node.input_value(0)
+    source = b.writable_plain(data)
+    if source is None and any(r.md is not None and not r.numpy for r in b.value(data).reps):
+        source = b.require(data, b.plain_md(b.value(data)))
+    if source is None or source.strided:
+        return False
+    b.alias(node.output(0), source)
+    b.backends[node.get_friendly_name()] = "view"
+    return True
+
+
+@lowering("Transpose")
+def lower_transpose(b: PlanBuilder, node: Node) -> bool:
+    """The input's plain buffer read with permuted strides; a consumer that needs the transposed
+    value plain reorders it (oneDNN), and matmuls read the strides as they are."""
+    perm = b.value(node.input_value(1)).const
+    source = b.writable_plain(node.input_value(0))
+    if perm is None or source is None:
+        return False
+    perm = [int(p) for p in np.asarray(perm).reshape(-1)]
+    strides = api.row_major(b.value(node.input_value(0)).shape)
+    md = api.MemoryDesc.plain(b.value(node.output(0)).shape, dc.f32, [strides[p] for p in perm])
+    b.strided_view(node.output(0), source, md)
+    b.backends[node.get_friendly_name()] = "view"
+    return True
+
+
 # --- normalization --------------------------------------------------------------
 @lowering("LRN")
 def lower_lrn(b: PlanBuilder, node: Node) -> bool:
@@ -309,7 +341,9 @@ def lower_mvn(b: PlanBuilder, node: Node) -> bool:
     md = api.MemoryDesc.plain([rows, int(np.prod(shape[first:]))], b.dt)
     affine, fused, out = _layer_norm_affine(b, node) if first == len(shape) - 1 else ({}, [], node.output(0))
     flags = (dc.use_scale if dc.ARG_SCALE in affine else 0) | (dc.use_shift if dc.ARG_SHIFT in affine else 0)
-    pd = _create(b, "layer_normalization_forward", dc.forward_inference, md, md, None, float(node.eps), flags, attr())
+    pd = _create(
+        b, "layer_normalization_forward", dc.forward_inference, md, md, None, float(node.eps), flags, attr()
+    )
     consts = {arg: (array, api.MemoryDesc.plain(array.shape, dc.f32)) for arg, array in affine.items()}
     for consumer in fused:
         b.fuse(consumer, node)
@@ -370,7 +404,9 @@ def lower_interpolate(b: PlanBuilder, node: Node) -> bool:
     )
     if alg is None or not _integral_scales(b, node, src_shape, dst_shape):
         return False
-    if node.coordinate_transformation_mode == "asymmetric" and any(o % i for i, o in zip(src_shape, dst_shape)):
+    if node.coordinate_transformation_mode == "asymmetric" and any(
+        o % i for i, o in zip(src_shape, dst_shape)
+    ):
         return False
     src = current_md(b, node.input_value(0))
     dst = api.MemoryDesc.any(dst_shape, src.data_type)
@@ -584,39 +620,92 @@ def _conv_sources(b: PlanBuilder, data: Output) -> list[api.MemoryDesc]:
 @lowering("MatMul")
 def lower_matmul(b: PlanBuilder, node: Node) -> bool:
     a, w = node.input_values()
-    va, vw, out = b.value(a), b.value(w), b.value(node.output(0))
+    va, vw = b.value(a), b.value(w)
     if len(va.shape) < 2 or len(vw.shape) < 2 or vw.dtype != np.float32:
         return False
+    # operands that are transposed views are read through their strides, when oneDNN has a fast kernel
+    return _matmul(b, node, strided=True) or _matmul(b, node, strided=False)
+
+
+def _matmul(b: PlanBuilder, node: Node, strided: bool) -> bool:
+    a, w = node.input_values()
+    vw, out = b.value(w), b.value(node.output(0))
     rank = len(out.shape)
-    a_md = _matrix_md(padded(va.shape, rank), node.transpose_a, b.dt)
     w_dims = padded(vw.shape, rank)
     weights = None if vw.const is None else np.ascontiguousarray(vw.const).reshape(w_dims)
-    dst_md = api.MemoryDesc.plain(out.shape, b.dt)
+    operands = {dc.ARG_SRC: _operand(b, a, rank, node.transpose_a, strided)}
+    if weights is None:
+        operands[dc.ARG_WEIGHTS] = _operand(b, w, rank, node.transpose_b, strided)
+    if strided and not any(read_strided for _, read_strided in operands.values()):
+        return False
 
-    def build(f: fusion.Fusion) -> api.PrimitiveDesc:
+    def build(f: fusion.Fusion, dst: api.MemoryDesc | None = None) -> api.PrimitiveDesc:
         w_md = (
-            _matrix_md(w_dims, node.transpose_b, b.dt)
+            operands[dc.ARG_WEIGHTS][0]
             if weights is None
             else api.MemoryDesc.any(_logical(w_dims, node.transpose_b), b.dt)
         )
         bias = None if f.bias is None else api.MemoryDesc.plain([1] * (rank - 1) + [out.shape[-1]], dc.f32)
-        return _create(b, "matmul", a_md, w_md, bias, dst_md, attr(f.post_ops))
+        dst = dst or api.MemoryDesc.plain(out.shape, b.dt)
+        return _create(b, "matmul", operands[dc.ARG_SRC][0], w_md, bias, dst, attr(f.post_ops))
 
     f = fusion.collect(b, node, weights, channel_axis=rank - 1, build=build)
-    if f is None:
+    if f is None or (strided and "ref" in f.pd.impl_info()):
         return False
-    views = {dc.ARG_SRC: (a, a_md)}
-    consts = {}
-    if weights is None:
-        views[dc.ARG_WEIGHTS] = (w, _matrix_md(w_dims, node.transpose_b, b.dt))
-    else:
+    _transposed_destination(b, f, build)
+    inputs, views, consts = {}, {}, {}
+    for arg, operand in ((dc.ARG_SRC, a), (dc.ARG_WEIGHTS, w)):
+        if arg in operands:
+            md, read_strided = operands[arg]
+            if read_strided:
+                inputs[arg] = operand  # the transposed view's own representation: no reorder
+            else:
+                views[arg] = (operand, md)
+    if weights is not None:
         consts[dc.ARG_WEIGHTS] = (weights, _matrix_md(w_dims, node.transpose_b, dc.f32))
     if f.bias is not None:
         bias_dims = [1] * (rank - 1) + [out.shape[-1]]
         consts[dc.ARG_BIAS] = (f.bias.reshape(bias_dims), api.MemoryDesc.plain(bias_dims, dc.f32))
     out_md = b.plain_md(b.value(f.out), b.dt)
-    fusion.emit_fused(b, node, f, emit, views=views, consts=consts, out_md=out_md)
+    fusion.emit_fused(b, node, f, emit, inputs=inputs, views=views, consts=consts, out_md=out_md)
     return True
+
+
+def _operand(
+    b: PlanBuilder, output: Output, rank: int, transposed: bool, strided: bool
+) -> tuple[api.MemoryDesc, bool]:
+    """A matmul operand's descriptor and whether it is read through a transposed view's strides
+    (else it is its plain buffer, transposed by swapped strides when asked)."""
+    value = b.value(output)
+    if strided and not transposed and len(value.shape) == rank and b.dt == dc.f32:
+        for rep in value.reps:
+            if rep.strided:
+                return rep.md, True
+    return _matrix_md(padded(value.shape, rank), transposed, b.dt), False
+
+
+def _transposed_destination(
+    b: PlanBuilder, f: fusion.Fusion, build: Callable[..., api.PrimitiveDesc]
+) -> None:
+    """When a Transpose alone reads the result, write the result transposed: that Transpose is then free."""
+    t = b.sole_consumer(f.out)
+    if t is None or t.get_type_name() != "Transpose" or b.dt != dc.f32 or f.residual is not None:
+        return
+    perm = b.value(t.input_value(1)).const
+    if perm is None:
+        return
+    plain = api.row_major(b.value(t.output(0)).shape)
+    strides = [0] * len(plain)
+    for i, axis in enumerate(np.asarray(perm).reshape(-1)):
+        strides[int(axis)] = plain[i]
+    try:
+        pd = build(f, api.MemoryDesc.plain(b.value(f.out).shape, b.dt, strides))
+    except api.DnnlError:
+        return
+    if "ref" not in pd.impl_info():
+        f.pd = pd
+        f.nodes.append(t)
+        f.out = t.output(0)
 
 
 def _logical(dims: Sequence[int], transposed: bool) -> list[int]:

@@ -42,6 +42,7 @@ class Slot:
     view: tuple[tuple[int, ...], np.dtype] | None = None  # numpy view (shape, dtype) of a plain slot
     const: np.ndarray | None = None  # shared by every request, never written
     parameter: int | None = None  # bound to the model's input of this index at each run
+    alias: int | None = None  # shares this earlier slot's buffer (a reshaped view), owning no bytes
 
 
 @dataclass
@@ -49,6 +50,7 @@ class Rep:
     md: api.MemoryDesc | None  # None for values that oneDNN cannot describe (strings, dynamic shapes)
     slot: int
     numpy: bool = False  # the slot's numpy view is this value, in the value's own dtype
+    strided: bool = False  # a permuted view of another value's plain buffer (a zero-copy Transpose)
 
 
 @dataclass
@@ -107,6 +109,7 @@ class PlanBuilder:
         self.values: dict[Output, Value] = {}
         self.backends: dict[str, str] = {}
         self.fused: set[int] = set()
+        self.viewed: set[int] = set()  # slots that other values read as views (reshaped, transposed)
         self.done: set[int] = set()  # nodes whose steps are emitted (or that are being lowered)
         self.scratchpad_bytes = 0
         self.model = model
@@ -213,6 +216,33 @@ class PlanBuilder:
         primitive = api.Primitive.create(pd)
         exec_type = pd.impl_info().replace(":", "_")
         self.steps.append(DnnlStep(primitive, args, scratch if size else None, name, type_name, exec_type))
+
+    def writable_plain(self, output: Output) -> Rep | None:
+        """The value's plain f32 representation in a buffer the plan owns (not a model input)."""
+        value = self.value(output)
+        plain = self.plain_md(value)
+        for rep in value.reps:
+            slot = self.slots[rep.slot]
+            if rep.md is not None and rep.md == plain and slot.parameter is None and slot.const is None:
+                return rep
+        return None
+
+    def alias(self, output: Output, source: Rep) -> None:
+        """``output`` is ``source``'s bytes under another shape: a slot sharing the buffer, no step."""
+        value = self.value(output)
+        root = self.slots[source.slot].alias
+        slot = Slot(view=(value.shape, value.dtype), alias=source.slot if root is None else root)
+        self.viewed.add(slot.alias)
+        value.reps.append(Rep(self.plain_md(value), self.new_slot(slot), numpy=True))
+
+    def strided_view(self, output: Output, source: Rep, md: api.MemoryDesc) -> None:
+        """``output`` is ``source``'s bytes read through ``md`` (permuted strides): no step."""
+        self.viewed.add(source.slot)
+        self.value(output).reps.append(Rep(md, source.slot, strided=True))
+
+    def is_aliased(self, slot: int) -> bool:
+        """Whether another value lives in this slot's bytes (then it must not be written in place)."""
+        return self.slots[slot].alias is not None or slot in self.viewed
 
     def output_rep(self, output: Output, md: api.MemoryDesc, slot: int | None, nbytes: int) -> int:
         """Give a primitive's destination a slot (new unless given) and make it a rep of ``output``."""

@@ -7,9 +7,9 @@ import onnx
 from vinopy import opset16 as ops
 from vinopy.frontend.onnx.context import NodeContext, const, element_type, i64, partial_shape
 from vinopy.frontend.onnx.converter import convert_subgraph
+from vinopy.frontend.onnx.registry import onnx_op
 from vinopy.graph.node import Node, Output
 from vinopy.graph.shape import PartialShape
-from vinopy.frontend.onnx.registry import onnx_op
 from vinopy.graph.types import Type
 
 
@@ -57,14 +57,16 @@ def loop(ctx: NodeContext) -> list[Output]:
     initials = [ctx.input(i) for i in range(2, len(ctx.inputs))]
     iteration = _body_parameter(graph.input[0], Type.i64, PartialShape([]))
     cond_in = _body_parameter(graph.input[1], Type.boolean, PartialShape([]))
-    carried = [_body_parameter(info, v.get_element_type(), _loose(v)) for info, v in zip(graph.input[2:], initials)]
+    carried = [
+        _body_parameter(info, v.get_element_type(), _loose(v)) for info, v in zip(graph.input[2:], initials)
+    ]
     params = [iteration, cond_in, *carried]
     bound = {info.name: p.output(0) for info, p in zip(graph.input, params)}
     body, captures = convert_subgraph(graph, ctx.scope, bound, params)
     results = body.get_results()
     n_carried = len(initials)
     # ONNX stacks each iteration's scan outputs along a new first axis
-    for result in results[1 + n_carried:]:
+    for result in results[1 + n_carried :]:
         value = result.input_value(0)
         result.set_argument(0, ops.unsqueeze(value, i64([0])).output(0))
     body.validate_nodes_and_infer_types()
@@ -76,8 +78,8 @@ def loop(ctx: NodeContext) -> list[Output]:
         node.set_merged_input(param, initial, result.output(0))
     for outer, param in captures:
         node.set_invariant_input(param, outer)
-    outputs = [node.get_iter_value(r.output(0), -1) for r in results[1:1 + n_carried]]
-    outputs += [node.get_concatenated_slices(r.output(0), 0, 1, 1, -1, 0) for r in results[1 + n_carried:]]
+    outputs = [node.get_iter_value(r.output(0), -1) for r in results[1 : 1 + n_carried]]
+    outputs += [node.get_concatenated_slices(r.output(0), 0, 1, 1, -1, 0) for r in results[1 + n_carried :]]
     return outputs
 
 
@@ -87,21 +89,26 @@ def scan(ctx: NodeContext) -> list[Output]:
         raise ctx.fail("Scan before opset 9 (with sequence lengths) is not supported")
     graph: onnx.GraphProto = ctx.attr("body")
     n_scan = ctx.attr("num_scan_inputs")
-    states, scanned = ctx.inputs[: len(ctx.inputs) - n_scan], ctx.inputs[len(ctx.inputs) - n_scan:]
+    states, scanned = ctx.inputs[: len(ctx.inputs) - n_scan], ctx.inputs[len(ctx.inputs) - n_scan :]
     in_axes = list(ctx.attr("scan_input_axes", [0] * n_scan))
     in_dirs = list(ctx.attr("scan_input_directions", [0] * n_scan))
-    state_params = [_body_parameter(info, v.get_element_type(), v.get_partial_shape())
-                    for info, v in zip(graph.input, states)]
+    state_params = [
+        _body_parameter(info, v.get_element_type(), v.get_partial_shape())
+        for info, v in zip(graph.input, states)
+    ]
     bound = {p.get_friendly_name(): p.output(0) for p in state_params}
     slice_params = []
-    for info, value, axis in zip(graph.input[len(states):], scanned, in_axes):
+    for info, value, axis in zip(graph.input[len(states) :], scanned, in_axes):
         shape = value.get_partial_shape()
         dims = list(shape) if shape.rank.is_static else None
         if dims is not None:
             axis %= len(dims)
             dims[axis] = 1
-        param = ops.parameter(PartialShape(dims) if dims else PartialShape.dynamic(), value.get_element_type(),
-                              name=f"{info.name}/slice")
+        param = ops.parameter(
+            PartialShape(dims) if dims else PartialShape.dynamic(),
+            value.get_element_type(),
+            name=f"{info.name}/slice",
+        )
         slice_params.append(param)
         bound[info.name] = ops.squeeze(param, i64([axis])).output(0)
     body, captures = convert_subgraph(graph, ctx.scope, bound, state_params + slice_params)

@@ -45,8 +45,15 @@ def upsample(ctx: NodeContext) -> Output:
     return _interpolate(ctx, x, scales, None, ctx.attr("mode", "nearest"), "asymmetric", "floor")
 
 
-def _interpolate(ctx: NodeContext, x: Output, scales: Output | None, sizes: Output | None, mode: str,
-                 transform: str, nearest: str) -> Output:
+def _interpolate(
+    ctx: NodeContext,
+    x: Output,
+    scales: Output | None,
+    sizes: Output | None,
+    mode: str,
+    transform: str,
+    nearest: str,
+) -> Output:
     axes_attr = ctx.attr("axes")
     axes = i64(axes_attr) if axes_attr is not None else i64(list(range(static_rank(ctx, x))))
     if not _is_empty(sizes):
@@ -56,12 +63,28 @@ def _interpolate(ctx: NodeContext, x: Output, scales: Output | None, sizes: Outp
     else:
         raise ctx.fail("needs scales or sizes")
     mode = "linear_onnx" if mode == "bilinear" else _RESIZE_MODES.get(mode, mode)
-    return ops.interpolate(x, target, mode, calc, None, None, transform, nearest, bool(ctx.attr("antialias", 0)),
-                           ctx.attr("cubic_coeff_a", -0.75), axes).output(0)
+    return ops.interpolate(
+        x,
+        target,
+        mode,
+        calc,
+        None,
+        None,
+        transform,
+        nearest,
+        bool(ctx.attr("antialias", 0)),
+        ctx.attr("cubic_coeff_a", -0.75),
+        axes,
+    ).output(0)
 
 
-_GRID_MODES = {"linear": "bilinear", "bilinear": "bilinear", "cubic": "bicubic", "bicubic": "bicubic",
-               "nearest": "nearest"}
+_GRID_MODES = {
+    "linear": "bilinear",
+    "bilinear": "bilinear",
+    "cubic": "bicubic",
+    "bicubic": "bicubic",
+    "nearest": "nearest",
+}
 
 
 @onnx_op("GridSample", changed=(20,))
@@ -77,10 +100,20 @@ def grid_sample(ctx: NodeContext) -> Output:
 @onnx_op("RoiAlign", changed=(16,))
 def roi_align(ctx: NodeContext) -> Output:
     default = "half_pixel" if ctx.opset >= 16 else "output_half_pixel"
-    aligned = "half_pixel" if ctx.attr("coordinate_transformation_mode", default) == "half_pixel" else "asymmetric"
-    return ops.roi_align(ctx.input(0), ctx.input(1), ctx.input(2), ctx.attr("output_height", 1),
-                         ctx.attr("output_width", 1), ctx.attr("sampling_ratio", 0),
-                         ctx.attr("spatial_scale", 1.0), ctx.attr("mode", "avg"), aligned).output(0)
+    aligned = (
+        "half_pixel" if ctx.attr("coordinate_transformation_mode", default) == "half_pixel" else "asymmetric"
+    )
+    return ops.roi_align(
+        ctx.input(0),
+        ctx.input(1),
+        ctx.input(2),
+        ctx.attr("output_height", 1),
+        ctx.attr("output_width", 1),
+        ctx.attr("sampling_ratio", 0),
+        ctx.attr("spatial_scale", 1.0),
+        ctx.attr("mode", "avg"),
+        aligned,
+    ).output(0)
 
 
 @onnx_op("NonMaxSuppression")
@@ -89,7 +122,9 @@ def non_max_suppression(ctx: NodeContext) -> Output:
     max_boxes = scalar(ctx.input(2)) if ctx.has_input(2) else i64(0)
     iou = scalar(ctx.input(3)) if ctx.has_input(3) else const(0.0, np.float32)
     score = scalar(ctx.input(4)) if ctx.has_input(4) else const(float("-inf"), np.float32)
-    node = ops.non_max_suppression(ctx.input(0), ctx.input(1), max_boxes, iou, score, None, encoding, False, "i64")
+    node = ops.non_max_suppression(
+        ctx.input(0), ctx.input(1), max_boxes, iou, score, None, encoding, False, "i64"
+    )
     return node.output(0)
 
 
@@ -97,5 +132,12 @@ def non_max_suppression(ctx: NodeContext) -> Output:
 def col2im(ctx: NodeContext) -> Output:
     spatial = 2
     pads = list(ctx.attr("pads", [0] * 2 * spatial))
-    return ops.col2im(ctx.input(0), ctx.input(1), ctx.input(2), list(ctx.attr("strides", [1] * spatial)),
-                      list(ctx.attr("dilations", [1] * spatial)), pads[:spatial], pads[spatial:]).output(0)
+    return ops.col2im(
+        ctx.input(0),
+        ctx.input(1),
+        ctx.input(2),
+        list(ctx.attr("strides", [1] * spatial)),
+        list(ctx.attr("dilations", [1] * spatial)),
+        pads[:spatial],
+        pads[spatial:],
+    ).output(0)

@@ -14,7 +14,9 @@ from vinopy.graph.types import Type
 @onnx_op("Unique")
 def unique(ctx: NodeContext) -> list[Output]:
     axis = ctx.attr("axis")
-    node = ops.unique(ctx.input(0), None if axis is None else i64(axis), bool(ctx.attr("sorted", 1)), "i64", "i64")
+    node = ops.unique(
+        ctx.input(0), None if axis is None else i64(axis), bool(ctx.attr("sorted", 1)), "i64", "i64"
+    )
     return node.outputs()
 
 
@@ -61,19 +63,23 @@ def _seed(ctx: NodeContext) -> int:
 
 def _uniform(ctx: NodeContext, shape: Output, et: Type) -> Output:
     low, high = ctx.attr("low", 0.0), ctx.attr("high", 1.0)
-    return ops.random_uniform(shape, const(low, et.to_dtype()), const(high, et.to_dtype()), et,
-                              _seed(ctx), 0).output(0)
+    return ops.random_uniform(
+        shape, const(low, et.to_dtype()), const(high, et.to_dtype()), et, _seed(ctx), 0
+    ).output(0)
 
 
 def _normal(ctx: NodeContext, shape: Output, et: Type) -> Output:
     """Box-Muller: two uniform draws make one standard normal draw."""
-    u1 = ops.random_uniform(shape, const(np.finfo(np.float32).tiny, np.float32), const(1.0, np.float32),
-                            Type.f32, _seed(ctx), 0)
+    u1 = ops.random_uniform(
+        shape, const(np.finfo(np.float32).tiny, np.float32), const(1.0, np.float32), Type.f32, _seed(ctx), 0
+    )
     u2 = ops.random_uniform(shape, const(0.0, np.float32), const(1.0, np.float32), Type.f32, _seed(ctx), 1)
     radius = ops.sqrt(ops.multiply(ops.log(u1), const(-2.0, np.float32)))
     normal = ops.multiply(radius, ops.cos(ops.multiply(u2, const(2 * np.pi, np.float32))))
-    scaled = ops.add(ops.multiply(normal, const(ctx.attr("scale", 1.0), np.float32)),
-                     const(ctx.attr("mean", 0.0), np.float32))
+    scaled = ops.add(
+        ops.multiply(normal, const(ctx.attr("scale", 1.0), np.float32)),
+        const(ctx.attr("mean", 0.0), np.float32),
+    )
     return ops.convert(scaled, et).output(0)
 
 

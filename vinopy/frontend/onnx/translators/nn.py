@@ -94,9 +94,15 @@ def conv_transpose(ctx: NodeContext) -> Output:
     out_shape = ctx.attr("output_shape")
     pads_begin, pads_end, auto_pad = win.pads_begin, win.pads_end, win.auto_pad
     in_dims = list(x.get_partial_shape())[2:] if rank_of(x) is not None else []
-    if (out_shape is not None or auto_pad in ("same_upper", "same_lower")) and all(d.is_static for d in in_dims):
+    if (out_shape is not None or auto_pad in ("same_upper", "same_lower")) and all(
+        d.is_static for d in in_dims
+    ):
         sizes = [d.get_length() for d in in_dims]
-        targets = list(out_shape)[-spatial:] if out_shape is not None else [s * st for s, st in zip(sizes, win.strides)]
+        targets = (
+            list(out_shape)[-spatial:]
+            if out_shape is not None
+            else [s * st for s, st in zip(sizes, win.strides)]
+        )
         pads_begin, pads_end, out_pad = _transpose_pads(sizes, targets, kernel, win, out_pad, auto_pad)
         auto_pad = "explicit"
     filters = w if group == 1 else _grouped_filters(w, group)
@@ -105,8 +111,9 @@ def conv_transpose(ctx: NodeContext) -> Output:
     return _add_bias(ctx, y.output(0), 2)
 
 
-def _transpose_pads(sizes: list[int], targets: list[int], kernel: list[int], win: Window,
-                    out_pad: list[int], auto_pad: str) -> tuple[list[int], list[int], list[int]]:
+def _transpose_pads(
+    sizes: list[int], targets: list[int], kernel: list[int], win: Window, out_pad: list[int], auto_pad: str
+) -> tuple[list[int], list[int], list[int]]:
     """Explicit pads giving ConvTranspose's requested output size, split the way ONNX says."""
     begin, end, extra = [], [], []
     for i, (size, target) in enumerate(zip(sizes, targets)):
@@ -136,8 +143,18 @@ def max_pool(ctx: NodeContext) -> list[Output]:
     win = Window(ctx, spatial)
     if ctx.attr("storage_order", 0):
         raise ctx.fail("storage_order=1 (column-major indices) is not supported")
-    node = ops.max_pool(x, win.strides, win.dilations, win.pads_begin, win.pads_end, win.kernel,
-                        _pool_rounding(ctx), win.auto_pad, "i64", 0)
+    node = ops.max_pool(
+        x,
+        win.strides,
+        win.dilations,
+        win.pads_begin,
+        win.pads_end,
+        win.kernel,
+        _pool_rounding(ctx),
+        win.auto_pad,
+        "i64",
+        0,
+    )
     return [node.output(0), node.output(1)]
 
 
@@ -152,8 +169,17 @@ def avg_pool(ctx: NodeContext) -> Output:
 def _avg_pool(x: Output, win: Window, exclude_pad: bool, rounding: str) -> Output:
     # dilations only when set: not every AvgPool version has them
     dilations = [win.dilations] if any(d != 1 for d in win.dilations) else []
-    return ops.avg_pool(x, win.strides, win.pads_begin, win.pads_end, win.kernel, exclude_pad, rounding,
-                        win.auto_pad, *dilations).output(0)
+    return ops.avg_pool(
+        x,
+        win.strides,
+        win.pads_begin,
+        win.pads_end,
+        win.kernel,
+        exclude_pad,
+        rounding,
+        win.auto_pad,
+        *dilations,
+    ).output(0)
 
 
 @onnx_op("LpPool", changed=(11,))
@@ -254,8 +280,14 @@ def _repeat_groups(value: Output, groups: int, per_group: int) -> Output:
 
 @onnx_op("LRN")
 def lrn(ctx: NodeContext) -> Output:
-    return ops.lrn(ctx.input(0), i64([1]), ctx.attr("alpha", 1e-4), ctx.attr("beta", 0.75),
-                   ctx.attr("bias", 1.0), ctx.attr("size")).output(0)
+    return ops.lrn(
+        ctx.input(0),
+        i64([1]),
+        ctx.attr("alpha", 1e-4),
+        ctx.attr("beta", 0.75),
+        ctx.attr("bias", 1.0),
+        ctx.attr("size"),
+    ).output(0)
 
 
 @onnx_op("LpNormalization")

@@ -31,7 +31,9 @@ def dequantize(x: Output, scale: Output, zero_point: Output | None, axis: int) -
     """(x - zero_point) * scale, computed in the scale's type."""
     value = ops.convert_like(x, scale).output(0)
     if zero_point is not None:
-        value = ops.subtract(value, _per_axis(ops.convert_like(zero_point, scale).output(0), x, axis)).output(0)
+        value = ops.subtract(value, _per_axis(ops.convert_like(zero_point, scale).output(0), x, axis)).output(
+            0
+        )
     return ops.multiply(value, _per_axis(scale, x, axis)).output(0)
 
 
@@ -112,4 +114,3 @@ def qlinear_conv(ctx: NodeContext) -> Output:
         y = ops.add(y, ops.reshape(bias, i64([1, -1] + [1] * (rank_of(y) - 2)), False)).output(0)
     zero_point = ctx.input(7)
     return quantize(y, ctx.input(6), zero_point, 1, zero_point.get_element_type())
-

@@ -34,10 +34,15 @@ def _sum_square(x: Output, axes: Output, keep: bool) -> Output:
 
 
 _REDUCERS: dict[str, Reducer] = {
-    "ReduceSum": _simple("reduce_sum"), "ReduceMean": _simple("reduce_mean"),
-    "ReduceMax": _simple("reduce_max"), "ReduceMin": _simple("reduce_min"),
-    "ReduceProd": _simple("reduce_prod"), "ReduceL1": _simple("reduce_l1"),
-    "ReduceL2": _simple("reduce_l2"), "ReduceLogSum": _log_sum, "ReduceLogSumExp": _log_sum_exp,
+    "ReduceSum": _simple("reduce_sum"),
+    "ReduceMean": _simple("reduce_mean"),
+    "ReduceMax": _simple("reduce_max"),
+    "ReduceMin": _simple("reduce_min"),
+    "ReduceProd": _simple("reduce_prod"),
+    "ReduceL1": _simple("reduce_l1"),
+    "ReduceL2": _simple("reduce_l2"),
+    "ReduceLogSum": _log_sum,
+    "ReduceLogSumExp": _log_sum_exp,
     "ReduceSumSquare": _sum_square,
 }
 

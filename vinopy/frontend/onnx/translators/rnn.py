@@ -58,10 +58,12 @@ class RecurrentInputs:
         return ops.add(w_bias, r_bias).output(0)
 
     def activations(self) -> tuple[list[str], list[float] | None, list[float] | None]:
-        names = [a.lower() for a in self.ctx.attr("activations", [])] or _DEFAULT_ACTIVATIONS[self.ctx.op_type]
+        names = [a.lower() for a in self.ctx.attr("activations", [])] or _DEFAULT_ACTIVATIONS[
+            self.ctx.op_type
+        ]
         per_direction = len(_DEFAULT_ACTIVATIONS[self.ctx.op_type])
         for i in range(per_direction, len(names), per_direction):
-            if names[i:i + per_direction] != names[:per_direction]:
+            if names[i : i + per_direction] != names[:per_direction]:
                 raise self.ctx.fail("different activations per direction are not supported")
         alpha, beta = self.ctx.attr("activation_alpha"), self.ctx.attr("activation_beta")
         return names[:per_direction], alpha, beta
@@ -91,8 +93,21 @@ def lstm(ctx: NodeContext) -> list[Output]:
     bias = ops.reshape(r.bias(4), i64([r.num_dirs, 4, -1]), False)
     bias = ops.reshape(ops.gather(bias, i64(_LSTM_ORDER), i64(1)), i64([r.num_dirs, -1]), False).output(0)
     names, alpha, beta = r.activations()
-    node = ops.lstm_sequence(r.x, r.state(5), r.state(6), r.lengths(), w, rw, bias, r.hidden, r.direction,
-                             names, alpha, beta, _clip(ctx))
+    node = ops.lstm_sequence(
+        r.x,
+        r.state(5),
+        r.state(6),
+        r.lengths(),
+        w,
+        rw,
+        bias,
+        r.hidden,
+        r.direction,
+        names,
+        alpha,
+        beta,
+        _clip(ctx),
+    )
     return r.outputs(node.output(0), node.output(1), node.output(2))
 
 
@@ -111,8 +126,21 @@ def gru(ctx: NodeContext) -> list[Output]:
     else:
         bias = r.bias(3)
     names, alpha, beta = r.activations()
-    node = ops.gru_sequence(r.x, r.state(5), r.lengths(), ctx.input(1), ctx.input(2), bias, r.hidden, r.direction,
-                            names, alpha, beta, _clip(ctx), linear_before_reset)
+    node = ops.gru_sequence(
+        r.x,
+        r.state(5),
+        r.lengths(),
+        ctx.input(1),
+        ctx.input(2),
+        bias,
+        r.hidden,
+        r.direction,
+        names,
+        alpha,
+        beta,
+        _clip(ctx),
+        linear_before_reset,
+    )
     return r.outputs(node.output(0), node.output(1))
 
 
@@ -120,6 +148,18 @@ def gru(ctx: NodeContext) -> list[Output]:
 def rnn(ctx: NodeContext) -> list[Output]:
     r = RecurrentInputs(ctx)
     names, alpha, beta = r.activations()
-    node = ops.rnn_sequence(r.x, r.state(5), r.lengths(), ctx.input(1), ctx.input(2), r.bias(1), r.hidden,
-                            r.direction, names, alpha, beta, _clip(ctx))
+    node = ops.rnn_sequence(
+        r.x,
+        r.state(5),
+        r.lengths(),
+        ctx.input(1),
+        ctx.input(2),
+        r.bias(1),
+        r.hidden,
+        r.direction,
+        names,
+        alpha,
+        beta,
+        _clip(ctx),
+    )
     return r.outputs(node.output(0), node.output(1))

@@ -55,7 +55,9 @@ def concat(ctx: NodeContext) -> Output:
 @onnx_op("Split", changed=(13, 18))
 def split(ctx: NodeContext) -> list[Output]:
     x, axis = ctx.input(0), ctx.attr("axis", 0)
-    lengths = ctx.optional(1) if ctx.opset >= 13 else (i64(ctx.attr("split")) if ctx.has_attr("split") else None)
+    lengths = (
+        ctx.optional(1) if ctx.opset >= 13 else (i64(ctx.attr("split")) if ctx.has_attr("split") else None)
+    )
     count = ctx.attr("num_outputs", ctx.num_outputs)
     if lengths is None and ctx.has_attr("num_outputs"):
         dim = x.get_partial_shape()[axis]
@@ -73,8 +75,9 @@ def slice_(ctx: NodeContext) -> Output:
     if ctx.opset < 10:
         starts, ends = i64(ctx.attr("starts")), i64(ctx.attr("ends"))
         axes = ctx.attr("axes")
-        return ops.slice(x, starts, ends, i64([1] * len(ctx.attr("starts"))),
-                         None if axes is None else i64(axes)).output(0)
+        return ops.slice(
+            x, starts, ends, i64([1] * len(ctx.attr("starts"))), None if axes is None else i64(axes)
+        ).output(0)
     starts, ends = ctx.input(1), ctx.input(2)
     steps = ctx.optional(4)
     if steps is None:
@@ -100,8 +103,9 @@ def gather_nd(ctx: NodeContext) -> Output:
 @onnx_op("ScatterElements", "Scatter", changed=(16, 18))
 def scatter_elements(ctx: NodeContext) -> Output:
     reduction = _REDUCTIONS[ctx.attr("reduction", "none")]
-    return ops.scatter_elements_update(ctx.input(0), ctx.input(1), ctx.input(2), i64(ctx.attr("axis", 0)),
-                                       reduction, True).output(0)
+    return ops.scatter_elements_update(
+        ctx.input(0), ctx.input(1), ctx.input(2), i64(ctx.attr("axis", 0)), reduction, True
+    ).output(0)
 
 
 @onnx_op("ScatterND", changed=(16, 18))
@@ -163,9 +167,16 @@ def size(ctx: NodeContext) -> Output:
 
 @onnx_op("Constant")
 def constant(ctx: NodeContext) -> Output:
-    for name, dtype in (("value", None), ("sparse_value", None), ("value_float", np.float32),
-                        ("value_floats", np.float32), ("value_int", np.int64), ("value_ints", np.int64),
-                        ("value_string", np.str_), ("value_strings", np.str_)):
+    for name, dtype in (
+        ("value", None),
+        ("sparse_value", None),
+        ("value_float", np.float32),
+        ("value_floats", np.float32),
+        ("value_int", np.int64),
+        ("value_ints", np.int64),
+        ("value_string", np.str_),
+        ("value_strings", np.str_),
+    ):
         if ctx.has_attr(name):
             return const(ctx.attr(name), dtype)
     raise ctx.fail("has no value attribute")
@@ -211,8 +222,9 @@ def compress(ctx: NodeContext) -> Output:
 
 @onnx_op("CumSum")
 def cumsum(ctx: NodeContext) -> Output:
-    return ops.cum_sum(ctx.input(0), ctx.input(1), bool(ctx.attr("exclusive", 0)),
-                       bool(ctx.attr("reverse", 0))).output(0)
+    return ops.cum_sum(
+        ctx.input(0), ctx.input(1), bool(ctx.attr("exclusive", 0)), bool(ctx.attr("reverse", 0))
+    ).output(0)
 
 
 @onnx_op("DepthToSpace")
@@ -228,8 +240,9 @@ def space_to_depth(ctx: NodeContext) -> Output:
 
 @onnx_op("ReverseSequence")
 def reverse_sequence(ctx: NodeContext) -> Output:
-    return ops.reverse_sequence(ctx.input(0), ctx.input(1), ctx.attr("batch_axis", 1),
-                                ctx.attr("time_axis", 0)).output(0)
+    return ops.reverse_sequence(
+        ctx.input(0), ctx.input(1), ctx.attr("batch_axis", 1), ctx.attr("time_axis", 0)
+    ).output(0)
 
 
 @onnx_op("EyeLike")
