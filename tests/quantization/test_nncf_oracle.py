@@ -71,19 +71,9 @@ def _weights(model) -> dict[str, tuple[np.ndarray, np.ndarray]]:  # noqa: ANN001
     return found
 
 
-def test_same_int8_weights_and_biases(models: tuple) -> None:
+def test_same_int8_weights(models: tuple) -> None:
     theirs, mine = _weights(models[0]), _weights(models[1])
     assert theirs.keys() == mine.keys()
     for name, (values, scale) in theirs.items():
         assert np.abs(mine[name][0].astype(int) - values).max() <= 1, name  # rounding ties may differ
         np.testing.assert_allclose(mine[name][1], scale, rtol=1e-5, err_msg=name)
-    biases = [
-        {
-            n.get_friendly_name(): n.get_data()
-            for n in m.get_ordered_ops()
-            if n.get_friendly_name().endswith("bias")
-        }
-        for m in models
-    ]
-    for name, bias in biases[0].items():  # fast bias correction moves them the same way
-        np.testing.assert_allclose(biases[1][name], bias, atol=1e-3, err_msg=name)

@@ -131,14 +131,14 @@ class PostTrainingQuantizer:
         return params
 
     def _quantize_weight(self, target: WeightTarget) -> IntWeight:
-        """Symmetric per output channel, 8 bits (255 levels), or 7 with the overflow fix."""
+        """Symmetric per output channel, 8 bits (255 levels), or half of that with the overflow fix."""
         weight = const_value(target.node.input_value(target.port))
         fix = self.settings.overflow_fix
         half_range = fix is OverflowFix.ENABLE or (
             fix is OverflowFix.FIRST_LAYER and target.node in self.plan.first_layers
         )
         return quantize_symmetric(
-            weight, target.reduce_axes(weight.ndim), 7 if half_range else 8, narrow=True
+            weight, target.reduce_axes(weight.ndim), 8, narrow=True, half_range=half_range
         )
 
     def _replace_weight(self, target: WeightTarget, mapping: dict[Node, Node]) -> None:

@@ -22,7 +22,6 @@ from vinopy.graph.types import Type
 _STORAGE = {
     (8, True): np.dtype(np.int8),
     (8, False): np.dtype(np.uint8),
-    (7, True): np.dtype(np.int8),  # the overflow fix's half range still lives in int8
     (4, True): np.dtype(ml_dtypes.int4),
     (4, False): np.dtype(ml_dtypes.uint4),
 }
@@ -50,14 +49,27 @@ def _storage(bits: int, signed: bool) -> np.dtype:
 
 
 def quantize_symmetric(
-    w: np.ndarray, reduce_axes: tuple[int, ...], bits: int, narrow: bool, shape: tuple[int, ...] | None = None
+    w: np.ndarray,
+    reduce_axes: tuple[int, ...],
+    bits: int,
+    narrow: bool,
+    shape: tuple[int, ...] | None = None,
+    half_range: bool = False,
 ) -> IntWeight:
     """Signed levels ``-q..q`` (narrow) or ``-(q+1)..q`` with ``q = 2**(bits-1) - 1``; the scale maps
-    ``max|w|`` to the most negative level, so per channel no weight is clipped."""
+    ``max|w|`` to the most negative level, so per channel no weight is clipped.
+
+    ``half_range`` (the overflow fix) halves the 8-bit narrow grid as NNCF does: the scale is
+    ``max|w| / 63.5`` and the levels ``-63..63``, the extreme weights clipped by half a step."""
     q = 2 ** (bits - 1) - 1
     low = -q if narrow else -q - 1
+    divisor = -low
+    if half_range:
+        divisor = divisor / 2
+        q = int(divisor)
+        low = -q
     absmax = np.abs(w).max(axis=reduce_axes, keepdims=True).astype(np.float32)
-    scale = np.where(absmax > 0, absmax / -low, 1.0).astype(np.float32)
+    scale = np.where(absmax > 0, absmax / divisor, 1.0).astype(np.float32)
     values = np.clip(np.round(w / scale), low, q).astype(np.int8).astype(_storage(bits, True))
     return IntWeight(values, scale, None, shape or w.shape)
 

@@ -193,9 +193,7 @@ def _read(input_model: Any, example_input: Any, specs: list[InputSpec]) -> tuple
 
     if is_torch_module(input_model):
         model = read_torch(input_model, example_input, [(s.name, s.shape, s.type) for s in specs])
-        # Inputs come out in forward() order; shapes with ranges are set on them below, by name.
-        names = [p.output(0).get_any_name() for p in model.get_parameters()]
-        return model, [InputSpec(s.name or names[i], s.shape) for i, s in enumerate(specs) if s.shape]
+        return model, []  # read_torch has applied the specs
     if example_input is not None:
         raise ValueError("example_input is only used when converting a torch.nn.Module")
     if isinstance(input_model, (str, os.PathLike, bytes, bytearray, memoryview, ov.Model)) or (

@@ -83,6 +83,11 @@ def read_torch(
 
     model = read_onnx(buffer.getvalue())
     model.set_friendly_name(type(module).__name__)
+    # Bounded ranges (1..8) and static dims that differ from the example are set after export.
+    exported = {p.get_any_name() for p in model.inputs}
+    shapes = {n: shape for n, (shape, _) in named.items() if shape is not None and n in exported}
+    if shapes:
+        model.reshape(shapes)
     return model
 
 
