@@ -17,7 +17,7 @@ openvino = pytest.importorskip("openvino")
 CALIBRATION = images(8)
 
 
-def _summary(model) -> dict[str, list[str]]:  # noqa: ANN001 (an OpenVINO or a vinopy model)
+def _summary(model) -> dict[str, list[str]]:
     """Per FakeQuantize and weighted layer: the types of the nodes it reads."""
     wanted = {"FakeQuantize", "Convolution", "MatMul", "MaxPool", "AvgPool", "Add", "Reshape"}
     summary = {}
@@ -29,7 +29,7 @@ def _summary(model) -> dict[str, list[str]]:  # noqa: ANN001 (an OpenVINO or a v
     return summary
 
 
-def _fq_ranges(model) -> dict[str, np.ndarray]:  # noqa: ANN001
+def _fq_ranges(model) -> dict[str, np.ndarray]:
     return {
         n.get_friendly_name(): np.array([n.input_value(i).get_node().get_data().item() for i in range(1, 5)])
         for n in model.get_ordered_ops()
@@ -57,7 +57,7 @@ def test_same_activation_ranges(models: tuple) -> None:
         np.testing.assert_allclose(mine[name], theirs[name], rtol=1e-3, err_msg=name)
 
 
-def _weights(model) -> dict[str, tuple[np.ndarray, np.ndarray]]:  # noqa: ANN001
+def _weights(model) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per weighted layer: its integer weight and its scale."""
     found = {}
     for node in model.get_ordered_ops():

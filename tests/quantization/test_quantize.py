@@ -129,13 +129,24 @@ def test_input_model_is_not_changed(float_cnn: ov.Model, quantized_cnn: ov.Model
     assert quantized_cnn.get_rt_info(["nncf", "quantization", "preset"]) == "performance"
 
 
-def test_fast_bias_correction_reduces_mean_error(float_cnn: ov.Model, quantized_cnn: ov.Model) -> None:
-    plain = nncf.quantize(float_cnn, nncf.Dataset(CALIBRATION), fast_bias_correction=False)
+@pytest.mark.parametrize(
+    ("estimator", "factor"),
+    # the default mean-of-batches range clips a little, and clipping after the last layer with a
+    # bias (the residual's) is beyond any bias's reach: a smaller share of the mean error goes away
+    [(None, 0.75), (nncf.RangeEstimatorParametersSet.MINMAX, 0.6)],
+)
+def test_fast_bias_correction_reduces_mean_error(float_cnn: ov.Model, estimator, factor: float) -> None:
+    params = nncf.AdvancedQuantizationParameters(activations_range_estimator_params=estimator)
+    models = [
+        nncf.quantize(
+            float_cnn, nncf.Dataset(CALIBRATION), fast_bias_correction=bc, advanced_parameters=params
+        )
+        for bc in (True, False)
+    ]
     reference = run(float_cnn, TEST)
-    corrected_bias = np.abs((run(quantized_cnn, TEST) - reference).mean(axis=0)).mean()
-    plain_bias = np.abs((run(plain, TEST) - reference).mean(axis=0)).mean()
-    assert corrected_bias < 0.6 * plain_bias
-    assert not np.array_equal(_node(plain, "fc/bias").value, _node(quantized_cnn, "fc/bias").value)
+    corrected_bias, plain_bias = (np.abs((run(m, TEST) - reference).mean(axis=0)).mean() for m in models)
+    assert corrected_bias < factor * plain_bias
+    assert not np.array_equal(_node(models[0], "fc/bias").value, _node(models[1], "fc/bias").value)
 
 
 def test_mixed_preset_is_asymmetric(float_cnn: ov.Model) -> None:

@@ -8,8 +8,9 @@ The rules follow what OpenVINO's CPU plugin runs in int8 (NNCF's CPU hardware co
    activations (attention) gets one on each input.
 2. Element-wise and pooling ops (``ACTIVATION_OPS``), when every input is an activation: Add (the
    residual connection), Multiply, AvgPool, AdaptiveAvgPool. Each input keeps its own range: NNCF
-   does not unify the scales of Add inputs (checked against NNCF 3.4), the CPU rescales them. An Add or Multiply with a constant input is a bias or a scale, which the CPU
-   fuses into the preceding layer: it is left alone. These rules are off for
+   does not unify the scales of Add inputs (checked against NNCF 3.4), the CPU rescales them. An
+   Add or Multiply with a constant input is a bias or a scale, which the CPU fuses into the
+   preceding layer: it is left alone. These rules are off for
    ``ModelType.TRANSFORMER``, where only MatMuls are quantized.
 3. Quantization-agnostic ops (``AGNOSTIC_OPS``: MaxPool, Reshape, Transpose, Squeeze, Unsqueeze,
    Concat) commute with a per-tensor FakeQuantize. When every consumer of their output wants it
