@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import platform
 import statistics
 import sys
@@ -87,10 +88,12 @@ def _queue_throughput(queue_cls: Any, compiled: Any, inputs: list[np.ndarray], s
     return done[0] / (time.perf_counter() - start)
 
 
-def openvino_like(module: Any, path: Path, inputs: list[np.ndarray], precision: str) -> Runner:
+def openvino_like(module: Any, path: Path, inputs: list[np.ndarray], precision: str, threads: int) -> Runner:
     """vinopy and OpenVINO share the API: the same code drives both."""
     core = module.Core()
-    config = {"INFERENCE_PRECISION_HINT": precision}
+    config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": precision}
+    if threads:
+        config["INFERENCE_NUM_THREADS"] = threads
 
     def build() -> Any:
         compiled = core.compile_model(
@@ -102,7 +105,9 @@ def openvino_like(module: Any, path: Path, inputs: list[np.ndarray], precision: 
 
     request, seconds, peak = measure_peak(build)
     throughput_model = core.compile_model(
-        core.read_model(str(path)), "CPU", {**config, "PERFORMANCE_HINT": "THROUGHPUT"}
+        core.read_model(str(path)),
+        "CPU",
+        {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "THROUGHPUT"},
     )
 
     def infer() -> list[np.ndarray]:
@@ -117,11 +122,13 @@ def openvino_like(module: Any, path: Path, inputs: list[np.ndarray], precision: 
     )
 
 
-def onnxruntime_runner(path: Path, inputs: list[np.ndarray], streams: int) -> Runner:
+def onnxruntime_runner(path: Path, inputs: list[np.ndarray], streams: int, threads: int) -> Runner:
     import onnxruntime as ort
 
     def build() -> Any:
-        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         feeds = {i.name: v for i, v in zip(session.get_inputs(), inputs)}
         session.run(None, feeds)
         return session, feeds
@@ -153,16 +160,15 @@ def onnxruntime_runner(path: Path, inputs: list[np.ndarray], streams: int) -> Ru
     return Runner(lambda: session.run(None, feeds), throughput, seconds, peak)
 
 
-def make_runners(path: Path, inputs: list[np.ndarray], precision: str) -> dict[str, Runner]:
+def make_runners(path: Path, inputs: list[np.ndarray], args: argparse.Namespace) -> dict[str, Runner]:
     import openvino
 
     import vinopy
 
-    streams = len(__import__("os").sched_getaffinity(0))
     return {
-        "vinopy": openvino_like(vinopy, path, inputs, precision),
-        "openvino": openvino_like(openvino, path, inputs, precision),
-        "onnxruntime": onnxruntime_runner(path, inputs, streams),
+        "vinopy": openvino_like(vinopy, path, inputs, args.precision, args.threads),
+        "openvino": openvino_like(openvino, path, inputs, args.precision, args.threads),
+        "onnxruntime": onnxruntime_runner(path, inputs, len(os.sched_getaffinity(0)), args.threads),
     }
 
 
@@ -202,7 +208,7 @@ def bench_model(name: str, args: argparse.Namespace) -> ModelResult:
     spec = MODELS[name]
     path = export(spec, args.cache)
     inputs = list(spec.inputs(np.random.default_rng(1)).values())
-    result = ModelResult(name, spec.description, make_runners(path, inputs, args.precision))
+    result = ModelResult(name, spec.description, make_runners(path, inputs, args))
     reference = [np.array(o) for o in result.runners["onnxruntime"].infer()]
     for runtime in ("vinopy", "openvino"):
         result.error[runtime] = max_relative_error(result.runners[runtime].infer(), reference)
@@ -236,6 +242,8 @@ def profile(name: str, args: argparse.Namespace, top: int = 25) -> None:
     path = export(spec, args.cache)
     inputs = list(spec.inputs(np.random.default_rng(1)).values())
     config = {"INFERENCE_PRECISION_HINT": args.precision, "PERFORMANCE_HINT": "LATENCY", "PERF_COUNT": True}
+    if args.threads:
+        config["INFERENCE_NUM_THREADS"] = args.threads
     for label, module in (("vinopy", vinopy), ("openvino", openvino)):
         core = module.Core()
         request = core.compile_model(core.read_model(str(path)), "CPU", config).create_infer_request()
@@ -268,7 +276,7 @@ def machine() -> str:
     isa = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "avx_vnni") if f in flags]
     memory = _meminfo_gib()
     return (
-        f"{CPUPlugin().full_name()}, {len(__import__('os').sched_getaffinity(0))} cores available, "
+        f"{CPUPlugin().full_name()}, {len(os.sched_getaffinity(0))} cores available, "
         f"{memory:.0f} GiB RAM, ISA: {' '.join(isa)} (oneDNN {api.version()} uses "
         f"{api.isa_name(api.cpu_isa())}); Linux {platform.release()}, Python {platform.python_version()}"
     )
@@ -309,8 +317,9 @@ def report(results: list[ModelResult], args: argparse.Namespace, command: str) -
         f"- Machine: {machine()}",
         f"- Software: {versions()}",
         f"- Command: `{command}`",
-        f"- Precision: {args.precision}; batch 1; {args.rounds} rounds of {args.seconds:g} s per runtime and mode, "
-        "runtimes interleaved (order rotates each round).",
+        f"- Precision: {args.precision}; batch 1; latency threads: {args.threads or 'default'}; "
+        f"{args.rounds} rounds of {args.seconds:g} s per runtime and mode, runtimes interleaved "
+        "(order rotates each round).",
         "",
         "## Latency (synchronous, LATENCY hint), ms: median / min / max over all samples",
         "",
@@ -364,6 +373,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=2.0, help="per runtime, mode and round")
     parser.add_argument("--precision", default="f32", choices=("f32", "bf16"))
+    parser.add_argument(
+        "--threads", type=int, default=0, help="threads for latency runs (0: each runtime's default)"
+    )
     parser.add_argument("--cache", type=Path, default=ROOT / ".cache")
     parser.add_argument("--output", type=Path, default=ROOT / "RESULTS.md")
     parser.add_argument("--profile", metavar="MODEL", help="print per-layer times instead of benchmarking")

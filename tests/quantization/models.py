@@ -7,7 +7,6 @@ from types import ModuleType
 import numpy as np
 
 import vinopy as ov
-from vinopy import opset13 as ops
 
 BATCH = 4
 CLASSES = 10
@@ -82,16 +81,24 @@ def small_images(count: int, seed: int = 1) -> list[np.ndarray]:
     return [rng.normal(0, 1, (BATCH, 3, 8, 8)).astype(np.float32) for _ in range(count)]
 
 
-def mlp(seed: int = 0, tokens: int = 8, hidden: int = 32, outlier_channels: tuple[int, ...] = ()) -> ov.Model:
+def mlp(
+    seed: int = 0,
+    tokens: int = 8,
+    hidden: int = 32,
+    outlier_channels: tuple[int, ...] = (),
+    api: ModuleType = ov,
+) -> ov.Model:
     """Two MatMul+bias layers with Gelu between them and a residual Add: a transformer's FFN.
     The weights of ``outlier_channels`` are small, as in LLMs whose activations have outliers there."""
     rng = np.random.default_rng(seed)
+    ops = api.opset13
     x = ops.parameter([BATCH, tokens, hidden], np.float32, name="tokens")
     w1 = rng.normal(0, np.sqrt(1 / hidden), (hidden * 2, hidden)).astype(np.float32)
     w1[:, list(outlier_channels)] /= OUTLIER
     fc1 = ops.matmul(x, ops.constant(w1, name="fc1/weights"), False, True, name="fc1")
     h = ops.gelu(
         ops.add(fc1, ops.constant(rng.normal(0, 0.1, hidden * 2).astype(np.float32)), name="fc1/add"),
+        "erf",
         name="gelu",
     )
     w2 = rng.normal(0, np.sqrt(1 / (2 * hidden)), (hidden * 2, hidden)).astype(np.float32)
@@ -101,7 +108,7 @@ def mlp(seed: int = 0, tokens: int = 8, hidden: int = 32, outlier_channels: tupl
         x,
         name="residual",
     )
-    return ov.Model([out], [x], "mlp")
+    return api.Model([out], [x], "mlp")
 
 
 def images(count: int, seed: int = 1) -> list[np.ndarray]:

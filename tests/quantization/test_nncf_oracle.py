@@ -9,7 +9,7 @@ import pytest
 
 import vinopy as vp
 import vinopy.quantization as ours
-from tests.quantization.models import branches, cnn, images, small_images
+from tests.quantization.models import branches, cnn, images, mlp, small_images, token_batches
 
 nncf = pytest.importorskip("nncf")
 openvino = pytest.importorskip("openvino")
@@ -37,11 +37,18 @@ def _fq_ranges(model) -> dict[str, np.ndarray]:
     }
 
 
-@pytest.fixture(scope="module", params=["cnn", "branches"])
+@pytest.fixture(
+    scope="module", params=[("cnn", "PERFORMANCE"), ("branches", "PERFORMANCE"), ("cnn", "MIXED")], ids=str
+)
 def models(request: pytest.FixtureRequest) -> tuple:
-    build, data = {"cnn": (cnn, CALIBRATION), "branches": (branches, small_images(4))}[request.param]
-    theirs = nncf.quantize(build(api=openvino), nncf.Dataset(data), subset_size=len(data))
-    mine = ours.quantize(build(api=vp), ours.Dataset(data), subset_size=len(data))
+    model, preset = request.param
+    build, data = {"cnn": (cnn, CALIBRATION), "branches": (branches, small_images(4))}[model]
+    theirs = nncf.quantize(
+        build(api=openvino), nncf.Dataset(data), subset_size=len(data), preset=nncf.QuantizationPreset[preset]
+    )
+    mine = ours.quantize(
+        build(api=vp), ours.Dataset(data), subset_size=len(data), preset=ours.QuantizationPreset[preset]
+    )
     return theirs, mine
 
 
@@ -77,3 +84,25 @@ def test_same_int8_weights(models: tuple) -> None:
     for name, (values, scale) in theirs.items():
         assert np.abs(mine[name][0].astype(int) - values).max() <= 1, name  # rounding ties may differ
         np.testing.assert_allclose(mine[name][1], scale, rtol=1e-5, err_msg=name)
+
+
+def test_same_transformer_placement() -> None:
+    """SmoothQuant Multiplies and FakeQuantizes on MatMul inputs only (the ranges of transformer
+    activations use other estimators in NNCF and are not compared)."""
+    data = token_batches(4, outlier_channels=(3, 17))
+    theirs = nncf.quantize(
+        mlp(outlier_channels=(3, 17), api=openvino),
+        nncf.Dataset(data),
+        subset_size=16,
+        model_type=nncf.ModelType.TRANSFORMER,
+    )
+    mine = ours.quantize(
+        mlp(outlier_channels=(3, 17), api=vp),
+        ours.Dataset(data),
+        subset_size=16,
+        model_type=ours.ModelType.TRANSFORMER,
+    )
+    assert _summary(mine) == _summary(theirs)
+    assert {n.get_friendly_name() for n in mine.get_ordered_ops() if n.get_type_name() == "Multiply"} == {
+        n.get_friendly_name() for n in theirs.get_ordered_ops() if n.get_type_name() == "Multiply"
+    }

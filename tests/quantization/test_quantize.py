@@ -254,3 +254,26 @@ def test_bad_arguments_raise(float_cnn: ov.Model, kwargs: dict, message: str) ->
 def test_exhausted_generator_raises(float_cnn: ov.Model) -> None:
     with pytest.raises(nncf.ValidationError, match="no items"):
         nncf.quantize(float_cnn, nncf.Dataset(iter([])))
+
+
+def test_group_and_transposed_convolutions_with_dynamic_batch() -> None:
+    rng = np.random.default_rng(0)
+    ops = ov.opset13
+    x = ops.parameter([-1, 8, 8, 8], np.float32, name="x")
+    weights = ops.constant(rng.normal(0, 0.5, (4, 2, 2, 3, 3)).astype(np.float32))
+    grouped = ops.group_convolution(x, weights, [1, 1], [1, 1], [1, 1], [1, 1], name="gconv")
+    biased = ops.relu(ops.add(grouped, ops.constant(rng.normal(0, 0.1, (1, 8, 1, 1)).astype(np.float32))))
+    deconv_weights = ops.constant(rng.normal(0, 0.3, (8, 4, 2, 2)).astype(np.float32))
+    model = ov.Model([ops.convolution_backprop_data(biased, deconv_weights, [2, 2], name="deconv")], [x])
+    data = [rng.normal(0, 1, (batch, 8, 8, 8)).astype(np.float32) for batch in (1, 2, 3, 2)]
+    quantized = nncf.quantize(model, nncf.Dataset(data))
+    # per output channel: [groups, out per group] for GroupConvolution, axis 1 for backprop data
+    scales = {
+        n.get_friendly_name(): _source(_source(n, 1), 1).value.shape
+        for n in quantized.get_ordered_ops()
+        if n.get_type_name() in ("GroupConvolution", "ConvolutionBackpropData")
+    }
+    assert scales == {"gconv": (4, 2, 1, 1, 1), "deconv": (1, 4, 1, 1)}
+    test = [rng.normal(0, 1, (2, 8, 8, 8)).astype(np.float32)]
+    reference = run(model, test)
+    assert np.linalg.norm(run(quantized, test) - reference) / np.linalg.norm(reference) < 0.05

@@ -24,7 +24,8 @@ from vinopy.runtime.core import Core
 logger = logging.getLogger("vinopy.quantization")
 _DEFAULT_RANKING_SUBSET = 300
 
-ValidationFn = Callable[[Any, Iterable[Any]], "float | tuple[float, list[float]]"]
+# (compiled model, validation items) -> metric, or (metric, per-item values)
+ValidationFn = Callable[[Any, Iterable[Any]], Any]
 
 
 class AccuracyControl:

@@ -73,9 +73,9 @@ def _weight_out_axis(matmul: Node) -> int:
 
 def _apply(x: Output, matmuls: list[Node], scale: np.ndarray) -> Node:
     dtype = x.get_element_type().to_dtype()
-    multiply = ops.multiply(
-        x, (1.0 / scale).astype(dtype), name=f"{matmuls[0].get_friendly_name()}/nncf_smooth_quant"
-    )
+    # NNCF's name: the activation's producer, its output port, and the MatMul input port it feeds
+    name = f"{x.get_node().get_friendly_name()}_{x.get_index()}_0/nncf_smooth_quant"
+    multiply = ops.multiply(x, (1.0 / scale).astype(dtype), name=name)
     for matmul in matmuls:
         weight = _weight(matmul)
         rows = scale[None, :] if matmul.transpose_b else scale[:, None]

@@ -59,13 +59,16 @@ class _Bound:
         self.stream = api.Stream.create(engine)
         self.buffers: list[np.ndarray | None] = []  # bytes oneDNN memories point at
         self.arrays: list[np.ndarray | None] = []  # what numpy steps and outputs see
-        for slot in plan.slots:
+        shared = [aligned_empty(n) for n in plan.layout.sizes]
+        for index, slot in enumerate(plan.slots):
             if slot.alias is not None:
                 raw = self.buffers[slot.alias]
             elif slot.const is not None:
                 raw = slot.const
+            elif index in plan.layout.buffer_of:
+                raw = shared[plan.layout.buffer_of[index]][: slot.nbytes]
             else:
-                raw = aligned_empty(slot.nbytes) if slot.nbytes else None
+                raw = None
             self.buffers.append(raw)
             if slot.view is not None and raw is not None and slot.const is None:
                 shape, dtype = slot.view

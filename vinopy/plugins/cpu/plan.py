@@ -17,6 +17,7 @@ from vinopy.graph.model import Model
 from vinopy.graph.node import Node, Output
 from vinopy.plugins.cpu.dnnl import api
 from vinopy.plugins.cpu.dnnl import constants as dc
+from vinopy.plugins.cpu.memory import Layout, share_buffers
 
 _DNNL_TYPES = {
     np.dtype(np.float32): dc.f32,
@@ -94,7 +95,28 @@ class Plan:
     steps: list[Step]
     outputs: list[int]  # slots of the model's results, in order
     scratchpad_bytes: int
-    backends: dict[str, str]  # friendly name -> "oneDNN", "numpy" or "fused into <name>"
+    backends: dict[str, str]  # friendly name -> "oneDNN", "numpy", "view" or "fused into <name>"
+    layout: Layout = field(default_factory=lambda: Layout({}, []))
+
+    def root(self, slot: int) -> int:
+        alias = self.slots[slot].alias
+        return slot if alias is None else alias
+
+    def plan_memory(self) -> None:
+        """Let slots whose values are never alive together share buffers."""
+        owned = {
+            i: s.nbytes
+            for i, s in enumerate(self.slots)
+            if s.alias is None and s.const is None and s.parameter is None and s.nbytes
+        }
+        touches = [{self.root(slot) for slot in step_slots(step)} for step in self.steps]
+        self.layout = share_buffers(owned, touches, [self.root(s) for s in self.outputs])
+
+
+def step_slots(step: Step) -> list[int]:
+    if isinstance(step, NumpyStep):
+        return [*step.inputs, *step.outputs]
+    return [slot for _, slot, _ in step.args]
 
 
 class PlanBuilder:
@@ -281,7 +303,9 @@ class PlanBuilder:
             if node.get_friendly_name() not in self.backends and id(node) not in self.fused:
                 self._visit(node, lower)
         outputs = [self.numpy_rep(r.input_value(0)).slot for r in self.model.get_results()]
-        return Plan(self.slots, self.steps, outputs, self.scratchpad_bytes, self.backends)
+        plan = Plan(self.slots, self.steps, outputs, self.scratchpad_bytes, self.backends)
+        plan.plan_memory()
+        return plan
 
     def _define_outputs(self, node: Node) -> None:
         inputs_known = all(self.value(o).const is not None for o in node.input_values())

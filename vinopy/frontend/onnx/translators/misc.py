@@ -43,6 +43,9 @@ def dft(ctx: NodeContext) -> Output:
     if components.get_length() == 1 and onesided and not inverse:
         real = ops.squeeze(x, i64([-1]))
         return ops.rdft(real, axes, signal).output(0)
+    if inverse and onesided:  # a one-sided spectrum back to a real signal
+        real = ops.irdft(x, axes) if signal is None else ops.irdft(x, axes, signal)
+        return ops.unsqueeze(real, i64([-1])).output(0)
     if components.get_length() == 1:  # a real signal as complex with zero imaginary parts
         x = ops.concat([x, ops.multiply(x, like(0, x))], -1).output(0)
     make = ops.idft if inverse else ops.dft

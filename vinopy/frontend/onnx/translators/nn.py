@@ -295,7 +295,9 @@ def lp_normalization(ctx: NodeContext) -> Output:
     x = ctx.input(0)
     reduce_norm = ops.reduce_l1 if ctx.attr("p", 2) == 1 else ops.reduce_l2
     norm = reduce_norm(x, i64([ctx.attr("axis", -1)]), True)
-    return ops.divide(x, norm).output(0)
+    # an all-zero slice stays zero instead of 0/0
+    safe = ops.select(ops.equal(norm, like(0, x)), like(1, x), norm)
+    return ops.divide(x, safe).output(0)
 
 
 @onnx_op("MeanVarianceNormalization")

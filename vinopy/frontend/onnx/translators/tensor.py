@@ -227,15 +227,19 @@ def cumsum(ctx: NodeContext) -> Output:
     ).output(0)
 
 
+def _block_mode(ctx: NodeContext) -> str:
+    # DCR: depth-column-row ordering of the blocks (blocks first); CRD: column-row-depth (depth first)
+    return "depth_first" if ctx.attr("mode", "DCR") == "CRD" else "blocks_first"
+
+
 @onnx_op("DepthToSpace")
 def depth_to_space(ctx: NodeContext) -> Output:
-    mode = "depth_first" if ctx.attr("mode", "DCR") == "CRD" else "blocks_first"
-    return ops.depth_to_space(ctx.input(0), mode, ctx.attr("blocksize")).output(0)
+    return ops.depth_to_space(ctx.input(0), _block_mode(ctx), ctx.attr("blocksize")).output(0)
 
 
-@onnx_op("SpaceToDepth")
+@onnx_op("SpaceToDepth", changed=(25,))
 def space_to_depth(ctx: NodeContext) -> Output:
-    return ops.space_to_depth(ctx.input(0), "blocks_first", ctx.attr("blocksize")).output(0)
+    return ops.space_to_depth(ctx.input(0), _block_mode(ctx), ctx.attr("blocksize")).output(0)
 
 
 @onnx_op("ReverseSequence")
