@@ -159,3 +159,12 @@ def test_async_error_is_raised_by_wait_and_bad_input_at_start(compiled: ov.Compi
     with pytest.raises(RuntimeError, match="callback failed"):
         request.wait()
     request.wait()  # the error is reported once
+
+
+def test_output_that_is_an_input_never_writes_into_the_callers_array():
+    param = ov.opset13.parameter([2], ov.Type.f32, name="x")
+    compiled = ov.Core().compile_model(ov.Model([param], [param], "identity"), "TEMPLATE")
+    first = np.array([1, 2], dtype=np.float32)
+    compiled(first)
+    compiled(np.array([5, 6], dtype=np.float32))
+    np.testing.assert_array_equal(first, [1, 2])

@@ -88,6 +88,7 @@ class InferRequest:
         self._outputs = compiled.outputs
         self._input_tensors: list[Tensor | None] = [None] * len(self._inputs)
         self._output_tensors: list[Tensor | None] = [None] * len(self._outputs)
+        self._user_outputs: set[int] = set()  # outputs the user gave a tensor to write into
         self._profiling: list[ProfilingInfo] = []
         self._latency_ms = 0.0
         self._callback: tuple[Callable[[Any], Any], Any] | None = None
@@ -152,6 +153,7 @@ class InferRequest:
             index_or_tensor, tensor = 0, index_or_tensor
         i = port_index(index_or_tensor, self._outputs, "output")
         self._output_tensors[i] = _checked_tensor(tensor, self._outputs[i], i, "output")
+        self._user_outputs.add(i)
 
     @property
     def input_tensors(self) -> list[Tensor]:
@@ -210,7 +212,7 @@ class InferRequest:
         self._latency_ms = (time.perf_counter() - start) * 1e3
         self._profiling = result.profiling
         for i, value in enumerate(result.outputs):
-            given = self._output_tensors[i]
+            given = self._output_tensors[i] if i in self._user_outputs else None
             if (
                 given is not None
                 and given.data.shape == value.shape

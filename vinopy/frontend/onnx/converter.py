@@ -54,7 +54,9 @@ class Scope:
     def lookup(self, name: str) -> Output:
         if name in self.values:
             return self.values[name]
-        if self.captures is not None and self.parent is not None:
+        if self.parent is not None and self.captures is None:  # an inlined subgraph reads outer values
+            return self.parent.lookup(name)
+        if self.parent is not None:
             outer = self.parent.lookup(name)
             if outer.get_node().get_type_name() == "Constant":  # keep constants foldable in the body
                 self.values[name] = ops.constant(outer.get_node().get_data(), name=name).output(0)
@@ -104,6 +106,14 @@ def convert_subgraph(
     results = convert_body_nodes(graph, scope)
     captures = scope.captures or []
     return Model(results, params + [param for _, param in captures], graph.name), captures
+
+
+def inline_subgraph(graph: onnx.GraphProto, parent: Scope) -> list[Output]:
+    """Convert a subgraph into the parent graph (a branch chosen at conversion time); its outputs."""
+    scope = parent.child(capture=False)
+    add_initializers(graph, scope)
+    convert_nodes(graph.node, scope)
+    return [scope.lookup(out.name) for out in graph.output]
 
 
 def add_initializers(graph: onnx.GraphProto, scope: Scope) -> None:

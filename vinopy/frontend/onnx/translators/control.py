@@ -6,7 +6,7 @@ import onnx
 
 from vinopy import opset16 as ops
 from vinopy.frontend.onnx.context import NodeContext, const, element_type, i64, partial_shape
-from vinopy.frontend.onnx.converter import convert_subgraph
+from vinopy.frontend.onnx.converter import convert_subgraph, inline_subgraph
 from vinopy.frontend.onnx.registry import onnx_op
 from vinopy.graph.node import Node, Output
 from vinopy.graph.shape import PartialShape
@@ -33,6 +33,9 @@ def _loose(value: Output) -> PartialShape:
 
 @onnx_op("If")
 def if_(ctx: NodeContext) -> list[Output]:
+    flag = ctx.const_input(0)
+    if flag is not None:  # known at conversion time: only the taken branch exists
+        return inline_subgraph(ctx.attr("then_branch" if flag.reshape(-1)[0] else "else_branch"), ctx.scope)
     node = ops.if_op(ctx.input(0))
     bodies = []
     for attr_name in ("then_branch", "else_branch"):

@@ -26,34 +26,25 @@ def dft(ctx: NodeContext) -> Output:
     wants complex input (size 2), its RDFT real input without that axis."""
     x = ctx.input(0)
     rank = rank_of(x)
-    if ctx.opset >= 20:
-        axis = int(ctx.require_const(2, "axis").reshape(-1)[0]) if ctx.has_input(2) else -2
-    else:
-        axis = ctx.attr("axis", 1)
-    if axis < 0:
-        if rank is None:
-            raise ctx.fail("a negative axis needs an input of known rank")
-        axis += rank
-    axes, length = i64([axis]), ctx.optional(1)
-    signal = None if length is None else ops.reshape(length, i64([1]), False).output(0)
-    inverse, onesided = ctx.attr("inverse", 0), ctx.attr("onesided", 0)
     components = x.get_partial_shape()[-1] if rank is not None else None
     if components is None or components.is_dynamic:
         raise ctx.fail("the last axis (real/imaginary parts) must be static")
+    if ctx.opset >= 20:
+        axis = ops.convert(ctx.input(2), "i64").output(0) if ctx.has_input(2) else i64(-2)
+    else:
+        axis = i64(ctx.attr("axis", 1))
+    # ONNX counts axes over all dims, the parts axis included: make the axis non-negative
+    axes = ops.floor_mod(ops.reshape(axis, i64([1]), False), i64(rank)).output(0)
+    length = ctx.optional(1)
+    signal = [] if length is None else [ops.reshape(length, i64([1]), False).output(0)]
+    inverse, onesided = ctx.attr("inverse", 0), ctx.attr("onesided", 0)
     if components.get_length() == 1 and onesided and not inverse:
-        real = ops.squeeze(x, i64([-1]))
-        return ops.rdft(real, axes, signal).output(0)
+        return ops.rdft(ops.squeeze(x, i64([-1])), axes, *signal).output(0)
     if inverse and onesided:  # a one-sided spectrum back to a real signal
-        real = ops.irdft(x, axes) if signal is None else ops.irdft(x, axes, signal)
-        return ops.unsqueeze(real, i64([-1])).output(0)
+        return ops.unsqueeze(ops.irdft(x, axes, *signal), i64([-1])).output(0)
     if components.get_length() == 1:  # a real signal as complex with zero imaginary parts
         x = ops.concat([x, ops.multiply(x, like(0, x))], -1).output(0)
-    make = ops.idft if inverse else ops.dft
-    y = (make(x, axes) if signal is None else make(x, axes, signal)).output(0)
-    if onesided:
-        half = ops.add(ops.divide(ops.gather(shape_of(y), i64([axis]), i64(0)), i64(2)), i64(1))
-        y = ops.slice(y, i64([0]), half, i64([1]), axes).output(0)
-    return y
+    return (ops.idft if inverse else ops.dft)(x, axes, *signal).output(0)
 
 
 def _random_type(ctx: NodeContext, default: Type) -> Type:
