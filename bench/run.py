@@ -257,9 +257,8 @@ def profile(name: str, args: argparse.Namespace, top: int = 25) -> None:
         by_type: dict[str, float] = {}
         for (_, kind), us in rows.items():
             by_type[kind] = by_type.get(kind, 0.0) + us
-        print(
-            f"\n{label}: {sum(rows.values()) / 1e3:.2f} ms in {sum(1 for v in rows.values() if v)} timed layers"
-        )
+        timed = sum(1 for v in rows.values() if v)
+        print(f"\n{label}: {sum(rows.values()) / 1e3:.2f} ms in {timed} timed layers")
         for kind, us in sorted(by_type.items(), key=lambda kv: -kv[1])[:top]:
             print(f"  {us / 1e3:8.3f} ms  {kind}")
         print("  slowest layers:")
@@ -296,7 +295,8 @@ def versions() -> str:
 
     return (
         f"vinopy {getattr(vinopy, '__version__', '?')}, OpenVINO {openvino.__version__}, "
-        f"ONNX Runtime {onnxruntime.__version__}, numpy {np.__version__}, torch {torch.__version__} (export only)"
+        f"ONNX Runtime {onnxruntime.__version__}, numpy {np.__version__}, "
+        f"torch {torch.__version__} (export only)"
     )
 
 
@@ -323,7 +323,8 @@ def report(results: list[ModelResult], args: argparse.Namespace, command: str) -
         "",
         "## Latency (synchronous, LATENCY hint), ms: median / min / max over all samples",
         "",
-        "| model | vinopy | OpenVINO | ONNX Runtime | vinopy/OpenVINO per round (median) | vinopy/ORT per round (median) |",
+        "| model | vinopy | OpenVINO | ONNX Runtime | vinopy/OpenVINO per round (median) "
+        "| vinopy/ORT per round (median) |",
         "|---|---|---|---|---|---|",
     ]
     for r in results:

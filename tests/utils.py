@@ -26,9 +26,10 @@ def rand(shape: Sequence[int], dtype: Any = np.float32, low: float = -2.0, high:
     return _RNG.uniform(low, high, size=shape).astype(dt)
 
 
-def run_op(build: Callable[..., Node], inputs: Sequence[np.ndarray], device: str = "TEMPLATE",
-           dynamic: bool = False) -> list[np.ndarray]:
-    """Build ``build(*parameters)`` over inputs, check type/shape inference against the result, return outputs.
+def run_op(
+    build: Callable[..., Node], inputs: Sequence[np.ndarray], device: str = "TEMPLATE", dynamic: bool = False
+) -> list[np.ndarray]:
+    """Build ``build(*parameters)`` over inputs and return the outputs, checked against inference.
 
     With ``dynamic=True`` the parameters have dynamic dimensions (same rank), so inference of
     dynamic shapes is exercised too.
@@ -56,15 +57,22 @@ def check_inferred(port: ov.Output, value: np.ndarray) -> None:
     assert ps.compatible(ov.PartialShape(list(value.shape))), f"inferred {ps}, evaluated {value.shape}"
 
 
-def onnx_reference(op_type: str, inputs: Sequence[np.ndarray | None], n_outputs: int = 1,
-                   opset: int = 18, domain: str = "", **attrs: Any) -> list[np.ndarray]:
+def onnx_reference(
+    op_type: str,
+    inputs: Sequence[np.ndarray | None],
+    n_outputs: int = 1,
+    opset: int = 18,
+    domain: str = "",
+    **attrs: Any,
+) -> list[np.ndarray]:
     """Run one ONNX node with onnx.reference: the oracle for our reference kernels."""
     names = [f"i{k}" if x is not None else "" for k, x in enumerate(inputs)]
     outs = [f"o{k}" for k in range(n_outputs)]
     node = helper.make_node(op_type, names, outs, domain=domain, **attrs)
     graph_inputs = [
         helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(x.dtype), x.shape)
-        for n, x in zip(names, inputs) if x is not None
+        for n, x in zip(names, inputs)
+        if x is not None
     ]
     graph_outputs = [helper.make_tensor_value_info(o, onnx.TensorProto.UNDEFINED, None) for o in outs]
     graph = helper.make_graph([node], "g", graph_inputs, graph_outputs)
@@ -82,8 +90,9 @@ def assert_close(actual: np.ndarray, expected: np.ndarray, rtol: float = 1e-5, a
         np.testing.assert_array_equal(actual, expected)
 
 
-def openvino_reference(build: Callable[..., Any], inputs: Sequence[np.ndarray],
-                       compile_cpu: bool = False) -> list[np.ndarray]:
+def openvino_reference(
+    build: Callable[..., Any], inputs: Sequence[np.ndarray], compile_cpu: bool = False
+) -> list[np.ndarray]:
     """Build ``build(*parameters)`` with real OpenVINO's opset functions and run it: the oracle for
     ops without an ONNX twin. By default the op's own reference ``evaluate`` runs; ops without one
     (recurrent sequences, attention) compile on OpenVINO's CPU plugin in f32."""
@@ -98,8 +107,12 @@ def openvino_reference(build: Callable[..., Any], inputs: Sequence[np.ndarray],
         results = compiled([np.array(x, order="C") for x in inputs])
         return [np.asarray(results[i]) for i in range(len(node.outputs()))]
     feeds = {p.get_friendly_name(): x for p, x in zip(params, inputs)}
-    args = [np.array(feeds[src.get_friendly_name()], order="C") if src.get_type_name() == "Parameter"
-            else src.get_data() for src in (i.get_source_output().get_node() for i in node.inputs())]
+    args = [
+        np.array(feeds[src.get_friendly_name()], order="C")
+        if src.get_type_name() == "Parameter"
+        else src.get_data()
+        for src in (i.get_source_output().get_node() for i in node.inputs())
+    ]
     outs = [real_ov.Tensor(p.get_element_type(), p.get_shape()) for p in node.outputs()]
     if not node.evaluate(outs, [real_ov.Tensor(a) for a in args]):
         raise RuntimeError(f"OpenVINO has no reference evaluate for {node.get_type_name()}")

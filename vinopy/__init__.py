@@ -2,87 +2,16 @@
 
 __version__ = "0.1.0"
 
-from vinopy import (
-    frontend,
-    opset1,
-    opset2,
-    opset3,
-    opset4,
-    opset5,
-    opset6,
-    opset7,
-    opset8,
-    opset9,
-    opset10,
-    opset11,
-    opset12,
-    opset13,
-    opset14,
-    opset15,
-    opset16,
-    preprocess,
-    properties,
-)
-from vinopy.graph import (
-    Dimension,
-    Layout,
-    Model,
-    PartialShape,
-    Shape,
-    Tensor,
-    Type,
-    layout_helpers,
-)
-from vinopy.graph.node import Input, Node, Output
-from vinopy.runtime import (
-    AsyncInferQueue,
-    CompiledModel,
-    Core,
-    InferRequest,
-    OVDict,
-    ProfilingInfo,
-    compile_model,
-)
+from vinopy import frontend, preprocess, properties
+from vinopy import runtime as _runtime
+from vinopy.runtime import *  # noqa: F403  (the runtime's names are listed once, in vinopy.runtime)
 from vinopy.serialize import save_model, serialize
 from vinopy.tools.convert import convert_model
 
 __all__ = [
-    "AsyncInferQueue",
-    "CompiledModel",
-    "Core",
-    "Dimension",
-    "InferRequest",
-    "Input",
-    "Layout",
-    "Model",
-    "Node",
-    "OVDict",
-    "Output",
-    "PartialShape",
-    "ProfilingInfo",
-    "Shape",
-    "Tensor",
-    "Type",
-    "compile_model",
+    *_runtime.__all__,
     "convert_model",
     "frontend",
-    "layout_helpers",
-    "opset1",
-    "opset2",
-    "opset3",
-    "opset4",
-    "opset5",
-    "opset6",
-    "opset7",
-    "opset8",
-    "opset9",
-    "opset10",
-    "opset11",
-    "opset12",
-    "opset13",
-    "opset14",
-    "opset15",
-    "opset16",
     "preprocess",
     "properties",
     "save_model",

@@ -9,8 +9,13 @@ ops = ov.opset13
 
 @pytest.mark.parametrize(
     "a_shape,b_shape,ta,tb",
-    [((2, 3), (3, 4), False, False), ((5, 2, 3), (4, 3), False, True), ((3,), (3, 4), False, False),
-     ((2, 1, 4, 3), (5, 3, 2), False, False), ((3, 2), (3,), True, False)],
+    [
+        ((2, 3), (3, 4), False, False),
+        ((5, 2, 3), (4, 3), False, True),
+        ((3,), (3, 4), False, False),
+        ((2, 1, 4, 3), (5, 3, 2), False, False),
+        ((3, 2), (3,), True, False),
+    ],
 )
 @pytest.mark.parametrize("dynamic", [False, True])
 def test_matmul_matches_numpy(a_shape, b_shape, ta, tb, dynamic):

@@ -29,7 +29,8 @@ def _run_both(shape, configure, data):
     ref = _apply(real, ref, configure)
     got = ov.Core().compile_model(ours, "TEMPLATE")(data)[0]
     expected = real.Core().compile_model(ref, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})(data)[0]
-    assert ours.inputs[0].get_element_type().get_type_name() == ref.inputs[0].get_element_type().get_type_name()
+    ours_type, ref_type = ours.inputs[0].get_element_type(), ref.inputs[0].get_element_type()
+    assert ours_type.get_type_name() == ref_type.get_type_name()
     assert str(ours.inputs[0].get_partial_shape()) == str(ref.inputs[0].get_partial_shape())
     return got, expected
 
@@ -40,9 +41,8 @@ def test_u8_nhwc_bgr_to_f32_nchw_rgb_with_mean_scale():
             m.preprocess.ColorFormat.BGR
         )
         ppp.input().model().set_layout(m.Layout("NCHW"))
-        ppp.input().preprocess().convert_element_type(m.Type.f32).convert_color(m.preprocess.ColorFormat.RGB).mean(
-            [1.0, 2.0, 3.0]
-        ).scale([2.0, 4.0, 8.0])
+        steps = ppp.input().preprocess().convert_element_type(m.Type.f32)
+        steps.convert_color(m.preprocess.ColorFormat.RGB).mean([1.0, 2.0, 3.0]).scale([2.0, 4.0, 8.0])
 
     data = np.random.default_rng(0).integers(0, 255, size=(1, 4, 5, 3)).astype(np.uint8)
     got, expected = _run_both([1, 3, 4, 5], configure, data)

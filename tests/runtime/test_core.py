@@ -100,3 +100,15 @@ def test_register_plugin(core: ov.Core) -> None:
     assert "NOPE" not in core.available_devices
     with pytest.raises(RuntimeError, match="Device 'NOPE' cannot be loaded: No module named"):
         core.compile_model(two_input_model(), "NOPE")
+
+
+def test_top_level_and_legacy_namespaces() -> None:
+    import vinopy.properties
+    import vinopy.runtime
+
+    # OpenVINO's top level holds the runtime names too (ConstOutput, Version), with its own properties
+    assert ov.ConstOutput is ov.Output and ov.Version is vinopy.runtime.Version
+    assert ov.properties is vinopy.properties and vinopy.runtime.properties is not vinopy.properties
+    assert set(vinopy.runtime.__all__) <= set(ov.__all__)
+    assert all(hasattr(ov, name) for name in ov.__all__)
+    assert all(hasattr(vinopy.runtime, name) for name in vinopy.runtime.__all__)

@@ -19,7 +19,23 @@ from vinopy.graph.tensor import Tensor
 from vinopy.graph.types import Type
 
 __all__ = [
-    "Attr", "Dimension", "Input", "Layout", "Model", "Node", "NodeValidationError", "Output",
-    "PartialShape", "RTMap", "Shape", "Tensor", "Type", "as_output", "as_partial_shape", "attr",
-    "const_value", "layout_helpers", "shape_value",
+    "Attr",
+    "Dimension",
+    "Input",
+    "Layout",
+    "Model",
+    "Node",
+    "NodeValidationError",
+    "Output",
+    "PartialShape",
+    "RTMap",
+    "Shape",
+    "Tensor",
+    "Type",
+    "as_output",
+    "as_partial_shape",
+    "attr",
+    "const_value",
+    "layout_helpers",
+    "shape_value",
 ]

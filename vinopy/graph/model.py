@@ -21,9 +21,7 @@ class Model:
 
         if isinstance(results, (Node, Output)):
             results = [results]
-        self._results: list[Node] = [
-            r if isinstance(r, Result) else Result(as_output(r)) for r in results
-        ]
+        self._results: list[Node] = [r if isinstance(r, Result) else Result(as_output(r)) for r in results]
         self._sinks: list[Node] = []
         if parameters is None:
             parameters = [n for n in _topological(self._results) if isinstance(n, Parameter)]
@@ -180,8 +178,11 @@ class Model:
 
     # --- shapes ---------------------------------------------------------------
     def is_dynamic(self) -> bool:
-        return any(n.get_output_partial_shape(i).is_dynamic for n in self.get_ordered_ops()
-                   for i in range(n.get_output_size()))
+        return any(
+            n.get_output_partial_shape(i).is_dynamic
+            for n in self.get_ordered_ops()
+            for i in range(n.get_output_size())
+        )
 
     def validate_nodes_and_infer_types(self) -> None:
         for node in self.get_ordered_ops():
@@ -274,7 +275,8 @@ def _name_unnamed_tensors(nodes: list[Node]) -> None:
 
 def _port_repr(out: Output) -> str:
     names = ", ".join(sorted(out.get_names()))
-    return f"<ConstOutput: names[{names}] shape{out.get_partial_shape()} type: {out.get_element_type().get_type_name()}>"
+    type_name = out.get_element_type().get_type_name()
+    return f"<ConstOutput: names[{names}] shape{out.get_partial_shape()} type: {type_name}>"
 
 
 def _deep_copy_rt(rt: RTMap) -> RTMap:

@@ -234,8 +234,7 @@ class Node:
         unknown = set(values) - set(self.attrs)
         if unknown:
             raise NodeValidationError(
-                f"{self.type_name}: unknown attribute(s) {sorted(unknown)}; "
-                f"known: {sorted(self.attrs)}"
+                f"{self.type_name}: unknown attribute(s) {sorted(unknown)}; known: {sorted(self.attrs)}"
             )
         for name, a in self.attrs.items():
             if name in values:
@@ -264,7 +263,7 @@ class Node:
                 self._outputs[i].element_type, self._outputs[i].partial_shape = et, ps
             else:
                 self._outputs.append(_Port(et, ps))
-        del self._outputs[len(result):]
+        del self._outputs[len(result) :]
 
     def _describe(self) -> str:
         ins = ", ".join(
@@ -404,9 +403,7 @@ class Node:
             dst.rt_info = RTMap(src.rt_info)
 
     def __repr__(self) -> str:
-        outs = ", ".join(
-            f"{p.element_type.get_type_name()}{p.partial_shape}" for p in self._outputs
-        )
+        outs = ", ".join(f"{p.element_type.get_type_name()}{p.partial_shape}" for p in self._outputs)
         return f"<{self.type_name}: '{self.get_friendly_name()}' ({outs})>"
 
 

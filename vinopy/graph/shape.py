@@ -88,8 +88,7 @@ class Dimension:
         """True when self is at least as precise as other and within it."""
         other = _dim(other)
         return other.min_length <= self.min_length and (
-            other.max_length == _INF
-            or (self.max_length != _INF and self.max_length <= other.max_length)
+            other.max_length == _INF or (self.max_length != _INF and self.max_length <= other.max_length)
         )
 
     def relaxes(self, other: Any) -> bool:

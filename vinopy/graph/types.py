@@ -12,6 +12,7 @@ class Type:
     """An element type, e.g. ``Type.f32``; compares equal by name."""
 
     _by_name: dict[str, Type] = {}
+    _by_dtype: dict[np.dtype, Type] = {}  # numeric dtypes already resolved (Tensors resolve per call)
 
     def __new__(cls, name_or_dtype: Any = "dynamic") -> Type:
         return cls.resolve(name_or_dtype)
@@ -53,10 +54,14 @@ class Type:
             dt = np.dtype(value)
         except TypeError as e:
             raise TypeError(f"Cannot interpret {value!r} as an element type") from e
+        found = cls._by_dtype.get(dt)
+        if found is not None:
+            return found
         if dt.kind in "US" or dt == np.object_:
             return cls._by_name["string"]
         for t in cls._by_name.values():
             if t._dtype is not None and t._dtype == dt and t._name not in ("u1",):
+                cls._by_dtype[dt] = t
                 return t
         raise TypeError(f"numpy dtype {dt} has no vinopy element type")
 

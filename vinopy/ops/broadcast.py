@@ -14,7 +14,7 @@ from vinopy.ops.common import (
     const_ints,
     normalize_axes,
     require,
-    require_element_type,
+    require_int_input,
     require_rank,
     static_rank,
 )
@@ -23,8 +23,7 @@ from vinopy.ops.registry import register
 
 def target_dims(target: Output, what: str) -> list[Dimension] | None:
     """A shape-like input's value as dimensions, or None when not even its length is known."""
-    require_element_type(target.get_element_type(), "integer", what)
-    require_rank(target, (1,), what)
+    require_int_input(target, what, (1,))
     dims = shape_value(target)
     if dims is not None:
         return dims
@@ -150,14 +149,14 @@ class Pad(Node):
     factory_args = ("arg", "pads_begin", "pads_end", "pad_mode", "arg_pad_value")
     pad_mode: str = attr()
     allows_negative = False
-    _NUMPY_MODES = {"constant": "constant", "edge": "edge", "reflect": "reflect", "symmetric": "symmetric"}
+    _MODES = ("constant", "edge", "reflect", "symmetric")  # OpenVINO's pad modes are numpy's names
 
     def infer(
         self, data: Output, begin: Output, end: Output, value: Output | None = None
     ) -> tuple[Type, PartialShape]:
         require(
-            self.pad_mode in self._NUMPY_MODES,
-            f"pad_mode must be one of {sorted(self._NUMPY_MODES)}, got '{self.pad_mode}'",
+            self.pad_mode in self._MODES,
+            f"pad_mode must be one of {list(self._MODES)}, got '{self.pad_mode}'",
         )
         if value is not None:
             require_rank(value, (0,), "Pad arg_pad_value")
@@ -197,7 +196,7 @@ class Pad(Node):
         self, data: np.ndarray, begin: np.ndarray, end: np.ndarray, value: np.ndarray | None = None
     ) -> np.ndarray:
         widths = [(max(int(b), 0), max(int(e), 0)) for b, e in zip(begin, end)]
-        mode = self._NUMPY_MODES[self.pad_mode]
+        mode = self.pad_mode
         extra = {"constant_values": value if value is not None else 0} if mode == "constant" else {}
         out = np.pad(data, widths, mode=mode, **extra).astype(data.dtype, copy=False)
         crop = tuple(

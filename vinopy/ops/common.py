@@ -108,6 +108,26 @@ def require_rank(output: Output, ranks: tuple[int, ...], what: str) -> None:
         raise NodeValidationError(f"{what} must have rank {expected}, got {output.get_partial_shape()}")
 
 
+def require_int_input(output: Output, what: str, ranks: tuple[int, ...] = (0, 1)) -> None:
+    """An axes/shape-like input: integer elements and one of ``ranks`` (scalar or 1-D by default)."""
+    require_element_type(output.get_element_type(), "integer", what)
+    require_rank(output, ranks, what)
+
+
+def dims_product(dims: list[Dimension]) -> Dimension:
+    """The number of elements of a tensor with these dimensions (dynamic when any is)."""
+    total = Dimension(1)
+    for d in dims:
+        total = total * d
+    return total
+
+
+def wrap_negative(indices: np.ndarray, size: int | np.ndarray) -> np.ndarray:
+    """Indices as int64 with negative ones counted from the end of an axis of ``size``."""
+    indices = indices.astype(np.int64)
+    return np.where(indices < 0, indices + size, indices)
+
+
 def require_scalar(output: Output, what: str) -> None:
     """A scalar input: rank 0 or a single-element 1-D tensor (dynamic shapes pass)."""
     shape = output.get_partial_shape()

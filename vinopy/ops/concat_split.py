@@ -12,8 +12,7 @@ from vinopy.ops.common import (
     divide_dim,
     normalize_axis,
     require,
-    require_element_type,
-    require_rank,
+    require_int_input,
     same_type,
     static_rank,
 )
@@ -61,8 +60,7 @@ class Concat(Node):
 
 def _split_axis(data: Output, axis: Output) -> int | None:
     """The normalized split axis, or None when it is only known at run time."""
-    require_element_type(axis.get_element_type(), "integer", "split axis")
-    require_rank(axis, (0,), "split axis")
+    require_int_input(axis, "split axis", (0,))
     values, rank = const_ints(axis), static_rank(data)
     if values is None or rank is None:
         return None
@@ -113,8 +111,7 @@ class VariadicSplit(Node):
     inputs_spec = ("data", "axis", "split_lengths")
 
     def infer(self, data: Output, axis: Output, lengths: Output) -> list[tuple[Type, PartialShape]]:
-        require_element_type(lengths.get_element_type(), "integer", "split_lengths")
-        require_rank(lengths, (1,), "split_lengths")
+        require_int_input(lengths, "split_lengths", (1,))
         count = lengths.get_partial_shape()
         require(
             count.rank.is_static and count[0].is_static,

@@ -72,8 +72,9 @@ class Constant(Node):
         super().__init__(name=name)
 
     @classmethod
-    def factory(cls, value: Any, dtype: Any = None, name: str | None = None, *,
-                shared_memory: bool = False) -> Constant:
+    def factory(
+        cls, value: Any, dtype: Any = None, name: str | None = None, *, shared_memory: bool = False
+    ) -> Constant:
         if dtype is not None:
             return cls(Type.resolve(dtype), np.shape(value), value, name=name)
         return cls(value, name=name, shared_memory=shared_memory)

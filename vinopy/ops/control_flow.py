@@ -208,6 +208,7 @@ class MultiSubGraphOp(Node):
             changed |= _set_parameter(params[desc.body_parameter_index], outer.get_element_type(), shape)
         if changed:
             self.get_function(body).validate_nodes_and_infer_types()
+            self._interpreters.pop(body, None)  # it keeps the body's output types
 
     def _run_body(self, body: int, values: list[np.ndarray | None]) -> list[np.ndarray]:
         missing = [i for i, v in enumerate(values) if v is None]

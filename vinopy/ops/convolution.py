@@ -16,6 +16,7 @@ from vinopy.graph.types import Type
 from vinopy.ops.common import (
     auto_pad_mode,
     check_window_attrs,
+    dims_product,
     map_dim,
     require,
     require_element_type,
@@ -25,13 +26,6 @@ from vinopy.ops.common import (
     window_pads,
 )
 from vinopy.ops.registry import register
-
-
-def _product(dims: list[Dimension]) -> Dimension:
-    result = Dimension(1)
-    for d in dims:
-        result = result * d
-    return result
 
 
 def _pad(x: np.ndarray, pads_begin: list[int], pads_end: list[int], value: float = 0) -> np.ndarray:
@@ -371,7 +365,7 @@ class DeformableConvolution(_Convolution):
         )
         et, shape = self._forward_shape(data, filters)
         fs = filters.get_partial_shape()
-        taps = _product(list(fs)[2:]) if fs.rank.is_static else Dimension()
+        taps = dims_product(list(fs)[2:]) if fs.rank.is_static else Dimension()
         for name, port, per_tap in (("offsets", offsets, 2), ("mask", mask, 1)):
             if port is None:
                 continue

@@ -14,8 +14,9 @@ from vinopy.ops.common import (
     normalize_axis,
     require,
     require_element_type,
-    require_rank,
+    require_int_input,
     static_rank,
+    wrap_negative,
 )
 from vinopy.ops.registry import register
 
@@ -33,8 +34,7 @@ def merge_dims(a: list[Dimension], b: list[Dimension], what: str) -> list[Dimens
 
 def wrap_indices(indices: np.ndarray, size: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Negative indices counted from the end; returns the indices and the in-range mask."""
-    indices = indices.astype(np.int64)
-    indices = np.where(indices < 0, indices + size, indices)
+    indices = wrap_negative(indices, size)
     valid = (indices >= 0) & (indices < size)
     return np.where(valid, indices, 0), valid
 
@@ -51,8 +51,7 @@ class Gather(Node):
 
     def infer(self, data: Output, indices: Output, axis: Output) -> tuple[Type, PartialShape]:
         require_element_type(indices.get_element_type(), "integer", "Gather indices")
-        require_element_type(axis.get_element_type(), "integer", "Gather axis")
-        require_rank(axis, (0, 1), "Gather axis")
+        require_int_input(axis, "Gather axis")
         et = data.get_element_type()
         d_shape, i_shape = data.get_partial_shape(), indices.get_partial_shape()
         axes = const_ints(axis)

@@ -14,6 +14,7 @@ from vinopy.ops.common import (
     normalize_axis,
     require,
     require_element_type,
+    require_int_input,
     require_rank,
     same_type,
 )
@@ -180,8 +181,7 @@ class Eye(Node):
         dims = [self._size(rows, "num_rows"), self._size(cols, "num_columns")]
         if batch is None:
             return self.output_type, PartialShape(dims)
-        require_element_type(batch.get_element_type(), "integer", "Eye batch_shape")
-        require_rank(batch, (1,), "Eye batch_shape")
+        require_int_input(batch, "Eye batch_shape", (1,))
         lead = shape_value(batch)
         if lead is None:
             return self.output_type, PartialShape.dynamic()

@@ -253,16 +253,9 @@ class Interpolate4(InterpolateBase):
         "image",
         "output_shape",
         "scales",
-        "mode",
-        "shape_calculation_mode",
-        "pads_begin",
-        "pads_end",
-        "coordinate_transformation_mode",
-        "nearest_mode",
-        "antialias",
-        "cube_coeff",
+        *InterpolateBase.attrs,
         "axes",
-    )
+    )  # OpenVINO puts axes last
 
     def infer(self, data: Output, sizes: Output, scales: Output, axes: Output | None = None) -> Any:
         target = sizes if self.shape_calculation_mode == "sizes" else scales
@@ -280,19 +273,7 @@ class Interpolate11(InterpolateBase):
 
     type_name, version = "Interpolate", "opset11"
     inputs_spec = ("image", "scales_or_sizes", "axes?")
-    factory_args = (
-        "image",
-        "scales_or_sizes",
-        "mode",
-        "shape_calculation_mode",
-        "pads_begin",
-        "pads_end",
-        "coordinate_transformation_mode",
-        "nearest_mode",
-        "antialias",
-        "cube_coeff",
-        "axes",
-    )
+    factory_args = ("image", "scales_or_sizes", *InterpolateBase.attrs, "axes")
     modes = MODES_V11
 
     def infer(self, data: Output, target: Output, axes: Output | None = None) -> Any:

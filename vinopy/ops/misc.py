@@ -7,7 +7,7 @@ import numpy as np
 from vinopy.graph.node import Node, Output, attr, const_value, shape_value
 from vinopy.graph.shape import Dimension, PartialShape
 from vinopy.graph.types import Type
-from vinopy.ops.common import normalize_axis, require, require_element_type, same_type
+from vinopy.ops.common import dims_product, normalize_axis, require, require_element_type, same_type
 from vinopy.ops.registry import register
 
 
@@ -98,7 +98,7 @@ class Unique(Node):
                 (count_type, [Dimension()]),
             ]
         if axis is None:
-            total = _product(list(shape))
+            total = dims_product(list(shape))
             found = _at_most(total)
             return [(et, [found]), (index_type, [found]), (index_type, [total]), (count_type, [found])]
         require(np.size(axis_value) == 1, f"Unique axis must be a scalar, got {np.shape(axis_value)}")
@@ -126,13 +126,6 @@ class Unique(Node):
         taken = np.take(data.reshape(-1) if a is None else data, first, axis=a)
         index_dtype, count_dtype = self.index_element_type.to_dtype(), self.count_element_type.to_dtype()
         return [taken, first.astype(index_dtype), inverse.astype(index_dtype), counts.astype(count_dtype)]
-
-
-def _product(dims: list[Dimension]) -> Dimension:
-    total = Dimension(1)
-    for d in dims:
-        total = total * d
-    return total
 
 
 def _at_most(dim: Dimension) -> Dimension:

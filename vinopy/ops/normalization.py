@@ -3,6 +3,8 @@ GroupNormalization (12)."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from vinopy.graph.node import Node, Output, attr, const_value
@@ -127,51 +129,58 @@ class MVN(Node):
         ).astype(x.dtype, copy=False)
 
 
-@register
-class MVN6(Node):
-    """MVN-6: over the axes of a second input; eps_mode inside_sqrt or outside_sqrt."""
+def _axes_of(x: np.ndarray, axes: np.ndarray) -> tuple[int, ...]:
+    """An axes input's values as non-negative axes of ``x``."""
+    return tuple(normalize_axes(np.asarray(axes).reshape(-1), x.ndim))
 
-    type_name, version = "MVN", "opset6"
+
+class AxesNormalization(Node):
+    """MVN-6 and NormalizeL2: real data normalized over the axes of a second input, where eps is
+    applied in one of two ``eps_modes``."""
+
     inputs_spec = ("data", "axes")
-    normalize_variance: bool = attr()
-    eps: float = attr()
-    eps_mode: str = attr()
+    eps_modes: ClassVar[tuple[str, str]]
 
     def infer(self, data: Output, axes: Output) -> tuple[Type, PartialShape]:
         et = _real_data(data)
         self.eps_mode = self.eps_mode.lower()
+        first, second = self.eps_modes
         require(
-            self.eps_mode in ("inside_sqrt", "outside_sqrt"),
-            f"eps_mode must be 'inside_sqrt' or 'outside_sqrt', got {self.eps_mode!r}",
+            self.eps_mode in self.eps_modes,
+            f"eps_mode must be {first!r} or {second!r}, got {self.eps_mode!r}",
         )
         _const_axes(axes, data)
         return et, data.get_partial_shape()
 
+
+@register
+class MVN6(AxesNormalization):
+    """MVN-6: over the axes of a second input; eps_mode inside_sqrt or outside_sqrt."""
+
+    type_name, version = "MVN", "opset6"
+    eps_modes = ("inside_sqrt", "outside_sqrt")
+    normalize_variance: bool = attr()
+    eps: float = attr()
+    eps_mode: str = attr()
+
     def evaluate(self, x: np.ndarray, axes: np.ndarray) -> np.ndarray:
-        reduced = tuple(normalize_axes(np.asarray(axes).reshape(-1), x.ndim))
+        reduced = _axes_of(x, axes)
         return _mean_variance_normalize(
             x, reduced, self.normalize_variance, self.eps, inside_sqrt=self.eps_mode == "inside_sqrt"
         ).astype(x.dtype, copy=False)
 
 
 @register
-class NormalizeL2(Node):
+class NormalizeL2(AxesNormalization):
     """x / sqrt(sum(x^2) over axes (+ or max) eps)."""
 
     type_name, version = "NormalizeL2", "opset1"
-    inputs_spec = ("data", "axes")
+    eps_modes = ("add", "max")
     eps: float = attr()
     eps_mode: str = attr()
 
-    def infer(self, data: Output, axes: Output) -> tuple[Type, PartialShape]:
-        et = _real_data(data)
-        self.eps_mode = self.eps_mode.lower()
-        require(self.eps_mode in ("add", "max"), f"eps_mode must be 'add' or 'max', got {self.eps_mode!r}")
-        _const_axes(axes, data)
-        return et, data.get_partial_shape()
-
     def evaluate(self, x: np.ndarray, axes: np.ndarray) -> np.ndarray:
-        reduced = tuple(normalize_axes(np.asarray(axes).reshape(-1), x.ndim))
+        reduced = _axes_of(x, axes)
         squares = np.sum(np.square(x), axis=reduced, keepdims=True)
         eps = x.dtype.type(self.eps)
         norm = np.sqrt(squares + eps if self.eps_mode == "add" else np.maximum(squares, eps))
@@ -207,7 +216,7 @@ class LRN(Node):
         return et, data.get_partial_shape()
 
     def evaluate(self, x: np.ndarray, axes: np.ndarray) -> np.ndarray:
-        reduced = sorted(set(normalize_axes(np.asarray(axes).reshape(-1), x.ndim)))
+        reduced = sorted(set(_axes_of(x, axes)))
         sums = np.square(x.astype(np.float64))
         for axis in reduced:
             sums = _window_sums(sums, axis, (self.size - 1) // 2)

@@ -17,6 +17,7 @@ from vinopy.ops.common import (
     normalize_axis,
     require,
     require_element_type,
+    require_int_input,
     require_rank,
     static_rank,
 )
@@ -129,8 +130,7 @@ class ShuffleChannels(Node):
 def _block_values(data: Output, inputs: tuple[Output, ...], names: tuple[str, ...]) -> list[list[int]] | None:
     """The constant 1-D block/pad inputs of BatchToSpace/SpaceToBatch, one value per data axis."""
     for out, what in zip(inputs, names):
-        require_element_type(out.get_element_type(), "integer", what)
-        require_rank(out, (1,), what)
+        require_int_input(out, what, (1,))
     values = [const_ints(o) for o in inputs]
     rank = static_rank(data)
     if rank is None or any(v is None for v in values):
@@ -275,10 +275,8 @@ class Roll(Node):
     inputs_spec = ("data", "shift", "axes")
 
     def infer(self, data: Output, shift: Output, axes: Output) -> tuple[Type, PartialShape]:
-        require_element_type(shift.get_element_type(), "integer", "Roll shift")
-        require_element_type(axes.get_element_type(), "integer", "Roll axes")
-        require_rank(shift, (0, 1), "Roll shift")
-        require_rank(axes, (1,), "Roll axes")
+        require_int_input(shift, "Roll shift")
+        require_int_input(axes, "Roll axes", (1,))
         shifts, values, rank = const_ints(shift), const_ints(axes), static_rank(data)
         if values is not None:
             if rank is not None:

@@ -147,33 +147,23 @@ class RecurrentBase(Node):
         ys, finals = [], []
         for d, backwards in enumerate(reverse):
             xd = _reverse_within_lengths(x, lengths) if backwards else x
-            y, last = self._run_direction(
-                xd.astype(dt),
-                [s[:, d].astype(dt) for s in states],
-                lengths,
-                w[d].astype(dt),
-                r[d].astype(dt),
-                b[d].astype(dt),
-            )
+            weights = [m[d].astype(dt) for m in (w, r, b)]
+            direction_states = [s[:, d].astype(dt) for s in states]
+            y, last = self._run_direction(xd.astype(dt), direction_states, lengths, weights)
             ys.append(_reverse_within_lengths(y, lengths) if backwards else y)
             finals.append(last)
         y = np.stack(ys, axis=1).astype(x.dtype)
         return [y] + [np.stack([f[k] for f in finals], axis=1).astype(x.dtype) for k in range(len(states))]
 
     def _run_direction(
-        self,
-        x: np.ndarray,
-        states: list[np.ndarray],
-        lengths: np.ndarray,
-        w: np.ndarray,
-        r: np.ndarray,
-        b: np.ndarray,
+        self, x: np.ndarray, states: list[np.ndarray], lengths: np.ndarray, weights: list[np.ndarray]
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Steps over time; a sequence past its length keeps its state and outputs zeros."""
+        """Steps over time with ``weights`` = [W, R, B]; a sequence past its length keeps its state
+        and outputs zeros."""
         y = np.zeros((x.shape[0], x.shape[1], self.hidden_size), x.dtype)
         for t in range(x.shape[1]):
             active = (t < lengths)[:, None]
-            new = self.step(x[:, t], states, w, r, b)
+            new = self.step(x[:, t], states, *weights)
             states = [np.where(active, n, s) for n, s in zip(new, states)]
             y[:, t] = np.where(active, new[0], 0.0)
         return y, states

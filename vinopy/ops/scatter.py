@@ -14,8 +14,9 @@ from vinopy.ops.common import (
     normalize_axis,
     require,
     require_element_type,
-    require_rank,
+    require_int_input,
     static_rank,
+    wrap_negative,
 )
 from vinopy.ops.registry import register
 
@@ -42,17 +43,11 @@ def _check_updates(updates: Output, expected: PartialShape, what: str) -> None:
 
 
 def _const_axis(data: Output, axis: Output, what: str) -> int | None:
-    require_element_type(axis.get_element_type(), "integer", f"{what} axis")
-    require_rank(axis, (0, 1), f"{what} axis")
+    require_int_input(axis, f"{what} axis")
     value, rank = const_ints(axis), static_rank(data)
     if value is None or rank is None:
         return None
     return normalize_axis(value[0], rank, f"{what} axis")
-
-
-def _wrapped(indices: np.ndarray, size: Any) -> np.ndarray:
-    indices = indices.astype(np.int64)
-    return np.where(indices < 0, indices + size, indices)
 
 
 @register
@@ -77,7 +72,7 @@ class ScatterUpdate(Node):
     ) -> np.ndarray:
         ax = int(axis.reshape(-1)[0]) % data.ndim
         out = data.copy()
-        out[(slice(None),) * ax + (_wrapped(indices, data.shape[ax]),)] = updates
+        out[(slice(None),) * ax + (wrap_negative(indices, data.shape[ax]),)] = updates
         return out
 
 
@@ -114,7 +109,7 @@ class ScatterElementsUpdate(Node):
     ) -> np.ndarray:
         ax = int(axis.reshape(-1)[0]) % data.ndim
         coords = list(np.indices(indices.shape, sparse=True))
-        coords[ax] = _wrapped(indices, data.shape[ax])
+        coords[ax] = wrap_negative(indices, data.shape[ax])
         reduction, use_init = self.mode()
         return scatter_reduce(data, tuple(coords), updates, reduction, use_init)
 
@@ -188,7 +183,7 @@ class ScatterNDUpdate(Node):
 
     def evaluate(self, data: np.ndarray, indices: np.ndarray, updates: np.ndarray) -> np.ndarray:
         k = indices.shape[-1]
-        flat = _wrapped(indices.reshape(-1, k), np.array(data.shape[:k]))
+        flat = wrap_negative(indices.reshape(-1, k), np.array(data.shape[:k]))
         rows = updates.reshape((flat.shape[0],) + data.shape[k:])
         return scatter_reduce(data, tuple(flat.T), rows, self.mode())
 

@@ -18,8 +18,7 @@ from vinopy.ops.common import (
     const_ints,
     normalize_axes,
     require,
-    require_element_type,
-    require_rank,
+    require_int_input,
     static_rank,
 )
 from vinopy.ops.registry import register
@@ -33,12 +32,6 @@ class KeepsValues(Node):
         if dims is None and static_rank(self.output(index)) in (0, 1):
             return shape_value(self._inputs[0])
         return dims
-
-
-def check_index_input(output: Output, what: str, ranks: tuple[int, ...] = (0, 1)) -> None:
-    """An axes/shape-like input: integer elements, scalar or 1-D."""
-    require_element_type(output.get_element_type(), "integer", what)
-    require_rank(output, ranks, what)
 
 
 @register
@@ -90,7 +83,7 @@ class Reshape(KeepsValues):
     special_zero: bool = attr()
 
     def infer(self, data: Output, target: Output) -> tuple[Type, PartialShape]:
-        check_index_input(target, "Reshape output_shape")
+        require_int_input(target, "Reshape output_shape")
         return data.get_element_type(), self._output_shape(data.get_partial_shape(), target)
 
     def _output_shape(self, in_shape: PartialShape, target: Output) -> PartialShape:
@@ -195,7 +188,7 @@ class Squeeze(KeepsValues):
     def infer(self, data: Output, axes: Output | None = None) -> tuple[Type, PartialShape]:
         et, shape = data.get_element_type(), data.get_partial_shape()
         if axes is not None:
-            check_index_input(axes, "Squeeze axes")
+            require_int_input(axes, "Squeeze axes")
         values = [] if axes is None else const_ints(axes)
         if shape.rank.is_dynamic or values is None:
             return et, PartialShape.dynamic()
@@ -244,7 +237,7 @@ class Unsqueeze(KeepsValues):
     inputs_spec = ("data", "axes")
 
     def infer(self, data: Output, axes: Output) -> tuple[Type, PartialShape]:
-        check_index_input(axes, "Unsqueeze axes")
+        require_int_input(axes, "Unsqueeze axes")
         et, shape = data.get_element_type(), data.get_partial_shape()
         values = const_ints(axes)
         if shape.rank.is_dynamic or values is None:
@@ -271,7 +264,7 @@ class Transpose(Node):
     inputs_spec = ("data", "input_order")
 
     def infer(self, data: Output, order: Output) -> tuple[Type, PartialShape]:
-        check_index_input(order, "Transpose input_order", (1,))
+        require_int_input(order, "Transpose input_order", (1,))
         et, shape = data.get_element_type(), data.get_partial_shape()
         values = const_ints(order)
         if shape.rank.is_dynamic:

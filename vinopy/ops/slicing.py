@@ -18,8 +18,7 @@ from vinopy.ops.common import (
     const_ints,
     normalize_axes,
     require,
-    require_element_type,
-    require_rank,
+    require_int_input,
     static_rank,
 )
 from vinopy.ops.registry import register
@@ -69,11 +68,6 @@ def indexed_shape(shape: PartialShape, index: tuple) -> PartialShape:
                 f"index {axis_item} is out of range for dimension {d}",
             )
     return PartialShape(out)
-
-
-def check_vector(output: Output, what: str) -> None:
-    require_element_type(output.get_element_type(), "integer", what)
-    require_rank(output, (1,), what)
 
 
 class SlicingOp(Node):
@@ -130,7 +124,7 @@ class StridedSlice(SlicingOp):
 
     def infer(self, data: Output, *bounds: Output) -> tuple[Type, PartialShape]:
         for out, what in zip(bounds, ("begin", "end", "strides")):
-            check_vector(out, f"StridedSlice {what}")
+            require_int_input(out, f"StridedSlice {what}", (1,))
         require(sum(self.ellipsis_mask) <= 1, f"ellipsis_mask may set one bit, got {self.ellipsis_mask}")
         return super().infer(data, *bounds)
 
@@ -194,7 +188,7 @@ class Slice(SlicingOp):
 
     def infer(self, data: Output, *bounds: Output) -> tuple[Type, PartialShape]:
         for out, what in zip(bounds, ("start", "stop", "step", "axes")):
-            check_vector(out, f"Slice {what}")
+            require_int_input(out, f"Slice {what}", (1,))
         return super().infer(data, *bounds)
 
     def make_index(self, values: list[list[int]], data_rank: int | None) -> tuple:
@@ -249,7 +243,7 @@ class SliceScatter(Node):
 
     def infer(self, data: Output, updates: Output, *bounds: Output) -> tuple[Type, PartialShape]:
         for out, what in zip(bounds, ("start", "stop", "step", "axes")):
-            check_vector(out, f"SliceScatter {what}")
+            require_int_input(out, f"SliceScatter {what}", (1,))
         merged = data.get_element_type().merge(updates.get_element_type())
         require(merged is not None, "data and updates must have the same element type")
         values, rank = [const_ints(b) for b in bounds], static_rank(data)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -203,7 +203,7 @@ class PreProcessSteps:
     def convert_layout(self, dst: Any = None) -> PreProcessSteps:
         if dst is None:
             return self._add(lambda s, ctx: _transpose_to(ctx.model_layout)(s, ctx))
-        return self._add(_transpose_to(Layout(dst) if isinstance(dst, str) else dst))
+        return self._add(_transpose_to(_as_layout(dst)))
 
     def reverse_channels(self) -> PreProcessSteps:
         def step(state: _State, ctx: _Context) -> _State:
@@ -321,7 +321,7 @@ class PostProcessSteps:
         return self
 
     def convert_layout(self, dst: Any) -> PostProcessSteps:
-        self.steps.append(_transpose_to(Layout(dst) if isinstance(dst, str) else dst))
+        self.steps.append(_transpose_to(_as_layout(dst)))
         return self
 
     def custom(self, function: Callable[[Output], Any]) -> PostProcessSteps:
@@ -329,22 +329,38 @@ class PostProcessSteps:
         return self
 
 
+def _as_layout(value: Any) -> Layout:
+    return Layout(value) if isinstance(value, str) else value
+
+
 @dataclass
-class InputTensorInfo:
-    element_type: Type | None = None
+class _LayoutInfo:
+    """What every tensor and model description can set: the layout."""
+
     layout: Layout | None = None
+
+    def set_layout(self, layout: Any) -> Self:
+        self.layout = _as_layout(layout)
+        return self
+
+
+@dataclass
+class _TensorInfo(_LayoutInfo):
+    """What input and output tensor descriptions share: layout and element type."""
+
+    element_type: Type | None = None
+
+    def set_element_type(self, type: Any) -> Self:
+        self.element_type = Type.resolve(type)
+        return self
+
+
+@dataclass
+class InputTensorInfo(_TensorInfo):
     shape: PartialShape | None = None
     color: ColorFormat = ColorFormat.UNDEFINED
     spatial: tuple[int, int] | None = None
     spatial_dynamic: bool = False
-
-    def set_element_type(self, type: Any) -> InputTensorInfo:
-        self.element_type = Type.resolve(type)
-        return self
-
-    def set_layout(self, layout: Any) -> InputTensorInfo:
-        self.layout = Layout(layout) if isinstance(layout, str) else layout
-        return self
 
     def set_shape(self, shape: Any) -> InputTensorInfo:
         self.shape = PartialShape(shape)
@@ -372,13 +388,8 @@ class InputTensorInfo:
         return self
 
 
-@dataclass
-class InputModelInfo:
-    layout: Layout | None = None
-
-    def set_layout(self, layout: Any) -> InputModelInfo:
-        self.layout = Layout(layout) if isinstance(layout, str) else layout
-        return self
+class InputModelInfo(_LayoutInfo):
+    pass
 
 
 @dataclass
@@ -397,27 +408,12 @@ class InputInfo:
         return self._model
 
 
-@dataclass
-class OutputTensorInfo:
-    element_type: Type | None = None
-    layout: Layout | None = None
-
-    def set_element_type(self, type: Any) -> OutputTensorInfo:
-        self.element_type = Type.resolve(type)
-        return self
-
-    def set_layout(self, layout: Any) -> OutputTensorInfo:
-        self.layout = Layout(layout) if isinstance(layout, str) else layout
-        return self
+class OutputTensorInfo(_TensorInfo):
+    pass
 
 
-@dataclass
-class OutputModelInfo:
-    layout: Layout | None = None
-
-    def set_layout(self, layout: Any) -> OutputModelInfo:
-        self.layout = Layout(layout) if isinstance(layout, str) else layout
-        return self
+class OutputModelInfo(_LayoutInfo):
+    pass
 
 
 @dataclass
@@ -446,11 +442,11 @@ class PrePostProcessor:
         self._outputs: dict[int, OutputInfo] = {}
 
     def input(self, key: Any = None) -> InputInfo:
-        index = self._model.inputs.index(self._model.input(key if key is not None else None))
+        index = self._model.inputs.index(self._model.input(key))
         return self._inputs.setdefault(index, InputInfo())
 
     def output(self, key: Any = None) -> OutputInfo:
-        index = self._model.outputs.index(self._model.output(key if key is not None else None))
+        index = self._model.outputs.index(self._model.output(key))
         return self._outputs.setdefault(index, OutputInfo())
 
     def build(self) -> Model:

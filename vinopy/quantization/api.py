@@ -44,13 +44,13 @@ def quantize(
     settings = _settings(
         model,
         calibration_dataset,
-        mode,
-        preset,
-        target_device,
-        subset_size,
-        fast_bias_correction,
-        model_type,
-        advanced_parameters,
+        mode=mode,
+        preset=preset,
+        target_device=target_device,
+        subset_size=subset_size,
+        fast_bias_correction=fast_bias_correction,
+        model_type=model_type,
+        advanced=advanced_parameters,
     )
     return PostTrainingQuantizer(model, calibration_dataset, settings, ignored_scope).build()
 
@@ -85,13 +85,11 @@ def quantize_with_accuracy_control(
     settings = _settings(
         model,
         calibration_dataset,
-        None,
-        preset,
-        target_device,
-        subset_size,
-        True,
-        model_type,
-        advanced_quantization_parameters,
+        preset=preset,
+        target_device=target_device,
+        subset_size=subset_size,
+        model_type=model_type,
+        advanced=advanced_quantization_parameters,
     )
     quantizer = PostTrainingQuantizer(model, calibration_dataset, settings, ignored_scope)
     control = AccuracyControl(
@@ -152,11 +150,12 @@ def _check_model(model: Model) -> None:
 def _settings(
     model: Model,
     dataset: Dataset,
-    mode: QuantizationMode | None,
+    *,
+    mode: QuantizationMode | None = None,
     preset: QuantizationPreset | None,
     target_device: TargetDevice,
     subset_size: int,
-    fast_bias_correction: bool,
+    fast_bias_correction: bool = True,
     model_type: ModelType | None,
     advanced: AdvancedQuantizationParameters | None,
 ) -> Settings:

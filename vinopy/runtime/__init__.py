@@ -1,5 +1,8 @@
 """The runtime: Core, CompiledModel, InferRequest; also the legacy ``openvino.runtime`` namespace
-(``from vinopy.runtime import Core, Model, Tensor, opset13`` as OpenVINO 2023 code writes it)."""
+(``from vinopy.runtime import Core, Model, Tensor, opset13`` as OpenVINO 2023 code writes it).
+
+``__all__`` is also the top-level ``vinopy`` namespace's list, less its own ``properties`` (the
+legacy ``openvino.runtime.properties``), which must not replace ``vinopy.properties`` there."""
 
 from vinopy import (
     opset1,
@@ -21,7 +24,7 @@ from vinopy import (
 )
 from vinopy.graph import Dimension, Layout, Model, PartialShape, Shape, Tensor, Type, layout_helpers
 from vinopy.graph.node import Input, Node, Output
-from vinopy.runtime import properties
+from vinopy.runtime import properties as properties
 from vinopy.runtime.async_queue import AsyncInferQueue
 from vinopy.runtime.compiled_model import CompiledModel
 from vinopy.runtime.core import Core, Version, compile_model
@@ -67,5 +70,4 @@ __all__ = [
     "opset14",
     "opset15",
     "opset16",
-    "properties",
 ]

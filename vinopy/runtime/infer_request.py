@@ -86,6 +86,7 @@ class InferRequest:
         self._executor = compiled._executable.create_executor()
         self._inputs = compiled.inputs
         self._outputs = compiled.outputs
+        self._input_bounds = [_shape_bounds(p) for p in self._inputs]  # checked on every inference
         self._input_tensors: list[Tensor | None] = [None] * len(self._inputs)
         self._output_tensors: list[Tensor | None] = [None] * len(self._outputs)
         self._user_outputs: set[int] = set()  # outputs the user gave a tensor to write into
@@ -189,7 +190,8 @@ class InferRequest:
             tensor = self._input_tensors[i]
             if tensor is None:
                 raise ValueError(f"input {_port_name(port, i)} is not set: expected {_expectation(port)}")
-            arrays.append(_checked_shape(tensor.data, port, i))
+            data = tensor.data
+            arrays.append(data if _fits(data.shape, self._input_bounds[i]) else _checked_shape(data, port, i))
         return arrays
 
     def infer(
@@ -351,12 +353,26 @@ def _array_tensor(value: Any, port: Output, index: int, share: bool) -> Tensor:
     )
 
 
+def _shape_bounds(port: Output) -> list[tuple[int, int]] | None:
+    """Each dimension's (min, max) of a port's shape (max -1: unbounded); None for a dynamic rank."""
+    shape = port.get_partial_shape()
+    return None if shape.rank.is_dynamic else [(d.min_length, d.max_length) for d in shape]
+
+
+def _fits(shape: tuple[int, ...], bounds: list[tuple[int, int]] | None) -> bool:
+    if bounds is None:
+        return True
+    return len(shape) == len(bounds) and all(
+        lo <= n and (hi == -1 or n <= hi) for n, (lo, hi) in zip(shape, bounds)
+    )
+
+
 def _checked_shape(array: np.ndarray, port: Output, index: int) -> np.ndarray:
     """The array, when its shape fits the port's; otherwise an error naming the input."""
     expected = port.get_partial_shape()
-    name = _port_name(port, index)
     if expected.rank.is_dynamic:
         return array
+    name = _port_name(port, index)
     if array.ndim != len(expected):
         raise ValueError(
             f"input {name} has shape {list(array.shape)} (rank {array.ndim}); "

@@ -32,6 +32,47 @@ class CliParser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: error: {message}")
 
 
+def str_to_bool(text: str) -> bool:
+    """``True``/``False`` (any case, or 1/0, yes/no) as given to an option like ``--compress_to_fp16``."""
+    value = text.strip().lower()
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no"):
+        return False
+    raise ValueError(f"expected True or False, got '{text}'")
+
+
+def add_bool_option(parser: CliParser, name: str, default: bool, help: str) -> None:
+    """An option that takes True or False, and means True when given without a value."""
+
+    def parse(text: str) -> bool:
+        try:
+            return str_to_bool(text)
+        except ValueError as e:
+            raise UsageError(f"{parser.prog}: error: {name}: {e}") from e
+
+    parser.add_argument(
+        name, type=parse, nargs="?", const=True, default=default, metavar="True | False", help=help
+    )
+
+
+def run_command(
+    prog: str, parser: CliParser, argv: Sequence[str] | None, command: Callable[[argparse.Namespace], None]
+) -> int:
+    """Parse ``argv`` (``sys.argv[1:]`` when None) and run ``command`` on the result; a bad command
+    line or any failure is reported as one line with exit code 1."""
+    try:
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    except UsageError as e:
+        print(str(e).splitlines()[0], file=sys.stderr)
+        return 1
+    try:
+        command(args)
+    except Exception as e:  # the command line reports any failure as one line
+        return fail(prog, str(e) or type(e).__name__)
+    return 0
+
+
 def fail(prog: str, message: str) -> int:
     """Print a one-line error and give the exit code of failures."""
     first_line = str(message).strip().splitlines()[0] if str(message).strip() else "failed"

@@ -5,6 +5,7 @@ into the model with ``PrePostProcessor`` (channels reversed first, then mean sub
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import sys
@@ -12,9 +13,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import vinopy as ov
-from vinopy.tools.cli import CliParser, UsageError, fail
+from vinopy.tools.cli import CliParser, add_bool_option, run_command
 from vinopy.tools.convert import convert_model as ovc_convert_model
 from vinopy.tools.convert import parse_input, parse_output
+from vinopy.tools.ovc import write_ir
 
 PROG = "vinopy mo"
 _GROUP_RE = re.compile(r"\s*([^\[\](),]*?)\s*[\[(]([^\[\]()]*)[\])]\s*(?:,|$)")
@@ -262,14 +264,6 @@ def _merge_layouts(sources: dict[int, tuple], targets: dict[int, tuple]) -> dict
 
 # --- command line --------------------------------------------------------------------------------
 def _parser() -> CliParser:
-    from vinopy.tools.ovc import str_to_bool
-
-    def flag(text: str) -> bool:
-        try:
-            return str_to_bool(text)
-        except ValueError as e:
-            raise UsageError(f"{PROG}: error: {e}") from e
-
     p = CliParser(prog=PROG, description="Convert a model to OpenVINO IR with Model Optimizer's options.")
     p.add_argument("--input_model", "-m", "-w", required=True, help="ONNX, TFLite or IR model file")
     p.add_argument(
@@ -288,14 +282,8 @@ def _parser() -> CliParser:
     p.add_argument("--source_layout", help="the model's input layout, e.g. 'nchw' or 'data(nchw)'")
     p.add_argument("--target_layout", help="the layout the converted model's input takes, e.g. 'nhwc'")
     p.add_argument("--batch", "-b", type=int, help="set the batch dimension of all inputs")
-    p.add_argument(
-        "--compress_to_fp16",
-        type=flag,
-        nargs="?",
-        const=True,
-        default=False,
-        metavar="True | False",
-        help="store float32 weights as float16 (default False)",
+    add_bool_option(
+        p, "--compress_to_fp16", default=False, help="store float32 weights as float16 (default False)"
     )
     p.add_argument("--output_dir", "-o", default=".", help="folder for the IR (default: current folder)")
     p.add_argument(
@@ -305,32 +293,25 @@ def _parser() -> CliParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from vinopy.tools.ovc import write_ir
+    return run_command(PROG, _parser(), argv, _convert)
 
-    try:
-        args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-    except UsageError as e:
-        print(str(e).splitlines()[0], file=sys.stderr)
-        return 1
-    try:
-        model = convert_model(
-            args.input_model,
-            input_shape=args.input_shape,
-            mean_values=args.mean_values,
-            scale_values=args.scale_values,
-            reverse_input_channels=args.reverse_input_channels,
-            layout=args.layout,
-            source_layout=args.source_layout,
-            target_layout=args.target_layout,
-            input=_cli_input(args.input),
-            output=parse_output(args.output),
-            batch=args.batch,
-        )
-        name = args.model_name or os.path.splitext(os.path.basename(args.input_model))[0] or "model"
-        write_ir(model, os.path.join(args.output_dir, name + ".xml"), args.compress_to_fp16)
-    except Exception as e:  # the command line reports any failure as one line
-        return fail(PROG, str(e) or type(e).__name__)
-    return 0
+
+def _convert(args: argparse.Namespace) -> None:
+    model = convert_model(
+        args.input_model,
+        input_shape=args.input_shape,
+        mean_values=args.mean_values,
+        scale_values=args.scale_values,
+        reverse_input_channels=args.reverse_input_channels,
+        layout=args.layout,
+        source_layout=args.source_layout,
+        target_layout=args.target_layout,
+        input=_cli_input(args.input),
+        output=parse_output(args.output),
+        batch=args.batch,
+    )
+    name = args.model_name or os.path.splitext(os.path.basename(args.input_model))[0] or "model"
+    write_ir(model, os.path.join(args.output_dir, name + ".xml"), args.compress_to_fp16)
 
 
 def _cli_input(text: str | None) -> Any:

@@ -7,32 +7,16 @@ current folder, named after the input model, with weights compressed to FP16.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Sequence
 
 import vinopy as ov
-from vinopy.tools.cli import CliParser, UsageError, fail
+from vinopy.tools.cli import CliParser, add_bool_option, run_command
 from vinopy.tools.convert import convert_model
 
 PROG = "vinopy convert"
-
-
-def str_to_bool(text: str) -> bool:
-    """``True``/``False`` (any case, or 1/0, yes/no) as given to ``--compress_to_fp16``."""
-    value = text.strip().lower()
-    if value in ("true", "1", "yes"):
-        return True
-    if value in ("false", "0", "no"):
-        return False
-    raise ValueError(f"expected True or False, got '{text}'")
-
-
-def _bool_arg(text: str) -> bool:
-    try:
-        return str_to_bool(text)
-    except ValueError as e:
-        raise UsageError(f"{PROG}: error: --compress_to_fp16: {e}") from e
 
 
 def _parser() -> CliParser:
@@ -44,14 +28,8 @@ def _parser() -> CliParser:
         "--output_model",
         help="output .xml path, or a folder (existing or ending in a separator) to write <model>.xml into",
     )
-    parser.add_argument(
-        "--compress_to_fp16",
-        type=_bool_arg,
-        nargs="?",
-        const=True,
-        default=True,
-        metavar="True | False",
-        help="store float32 weights as float16 (default True)",
+    add_bool_option(
+        parser, "--compress_to_fp16", default=True, help="store float32 weights as float16 (default True)"
     )
     parser.add_argument("--input", help="inputs with optional shapes, e.g. 'x[1,3,224,224],y[1,?]'")
     parser.add_argument("--output", help="comma-separated tensor names to keep as outputs")
@@ -83,23 +61,18 @@ def write_ir(model: ov.Model, xml_path: str, compress_to_fp16: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-    except UsageError as e:
-        print(str(e).splitlines()[0], file=sys.stderr)
-        return 1
-    try:
-        model = convert_model(
-            args.input_model,
-            input=args.input,
-            output=args.output,
-            extension=args.extension,
-            verbose=args.verbose,
-        )
-        write_ir(model, output_xml_path(args.input_model, args.output_model), args.compress_to_fp16)
-    except Exception as e:  # the command line reports any failure as one line
-        return fail(PROG, str(e) or type(e).__name__)
-    return 0
+    return run_command(PROG, _parser(), argv, _convert)
+
+
+def _convert(args: argparse.Namespace) -> None:
+    model = convert_model(
+        args.input_model,
+        input=args.input,
+        output=args.output,
+        extension=args.extension,
+        verbose=args.verbose,
+    )
+    write_ir(model, output_xml_path(args.input_model, args.output_model), args.compress_to_fp16)
 
 
 if __name__ == "__main__":

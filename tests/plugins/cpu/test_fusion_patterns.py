@@ -49,12 +49,18 @@ def test_silu_as_sigmoid_times_input_fused() -> None:
 @pytest.mark.parametrize("half_first", [False, True])
 def test_gelu_erf_pattern_fused_into_matmul(half_first: bool) -> None:
     def build(x: ov.Output) -> ov.Node:
-        h = ops.add(ops.matmul(x, ops.constant(rand(16, 24, seed=2)), False, False, name="mm"), ops.constant(rand(24)))
+        h = ops.add(
+            ops.matmul(x, ops.constant(rand(16, 24, seed=2)), False, False, name="mm"), ops.constant(rand(24))
+        )
         scaled = ops.divide(h, ops.constant(np.float32(2**0.5)), name="div")
         one_plus = ops.add(ops.erf(scaled, name="erf"), ops.constant(np.float32(1.0)), name="plus")
         if half_first:
-            return ops.multiply(ops.multiply(h, ops.constant(np.float32(0.5)), name="half"), one_plus, name="prod")
-        return ops.multiply(ops.multiply(h, one_plus, name="prod"), ops.constant(np.float32(0.5)), name="half")
+            return ops.multiply(
+                ops.multiply(h, ops.constant(np.float32(0.5)), name="half"), one_plus, name="prod"
+            )
+        return ops.multiply(
+            ops.multiply(h, one_plus, name="prod"), ops.constant(np.float32(0.5)), name="half"
+        )
 
     model = model_of(build, [(2, 5, 16)])
     check(model, [rand(2, 5, 16)], atol=1e-5)
@@ -96,7 +102,9 @@ def _attention(x: ov.Output, mask: ov.Output, heads: int = 2, width: int = 8) ->
     q, k, v = project(1, [0, 2, 1, 3]), project(2, [0, 2, 3, 1]), project(3, [0, 2, 1, 3])
     scores = ops.divide(ops.matmul(q, k, False, False, name="scores"), ops.constant(np.float32(width**0.5)))
     probs = ops.softmax(ops.add(scores, mask, name="masked"), -1)
-    context = ops.transpose(ops.matmul(probs, v, False, False, name="context"), ops.constant(np.array([0, 2, 1, 3])))
+    context = ops.transpose(
+        ops.matmul(probs, v, False, False, name="context"), ops.constant(np.array([0, 2, 1, 3]))
+    )
     context = ops.reshape(context, ops.constant(np.array([n, s, hidden], np.int64)), False, name="merge")
     return ops.matmul(context, ops.constant(rand(hidden, hidden, seed=4)), False, False, name="out")
 
@@ -123,10 +131,14 @@ def test_residual_not_accumulated_in_place_over_a_view() -> None:
     check(model, [rand(1, 4, 5, 5)], atol=1e-4)
 
 
-@pytest.mark.parametrize(("reduce", "keep"), [("reduce_mean", True), ("reduce_mean", False), ("reduce_max", False)])
+@pytest.mark.parametrize(
+    ("reduce", "keep"), [("reduce_mean", True), ("reduce_mean", False), ("reduce_max", False)]
+)
 def test_global_pooling_after_convolution(reduce: str, keep: bool) -> None:
     def build(x: ov.Output) -> ov.Node:
-        return getattr(ops, reduce)(_conv(x, 4, 16), ops.constant(np.array([2, 3], np.int64)), keep, name="gap")
+        return getattr(ops, reduce)(
+            _conv(x, 4, 16), ops.constant(np.array([2, 3], np.int64)), keep, name="gap"
+        )
 
     model = model_of(build, [(1, 4, 7, 7)])
     check(model, [rand(1, 4, 7, 7)], atol=1e-4)
@@ -140,8 +152,30 @@ def test_global_pooling_after_convolution(reduce: str, keep: bool) -> None:
 def test_nearest_asymmetric_upsampling(size: int) -> None:
     def build(x: ov.Output) -> ov.Node:
         scales = ops.constant(np.array([1, 1, size, size], np.float32))
-        return ops.interpolate(_conv(x, 4, 8), scales, "nearest", "scales", [0], [0], "asymmetric", "floor", name="up")
+        return ops.interpolate(
+            _conv(x, 4, 8), scales, "nearest", "scales", [0], [0], "asymmetric", "floor", name="up"
+        )
 
     model = model_of(build, [(1, 4, 5, 5)])
     check(model, [rand(1, 4, 5, 5)], atol=1e-4)
     assert backends(model)["up"] == "oneDNN"
+
+
+@pytest.mark.parametrize("transpose_b", [False, True])
+def test_wide_matmul_in_column_blocks_with_bias_activation_and_residual(transpose_b: bool) -> None:
+    w = rand(1700, 16, seed=3) if transpose_b else rand(16, 1700, seed=3)
+
+    def build(x: ov.Output, skip: ov.Output) -> ov.Node:
+        y = ops.add(ops.matmul(x, ops.constant(w), False, transpose_b, name="mm"), ops.constant(rand(1700)))
+        return ops.add(ops.relu(y, name="act"), skip, name="residual")
+
+    model = model_of(build, [(2, 20, 16), (2, 20, 1700)])
+    check(model, [rand(2, 20, 16), rand(2, 20, 1700, seed=5)], atol=1e-5)
+    _fused_into(model, "mm", ["act", "residual"])
+    compiled = ov.Core().compile_model(model, "CPU", F32)
+    plan = next(iter(compiled._executable._plans.values()))
+    assert [s.name for s in plan.steps if s.name.startswith("mm/block")] == [
+        "mm/block0",
+        "mm/block1",
+        "mm/block2",
+    ]

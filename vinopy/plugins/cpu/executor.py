@@ -62,7 +62,7 @@ class _Bound:
         shared = [aligned_empty(n) for n in plan.layout.sizes]
         for index, slot in enumerate(plan.slots):
             if slot.alias is not None:
-                raw = self.buffers[slot.alias]
+                raw = self.buffers[slot.alias][slot.offset :]
             elif slot.const is not None:
                 raw = slot.const
             elif index in plan.layout.buffer_of:

@@ -1,6 +1,9 @@
 """Post-op fusion for convolution and matmul: a following per-channel Add becomes the bias, a
-BatchNormInference is folded into weights and bias, activations become eltwise post-ops and a
-residual Add becomes a sum post-op (the residual is copied into the destination first)."""
+BatchNormInference is folded into weights and bias, activations become eltwise post-ops (also when
+exporters spelled them as several ops: ReLU6 as Maximum/Minimum, SiLU as x * sigmoid(x), GELU as
+x * 0.5 * (1 + erf(x / sqrt 2)), scaling by a scalar), a residual Add becomes a sum post-op (the
+residual is copied into the destination first) and a broadcast operand (an attention mask) a binary
+post-op. The longest chain oneDNN accepts is used."""
 
 from __future__ import annotations
 
@@ -62,7 +65,8 @@ class Fusion:
     bias: np.ndarray | None = None
     nodes: list[Node] = field(default_factory=list)
     residual: Output | None = None
-    kinds: list[tuple[Any, ...]] = field(default_factory=list)  # ("eltwise", alg, alpha, beta) or ("sum",)
+    # ("eltwise", alg, alpha, beta), ("sum",) or ("binary", alg, operand)
+    kinds: list[tuple[Any, ...]] = field(default_factory=list)
     post_ops: api.PostOps | None = None
     pd: api.PrimitiveDesc | None = None
 
@@ -213,7 +217,7 @@ def activation_pattern(b: PlanBuilder, x: Output) -> tuple[tuple[int, float, flo
     if len(readers) != 2 or len({id(n) for n in readers}) != 2:
         return None
     for first, second in (readers, readers[::-1]):
-        if first.get_type_name() == "Sigmoid" and _product_of(b, second, x, first.output(0)):
+        if first.get_type_name() == "Sigmoid" and _product_of(second, x, first.output(0)):
             if b.sole_consumer(first.output(0)) is second:
                 return (dc.eltwise_swish, 1.0, 0.0), [first, second]
         one_plus_erf = _one_plus_erf(b, first, x)
@@ -224,7 +228,7 @@ def activation_pattern(b: PlanBuilder, x: Output) -> tuple[tuple[int, float, flo
     return None
 
 
-def _product_of(b: PlanBuilder, node: Node, x: Output, y: Output) -> bool:
+def _product_of(node: Node, x: Output, y: Output) -> bool:
     return node.get_type_name() == "Multiply" and {*node.input_values()} == {x, y} and x != y
 
 
@@ -244,13 +248,13 @@ def _one_plus_erf(b: PlanBuilder, scale: Node, x: Output) -> list[Node] | None:
 
 def _gelu_tail(b: PlanBuilder, node: Node, x: Output, one_plus_erf: Output) -> list[Node] | None:
     """(x * (1 + erf)) * 0.5 or (x * 0.5) * (1 + erf), starting at ``node`` (which reads x)."""
-    if _product_of(b, node, x, one_plus_erf):
+    if _product_of(node, x, one_plus_erf):
         half = b.sole_consumer(node.output(0))
         ok = half is not None and scalar_eltwise(b, half, node.output(0)) == (dc.eltwise_linear, 0.5, 0.0)
         return [node, half] if ok and half.get_type_name() == "Multiply" else None
     if node.get_type_name() == "Multiply" and scalar_eltwise(b, node, x) == (dc.eltwise_linear, 0.5, 0.0):
         last = b.sole_consumer(node.output(0))
-        if last is not None and _product_of(b, last, node.output(0), one_plus_erf):
+        if last is not None and _product_of(last, node.output(0), one_plus_erf):
             return [node, last]
     return None
 

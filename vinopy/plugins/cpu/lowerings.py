@@ -70,6 +70,21 @@ def emit(
     ``views`` read a value's plain buffer through another descriptor (transposed or unsqueezed);
     ``out_md`` names the destination's layout as a representation of ``out`` when it differs in dims
     only (reductions without keep_dims); ``scratch_args`` are outputs nobody reads (statistics)."""
+    args = bind_args(b, pd, inputs, consts, views, scratch_args)
+    dst = pd.md(_MD, dc.ARG_DST)
+    args.append((dc.ARG_DST, b.output_rep(out, out_md or dst, dst_slot, dst.size()), dst))
+    b.add_step(pd, args, node.get_friendly_name(), node.get_type_name())
+
+
+def bind_args(
+    b: PlanBuilder,
+    pd: api.PrimitiveDesc,
+    inputs: dict[int, Output] | None = None,
+    consts: dict[int, tuple[np.ndarray, api.MemoryDesc]] | None = None,
+    views: dict[int, tuple[Output, api.MemoryDesc]] | None = None,
+    scratch_args: Sequence[int] = (),
+) -> list[tuple[int, int, api.MemoryDesc]]:
+    """The (argument, slot, descriptor) of every source of a primitive: see ``emit``."""
     args = []
     for arg, output in (inputs or {}).items():
         md = pd.md(_MD, arg)
@@ -84,9 +99,7 @@ def emit(
         md = pd.md(_MD, arg)
         if md.size():
             args.append((arg, b.new_slot(Slot(nbytes=md.size())), md))
-    dst = pd.md(_MD, dc.ARG_DST)
-    args.append((dc.ARG_DST, b.output_rep(out, out_md or dst, dst_slot, dst.size()), dst))
-    b.add_step(pd, args, node.get_friendly_name(), node.get_type_name())
+    return args
 
 
 def attr(post_ops: api.PostOps | None = None) -> api.Attr:
@@ -497,7 +510,7 @@ def lower_pool(b: PlanBuilder, node: Node) -> bool:
     return True
 
 
-# --- convolution and matmul with fused post-ops ---------------------------------
+# --- convolution with fused post-ops ---------------------------------
 @lowering("Convolution", "GroupConvolution")
 def lower_convolution(b: PlanBuilder, node: Node) -> bool:
     weights = b.value(node.input_value(1)).const
@@ -617,107 +630,5 @@ def _conv_sources(b: PlanBuilder, data: Output) -> list[api.MemoryDesc]:
     return [preferred]
 
 
-@lowering("MatMul")
-def lower_matmul(b: PlanBuilder, node: Node) -> bool:
-    a, w = node.input_values()
-    va, vw = b.value(a), b.value(w)
-    if len(va.shape) < 2 or len(vw.shape) < 2 or vw.dtype != np.float32:
-        return False
-    # operands that are transposed views are read through their strides, when oneDNN has a fast kernel
-    return _matmul(b, node, strided=True) or _matmul(b, node, strided=False)
-
-
-def _matmul(b: PlanBuilder, node: Node, strided: bool) -> bool:
-    a, w = node.input_values()
-    vw, out = b.value(w), b.value(node.output(0))
-    rank = len(out.shape)
-    w_dims = padded(vw.shape, rank)
-    weights = None if vw.const is None else np.ascontiguousarray(vw.const).reshape(w_dims)
-    operands = {dc.ARG_SRC: _operand(b, a, rank, node.transpose_a, strided)}
-    if weights is None:
-        operands[dc.ARG_WEIGHTS] = _operand(b, w, rank, node.transpose_b, strided)
-    if strided and not any(read_strided for _, read_strided in operands.values()):
-        return False
-
-    def build(f: fusion.Fusion, dst: api.MemoryDesc | None = None) -> api.PrimitiveDesc:
-        w_md = (
-            operands[dc.ARG_WEIGHTS][0]
-            if weights is None
-            else api.MemoryDesc.any(_logical(w_dims, node.transpose_b), b.dt)
-        )
-        bias = None if f.bias is None else api.MemoryDesc.plain([1] * (rank - 1) + [out.shape[-1]], dc.f32)
-        dst = dst or api.MemoryDesc.plain(out.shape, b.dt)
-        return _create(b, "matmul", operands[dc.ARG_SRC][0], w_md, bias, dst, attr(f.post_ops))
-
-    f = fusion.collect(b, node, weights, channel_axis=rank - 1, build=build)
-    if f is None or (strided and "ref" in f.pd.impl_info()):
-        return False
-    _transposed_destination(b, f, build)
-    inputs, views, consts = {}, {}, {}
-    for arg, operand in ((dc.ARG_SRC, a), (dc.ARG_WEIGHTS, w)):
-        if arg in operands:
-            md, read_strided = operands[arg]
-            if read_strided:
-                inputs[arg] = operand  # the transposed view's own representation: no reorder
-            else:
-                views[arg] = (operand, md)
-    if weights is not None:
-        consts[dc.ARG_WEIGHTS] = (weights, _matrix_md(w_dims, node.transpose_b, dc.f32))
-    if f.bias is not None:
-        bias_dims = [1] * (rank - 1) + [out.shape[-1]]
-        consts[dc.ARG_BIAS] = (f.bias.reshape(bias_dims), api.MemoryDesc.plain(bias_dims, dc.f32))
-    out_md = b.plain_md(b.value(f.out), b.dt)
-    fusion.emit_fused(b, node, f, emit, inputs=inputs, views=views, consts=consts, out_md=out_md)
-    return True
-
-
-def _operand(
-    b: PlanBuilder, output: Output, rank: int, transposed: bool, strided: bool
-) -> tuple[api.MemoryDesc, bool]:
-    """A matmul operand's descriptor and whether it is read through a transposed view's strides
-    (else it is its plain buffer, transposed by swapped strides when asked)."""
-    value = b.value(output)
-    if strided and not transposed and len(value.shape) == rank and b.dt == dc.f32:
-        for rep in value.reps:
-            if rep.strided:
-                return rep.md, True
-    return _matrix_md(padded(value.shape, rank), transposed, b.dt), False
-
-
-def _transposed_destination(
-    b: PlanBuilder, f: fusion.Fusion, build: Callable[..., api.PrimitiveDesc]
-) -> None:
-    """When a Transpose alone reads the result, write the result transposed: that Transpose is then free."""
-    t = b.sole_consumer(f.out)
-    if t is None or t.get_type_name() != "Transpose" or b.dt != dc.f32 or f.residual is not None:
-        return
-    perm = b.value(t.input_value(1)).const
-    if perm is None:
-        return
-    plain = api.row_major(b.value(t.output(0)).shape)
-    strides = [0] * len(plain)
-    for i, axis in enumerate(np.asarray(perm).reshape(-1)):
-        strides[int(axis)] = plain[i]
-    try:
-        pd = build(f, api.MemoryDesc.plain(b.value(f.out).shape, b.dt, strides))
-    except api.DnnlError:
-        return
-    if "ref" not in pd.impl_info():
-        f.pd = pd
-        f.nodes.append(t)
-        f.out = t.output(0)
-
-
-def _logical(dims: Sequence[int], transposed: bool) -> list[int]:
-    dims = list(dims)
-    if transposed:
-        dims[-1], dims[-2] = dims[-2], dims[-1]
-    return dims
-
-
-def _matrix_md(stored: Sequence[int], transposed: bool, dtype: int) -> api.MemoryDesc:
-    """A matrix operand stored row-major as ``stored``, read transposed when asked (swapped strides)."""
-    strides = api.row_major(stored)
-    if transposed:
-        strides[-1], strides[-2] = strides[-2], strides[-1]
-    return api.MemoryDesc.plain(_logical(stored, transposed), dtype, strides)
+# the MatMul lowering lives in its own module; importing it registers it
+from vinopy.plugins.cpu import matmul as _matmul  # noqa: E402, F401

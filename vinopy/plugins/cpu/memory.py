@@ -19,9 +19,7 @@ class Layout:
     sizes: list[int]  # bytes of each shared buffer
 
 
-def share_buffers(
-    nbytes: dict[int, int], touches: Sequence[Iterable[int]], outputs: Iterable[int]
-) -> Layout:
+def share_buffers(nbytes: dict[int, int], touches: Sequence[Iterable[int]], outputs: Iterable[int]) -> Layout:
     """``nbytes``: the slots to place; ``touches[i]``: the slots step i reads or writes."""
     first: dict[int, int] = {}
     last: dict[int, int] = {}

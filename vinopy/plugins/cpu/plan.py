@@ -4,6 +4,8 @@ Every tensor of the graph is a ``Value``; a value may live in several representa
 oneDNN memory descriptor over a slot) when consumers want different layouts or types. Reorders are
 inserted only where a consumer needs a representation that does not exist yet, so oneDNN's blocked
 layouts flow between oneDNN steps and plain layout appears only at numpy steps and model outputs.
+Reshapes of plain buffers are alias slots and transposes strided views of them (no copies); slots
+whose values are never alive together share buffers (``memory.share_buffers``).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class Slot:
     const: np.ndarray | None = None  # shared by every request, never written
     parameter: int | None = None  # bound to the model's input of this index at each run
     alias: int | None = None  # shares this earlier slot's buffer (a reshaped view), owning no bytes
+    offset: int = 0  # bytes into the alias's buffer (a block of columns of a matmul's result)
 
 
 @dataclass

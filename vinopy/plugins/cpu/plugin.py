@@ -111,7 +111,8 @@ class CPUPlugin(Plugin):
         return {n.get_friendly_name(): self.device_name for n in model.get_ordered_ops()}
 
     def query_backends(self, model: Model, config: dict[str, Any] | None = None) -> dict[str, str]:
-        """Per op (friendly name): "oneDNN", "numpy", "fused into <op>", "constant" or "input".
+        """Per op (friendly name): "oneDNN", "numpy", "view" (a reshape or transpose that copies
+        nothing), "fused into <op>", "constant" or "input".
 
         A model with dynamic shapes is planned for the shapes its inputs have when each dynamic
         dimension is 1 (the choice can differ for other shapes)."""

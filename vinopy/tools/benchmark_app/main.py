@@ -243,6 +243,10 @@ class Measured:
         self.first_ms = 0.0
         self.profiles: list[list[Any]] = []
 
+    def record(self, group: int, latency_ms: float) -> None:
+        self.latencies_ms.append(latency_ms)
+        self.per_group.setdefault(group, []).append(latency_ms)
+
 
 def _measure(compiled: Any, feeds: list[list[Any]], args: Any, nireq: int, out: Printer) -> Measured:
     result = Measured()
@@ -305,8 +309,7 @@ def _run_sync(
         last = _throttle(min_interval, last)
         group = result.count % len(feeds)
         request.infer(feeds[group], share_inputs=True)
-        result.latencies_ms.append(request.latency)
-        result.per_group.setdefault(group, []).append(request.latency)
+        result.record(group, request.latency)
         result.count += 1
         _tick(bar, start)
 
@@ -322,8 +325,7 @@ def _run_async(
     bar: Any,
 ) -> None:
     def done(request: Any, group: int) -> None:
-        result.latencies_ms.append(request.latency)
-        result.per_group.setdefault(group, []).append(request.latency)
+        result.record(group, request.latency)
 
     queue.set_callback(done)
     last = start

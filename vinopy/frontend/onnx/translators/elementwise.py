@@ -141,6 +141,11 @@ def is_inf(ctx: NodeContext) -> Output:
 def identity(ctx: NodeContext) -> list[Output]:
     """Identity, and Dropout at inference (its optional mask output is all true)."""
     x = ctx.input(0)
+    if ctx.op_type == "Dropout" and ctx.has_input(2):
+        # a training_mode computed at run time is taken as inference (the deployment case)
+        training, ratio = ctx.const_input(2), ctx.const_input(1) if ctx.has_input(1) else 0.5
+        if training is not None and training.any() and (ratio is None or np.any(ratio)):
+            raise ctx.fail("training_mode=True with a non-zero ratio (random dropout) is not supported")
     if ctx.op_type == "Dropout" and ctx.output_used(1):
         mask = ops.broadcast(const(True), ops.shape_of(x, "i64")).output(0)
         return [x, mask]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from vinopy import opset16 as ops
-from vinopy.frontend.onnx.context import NodeContext, const, i64, scalar, static_rank
+from vinopy.frontend.onnx.context import NodeContext, const, i64, scalar, shape_of, static_rank
 from vinopy.frontend.onnx.registry import onnx_op
 from vinopy.graph.node import Output
 
@@ -26,8 +26,6 @@ def resize(ctx: NodeContext) -> Output:
     transform = ctx.attr("coordinate_transformation_mode", "half_pixel" if ctx.opset >= 11 else "asymmetric")
     if transform == "tf_crop_and_resize":
         raise ctx.fail("coordinate_transformation_mode 'tf_crop_and_resize' is not supported")
-    if ctx.attr("keep_aspect_ratio_policy", "stretch") != "stretch":
-        raise ctx.fail("keep_aspect_ratio_policy other than 'stretch' is not supported")
     if ctx.attr("exclude_outside", 0):
         raise ctx.fail("exclude_outside=1 is not supported")
     if ctx.opset < 11:
@@ -35,7 +33,21 @@ def resize(ctx: NodeContext) -> Output:
     else:
         scales, sizes = ctx.optional(2), ctx.optional(3)
     nearest = ctx.attr("nearest_mode", "round_prefer_floor" if ctx.opset >= 11 else "floor")
+    policy = ctx.attr("keep_aspect_ratio_policy", "stretch")
+    if policy != "stretch" and not _is_empty(sizes):
+        sizes = _keep_aspect_ratio(ctx, x, sizes, policy)  # type: ignore[arg-type]
     return _interpolate(ctx, x, scales, sizes, mode, transform, nearest)
+
+
+def _keep_aspect_ratio(ctx: NodeContext, x: Output, sizes: Output, policy: str) -> Output:
+    """Sizes that keep the aspect ratio: one scale for all axes, the smallest (not_larger) or the
+    largest (not_smaller) of sizes / input dims, and each dim times it, rounded."""
+    axes = ctx.attr("axes") or list(range(static_rank(ctx, x)))
+    dims = ops.convert(ops.gather(shape_of(x), i64(axes), i64(0)), "f32")
+    ratios = ops.divide(ops.convert(sizes, "f32"), dims)
+    reduce = ops.reduce_min if policy == "not_larger" else ops.reduce_max
+    scaled = ops.multiply(dims, reduce(ratios, i64([0]), True))
+    return ops.convert(ops.floor(ops.add(scaled, const(0.5, np.float32))), "i64").output(0)
 
 
 @onnx_op("Upsample", changed=(9,))

@@ -219,12 +219,28 @@ def global_lp_pool(ctx: NodeContext) -> Output:
 # --- normalization --------------------------------------------------------------------------------
 
 
-@onnx_op("BatchNormalization")
-def batch_norm(ctx: NodeContext) -> Output:
-    if ctx.attr("training_mode", 0):
-        raise ctx.fail("training_mode=1 is not supported for inference")
-    args = [ctx.input(i) for i in range(5)]
-    return ops.batch_norm_inference(*args, ctx.attr("epsilon", 1e-5)).output(0)
+@onnx_op("BatchNormalization", changed=(14,))
+def batch_norm(ctx: NodeContext) -> list[Output]:
+    x, scale, bias, mean, var = (ctx.input(i) for i in range(5))
+    eps = ctx.attr("epsilon", 1e-5)
+    if not ctx.attr("training_mode", 0):
+        return [ops.batch_norm_inference(x, scale, bias, mean, var, eps).output(0)]
+    # training mode (opset 14): normalize with the batch statistics and update the running ones
+    rank = static_rank(ctx, x)
+    axes = i64([0] + list(range(2, rank)))
+    batch_mean = ops.reduce_mean(x, axes, False).output(0)
+    batch_var = ops.reduce_mean(
+        ops.squared_difference(x, _channel_shape(batch_mean, rank)), axes, False
+    ).output(0)
+    y = ops.batch_norm_inference(x, scale, bias, batch_mean, batch_var, eps).output(0)
+    momentum = ctx.attr("momentum", 0.9)
+
+    def running(old: Output, new: Output) -> Output:
+        return ops.add(
+            ops.multiply(old, like(momentum, old)), ops.multiply(new, like(1 - momentum, new))
+        ).output(0)
+
+    return [y, running(mean, batch_mean), running(var, batch_var)]
 
 
 @onnx_op("InstanceNormalization")
@@ -375,3 +391,27 @@ def _flatten(ctx: NodeContext, x: Output, axis: int) -> Output:
     shape = shape_of(x)
     head = ops.reduce_prod(ops.slice(shape, i64([0]), i64([axis]), i64([1])), i64([0]), True)
     return ops.reshape(x, output(ops.concat([head, i64([-1])], 0)), False).output(0)
+
+
+@onnx_op("MaxUnpool")
+def max_unpool(ctx: NodeContext) -> Output:
+    """Scatter the pooled values to their flat MaxPool indices in a zero tensor of the shape MaxPool
+    read; an output_shape input pads that at the end."""
+    x, indices = ctx.input(0), ctx.input(1)
+    win = Window(ctx, len(ctx.attr("kernel_shape")))
+    dims = list(x.get_partial_shape())[2:]
+    if any(d.is_dynamic for d in dims):
+        raise ctx.fail("needs static spatial dimensions")
+    spatial = [
+        (d.get_length() - 1) * s + k - b - e
+        for d, s, k, b, e in zip(dims, win.strides, win.kernel, win.pads_begin, win.pads_end)
+    ]
+    head = ops.slice(shape_of(x), i64([0]), i64([2]), i64([1]))
+    shape = ops.concat([head, i64(spatial)], 0).output(0)
+    zeros = ops.broadcast(like(0, x), ops.reduce_prod(shape, i64([0]), True))
+    flat = [ops.reshape(v, i64([-1]), False) for v in (indices, x)]
+    y = ops.reshape(ops.scatter_elements_update(zeros, flat[0], flat[1], i64(0)), shape, False).output(0)
+    if not ctx.has_input(2):
+        return y
+    extra = ops.subtract(ops.convert(ctx.input(2), "i64"), shape)
+    return ops.pad(y, i64([0] * (len(dims) + 2)), extra, "constant", like(0, x)).output(0)

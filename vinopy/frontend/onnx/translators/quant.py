@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ml_dtypes
+import numpy as np
 
 from vinopy import opset16 as ops
 from vinopy.frontend.onnx.context import NodeContext, element_type, i64, rank_of
@@ -22,9 +23,22 @@ def _per_axis(param: Output, x: Output, axis: int) -> Output:
     return ops.reshape(param, i64(shape), False).output(0)
 
 
-def _check_blocked(ctx: NodeContext) -> None:
-    if ctx.attr("block_size", 0):
-        raise ctx.fail("blocked quantization (block_size > 0) is not supported")
+def _blocked_params(ctx: NodeContext) -> tuple[Output, Output | None]:
+    """Scale and zero point; with ``block_size`` (opset 21) each entry covers a block of the axis,
+    so repeat them to the input's length along it."""
+    scale, zero_point = ctx.input(1), ctx.optional(2)
+    block = ctx.attr("block_size", 0)
+    if not block:
+        return scale, zero_point
+    x, axis = ctx.input(0), ctx.attr("axis", 1)
+    dim = x.get_partial_shape()[axis] if rank_of(x) is not None else None
+    if dim is None or dim.is_dynamic:
+        raise ctx.fail("blocked quantization needs a static length along the axis")
+    index = i64(np.arange(dim.get_length()) // block)
+    repeat = [
+        ops.gather(v, index, i64(axis)).output(0) if v is not None else None for v in (scale, zero_point)
+    ]
+    return repeat[0], repeat[1]
 
 
 def dequantize(x: Output, scale: Output, zero_point: Output | None, axis: int) -> Output:
@@ -52,21 +66,20 @@ def quantize(x: Output, scale: Output, zero_point: Output | None, axis: int, tar
 
 @onnx_op("DequantizeLinear", changed=(13, 19, 21))
 def dequantize_linear(ctx: NodeContext) -> Output:
-    _check_blocked(ctx)
-    return dequantize(ctx.input(0), ctx.input(1), ctx.optional(2), ctx.attr("axis", 1))
+    scale, zero_point = _blocked_params(ctx)
+    return dequantize(ctx.input(0), scale, zero_point, ctx.attr("axis", 1))
 
 
 @onnx_op("QuantizeLinear", changed=(13, 19, 21))
 def quantize_linear(ctx: NodeContext) -> Output:
-    _check_blocked(ctx)
-    zero_point = ctx.optional(2)
+    scale, zero_point = _blocked_params(ctx)
     if zero_point is not None:
         target = zero_point.get_element_type()
     elif ctx.has_attr("output_dtype") and ctx.attr("output_dtype"):
         target = element_type(ctx.attr("output_dtype"))
     else:
         target = Type.u8
-    return quantize(ctx.input(0), ctx.input(1), zero_point, ctx.attr("axis", 1), target)
+    return quantize(ctx.input(0), scale, zero_point, ctx.attr("axis", 1), target)
 
 
 @onnx_op("QLinearMatMul")

@@ -222,7 +222,7 @@ def compress(ctx: NodeContext) -> Output:
 
 @onnx_op("CumSum")
 def cumsum(ctx: NodeContext) -> Output:
-    return ops.cum_sum(
+    return ops.cumsum(
         ctx.input(0), ctx.input(1), bool(ctx.attr("exclusive", 0)), bool(ctx.attr("reverse", 0))
     ).output(0)
 
