@@ -98,3 +98,13 @@ def test_per_channel_mean_needs_channel_layout():
     ppp.input().preprocess().mean([1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="'C'"):
         ppp.build()
+
+
+def test_build_changes_the_model_in_place():
+    model, _ = _models([1, 3, 2, 2])
+    ppp = ov.preprocess.PrePostProcessor(model)
+    ppp.input().tensor().set_element_type(ov.Type.u8)
+    assert ppp.build() is model
+    assert model.inputs[0].get_element_type() == ov.Type.u8
+    data = np.full((1, 3, 2, 2), 3, dtype=np.uint8)
+    assert_close(ov.Core().compile_model(model, "TEMPLATE")(data)[0], np.full((1, 3, 2, 2), 6, np.float32))

@@ -450,14 +450,13 @@ class PrePostProcessor:
         return self._outputs.setdefault(index, OutputInfo())
 
     def build(self) -> Model:
-        params = list(self._model.get_parameters())
+        """Build the conversions into the model, in place as OpenVINO does, and return it."""
+        model = self._model
         for index, info in self._inputs.items():
-            params[index] = _build_input(params[index], info)
-        results = list(self._model.get_results())
+            model.replace_parameter(index, _build_input(model.get_parameters()[index], info))
         for index, info in self._outputs.items():
-            _build_output(results[index], info)
-        model = Model(results, params, self._model.get_friendly_name())
-        model._rt_info = self._model.get_rt_info()
+            _build_output(model.get_results()[index], info)
+        model.validate_nodes_and_infer_types()
         return model
 
     def __str__(self) -> str:
