@@ -155,3 +155,14 @@ def test_bad_arguments_end_with_one_line_and_exit_code_1(mlp_path, capsys, argv,
     assert code == 1
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("[ ERROR ]") and message in lines[0]
+
+
+def test_dumped_config_loads_back(mlp_path, tmp_path, capsys):
+    config = tmp_path / "config.json"
+    common = ["-m", mlp_path, "-d", "TEMPLATE", "-niter", "1", "-api", "sync", "-shape", "[1,16]"]
+    assert _run(capsys, *common, "-hint", "throughput", "-dump_config", str(config))[0] == 0
+    dumped = json.loads(config.read_text())["TEMPLATE"]
+    assert dumped["PERFORMANCE_HINT"] == "THROUGHPUT"
+    code, out, _ = _run(capsys, *common, "-hint", "none", "-load_config", str(config))
+    assert code == 0
+    assert "PERFORMANCE_HINT: THROUGHPUT" in out or "PERFORMANCE_HINT: PerformanceMode.THROUGHPUT" in out

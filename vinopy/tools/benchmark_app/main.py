@@ -126,8 +126,7 @@ def run(argv: list[str]) -> None:
     for key, value in _compiled_properties(compiled).items():
         out.info(f"  {key}: {value}")
     if args.dump_config:
-        with open(args.dump_config, "w") as f:
-            json.dump({device: {k: str(v) for k, v in _compiled_properties(compiled).items()}}, f, indent=2)
+        _dump_config(core, device, compiled, args.dump_config)
 
     out.next_step("Creating infer requests and preparing input tensors")
     nireq = args.number_infer_requests or (
@@ -183,6 +182,25 @@ def _device_config(core: ov.Core, args: Any, device: str) -> dict[str, Any]:
     if device.upper().split(":")[0] not in core.available_devices + ["AUTO"]:
         raise UsageError(f"device '{device}' is not available; available devices: {core.available_devices}")
     return config
+
+
+def _dump_config(core: ov.Core, device: str, compiled: Any, path: str) -> None:
+    """The device's settable properties as the compiled model has them, in a form -load_config reads."""
+    supported = core.get_property(device, "SUPPORTED_PROPERTIES")
+    values = _compiled_properties(compiled)
+    settable = {k: _property_text(v) for k, v in values.items() if supported.get(k) == "RW"}
+    with open(path, "w") as f:
+        json.dump({device: settable}, f, indent=2)
+
+
+def _property_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "YES" if value else "NO"
+    if hasattr(value, "get_type_name"):
+        return value.get_type_name()
+    if hasattr(value, "to_integer"):
+        return str(value.to_integer())
+    return str(getattr(value, "name", value))
 
 
 def _compiled_properties(compiled: Any) -> dict[str, Any]:
@@ -252,7 +270,7 @@ def _measure(compiled: Any, feeds: list[list[Any]], args: Any, nireq: int, out: 
     result = Measured()
     if args.number_iterations == 0:
         return result
-    requests = [compiled.create_infer_request() for _ in range(nireq)] if args.api_type == "sync" else None
+    requests = [compiled.create_infer_request()] if args.api_type == "sync" else None
     queue = ov.AsyncInferQueue(compiled, nireq) if args.api_type == "async" else None
     first_request = requests[0] if requests else queue[0]
     start = time.perf_counter()
