@@ -96,6 +96,30 @@ def test_constant_folding_leaves_dynamic_shapes_and_parameters() -> None:
     assert dump(model) == before
 
 
+def test_constant_folding_asks_each_node_once_in_a_deep_graph(monkeypatch) -> None:
+    import vinopy.graph.node as node_module
+
+    x = ops.parameter([1, 4], np.float32, name="x")
+    h = x
+    for _ in range(300):
+        h = ops.relu(h)
+    model = ov.Model([h], [x])
+    calls = []
+    original = node_module.const_value
+    monkeypatch.setattr(node_module, "const_value", lambda out: calls.append(out) or original(out))
+    assert not run(model, ConstantFolding())
+    assert len(calls) < 3 * 300  # each node remembers it cannot fold: not a walk up the chain per node
+
+
+def test_fold_sees_an_input_that_became_constant() -> None:
+    x = ops.parameter([3], np.float32, name="x")
+    total = ops.add(ops.relu(x), ops.constant(np.ones(3, np.float32)))
+    ov.Model([total], [x])
+    assert ov.graph.const_value(total.output(0)) is None
+    x.output(0).replace(ops.constant(np.array([-1.0, 2.0, 3.0], np.float32)).output(0))
+    np.testing.assert_array_equal(ov.graph.const_value(total.output(0)), [1.0, 3.0, 4.0])
+
+
 def test_shape_of_folding_uses_the_matcher() -> None:
     x = ops.parameter([4, 5], np.float32, name="x")
     y = ops.parameter([-1, 5], np.float32, name="y")

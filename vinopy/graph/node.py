@@ -14,6 +14,20 @@ from vinopy.graph.types import Type
 _REQUIRED = object()
 _ids = itertools.count()
 
+# A node remembers that it cannot fold (an input is only known at run time) until the graph next
+# changes. Folding asks every node upstream, so without this a pass over a deep graph is quadratic.
+# Only changes to nodes that have consumers count: building a new node cannot change another's answer.
+_edits = itertools.count(1)
+_graph_version = 0
+
+
+def _graph_changed(node: Node) -> None:
+    global _graph_version
+    node._fold_cache = None
+    node._no_fold_at = -1
+    if any(port.targets for port in node._outputs):
+        _graph_version = next(_edits)
+
 
 class NodeValidationError(ValueError):
     """A node was built with inputs or attributes that its op does not accept."""
@@ -170,6 +184,7 @@ class Input:
         old._port.targets[:] = [t for t in old._port.targets if t != self]
         self.node._inputs[self.index] = new_source
         new_source._port.targets.append(self)
+        _graph_changed(self.node)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Input) and other.node is self.node and other.index == self.index
@@ -210,6 +225,7 @@ class Node:
         self._input_rt: dict[int, RTMap] = {}
         self._outputs: list[_Port] = []
         self._fold_cache: Any = None
+        self._no_fold_at = -1  # the graph version at which fold() last found an unknown input
         self._inputs: list[Output] = []
         self._set_attributes(attrs)
         for value in self._bind_inputs(args):
@@ -248,7 +264,7 @@ class Node:
 
     def validate_and_infer_types(self) -> None:
         """Run the op's type and shape inference and set the output ports."""
-        self._fold_cache = None
+        _graph_changed(self)
         try:
             result = self.infer(*self._inputs)
         except NodeValidationError as e:
@@ -285,8 +301,12 @@ class Node:
         if not self.foldable:
             return None
         if self._fold_cache is None:
+            if self._no_fold_at == _graph_version:
+                return None
+            version = _graph_version
             values = [const_value(o) for o in self._inputs]
             if any(v is None for v in values):
+                self._no_fold_at = version
                 return None
             out = self.evaluate(*values)
             self._fold_cache = list(out) if isinstance(out, (list, tuple)) else [out]
@@ -383,6 +403,7 @@ class Node:
         index = len(self._inputs)
         self._inputs.append(out)
         out._port.targets.append(Input(self, index))
+        _graph_changed(self)
         return index
 
     def set_argument(self, index: int, value: Output) -> None:

@@ -111,18 +111,10 @@ class NodeContext:
             return [v.decode() for v in value]
         return value
 
-    def const_input(self, index: int, what: str = "") -> np.ndarray | None:
+    def const_input(self, index: int) -> np.ndarray | None:
         """The value of an input when known at conversion time (None for a missing optional input)."""
         value = self.optional(index)
         return None if value is None else const_value(value)
-
-    def require_const(self, index: int, what: str) -> np.ndarray:
-        value = self.const_input(index)
-        if value is None:
-            raise OnnxConversionError(
-                f"{self.op_type} '{self.name}': {what} (input {index}) must be a constant"
-            )
-        return value
 
     def fail(self, message: str) -> OnnxConversionError:
         return OnnxConversionError(f"{self.op_type} '{self.name}' (opset {self.opset}): {message}")
@@ -160,14 +152,6 @@ def static_rank(ctx: NodeContext, value: Output) -> int:
     return rank
 
 
-def axes_from(ctx: NodeContext, input_index: int, attr_name: str = "axes") -> list[int] | None:
-    """Axes that older opsets give as an attribute and newer ones as an input (constant here)."""
-    if ctx.has_input(input_index):
-        return [int(a) for a in ctx.require_const(input_index, attr_name).reshape(-1)]
-    value = ctx.attr(attr_name)
-    return None if value is None else [int(a) for a in value]
-
-
 def axes_input(ctx: NodeContext, input_index: int, attr_name: str = "axes") -> Output | None:
     """Axes as a graph value: the input itself (may be computed) or the attribute as a constant."""
     if ctx.has_input(input_index):
@@ -183,7 +167,3 @@ def scalar(value: Output) -> Output:
 
 def shape_of(value: Output) -> Output:
     return ops.shape_of(value, "i64").output(0)
-
-
-def output(node: Any) -> Output:
-    return node if isinstance(node, Output) else node.output(0)

@@ -34,8 +34,9 @@ class ModelInfo:
 class Scope:
     """Named values of one graph, function body or subgraph, with the opsets its nodes use.
 
-    A subgraph scope (``captures`` set) sees its parents' values: each one it reads becomes a
-    Parameter of the body, recorded in ``captures`` as (outer value, body Parameter).
+    A child scope sees its parent's values. An inlined one (a branch chosen at conversion time)
+    reads them directly; a capturing one (an If/Loop/Scan body) turns each outer value it reads
+    into a Parameter of the body, recorded in ``captures`` as (outer value, body Parameter).
     """
 
     def __init__(
@@ -69,15 +70,19 @@ class Scope:
         raise OnnxConversionError(f"value '{name}' is used before it is defined")
 
     def opset(self, domain: str) -> int:
-        domain = normalize_domain(domain)
-        if domain in self.opsets:
-            return self.opsets[domain]
-        if domain == "" or domain.startswith("com.microsoft"):
-            return self.opsets.get("", defs.onnx_opset_version()) if domain == "" else 1
-        raise OnnxConversionError(f"the model imports no opset for domain '{domain}'")
+        return domain_version(self.opsets, domain)
 
     def child(self, capture: bool = True) -> Scope:
         return Scope(self.info, self.opsets, self, capture)
+
+
+def domain_version(opsets: dict[str, int], domain: str) -> int:
+    """The opset a node of ``domain`` uses: the imported one, else the newest ONNX opset for the
+    default domain and 1 for others (contrib domains are often not imported)."""
+    domain = normalize_domain(domain)
+    if domain in opsets:
+        return opsets[domain]
+    return defs.onnx_opset_version() if domain == "" else 1
 
 
 def opset_map(imports: Iterable[onnx.OperatorSetIdProto]) -> dict[str, int]:

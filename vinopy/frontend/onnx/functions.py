@@ -9,7 +9,7 @@ import onnx
 from onnx import defs, helper
 
 from vinopy.frontend.onnx.context import OnnxConversionError
-from vinopy.frontend.onnx.converter import ModelInfo, Scope, convert_node, opset_map
+from vinopy.frontend.onnx.converter import ModelInfo, Scope, convert_node, domain_version, opset_map
 from vinopy.frontend.onnx.registry import find_translator, normalize_domain
 from vinopy.graph.node import Output
 
@@ -140,7 +140,7 @@ def _walk(
 ) -> None:
     for node in nodes:
         domain = normalize_domain(node.domain)
-        version = opsets.get(domain, opsets.get("", 0) if domain == "" else 1)
+        version = domain_version(opsets, domain)
         for a in node.attribute:
             for g in list(a.graphs) + ([a.g] if a.HasField("g") else []):
                 _walk(g.node, opsets, info, missing, seen)

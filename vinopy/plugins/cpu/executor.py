@@ -42,8 +42,8 @@ class CPUExecutable(Executable):
                 if model.is_dynamic():
                     model = model.clone()
                     model.reshape({i: list(s) for i, s in enumerate(shapes)})
+                plan = PlanBuilder(model, self.engine, self.compute_type, self.threads).build(lowerings.lower)
                 api.set_num_threads(self.threads)
-                plan = PlanBuilder(model, self.engine, self.compute_type).build(lowerings.lower)
                 self._plans[shapes] = plan
             return plan
 
@@ -54,7 +54,7 @@ class CPUExecutable(Executable):
 class _Bound:
     """A plan made runnable for one request: buffers, memories and the step functions."""
 
-    def __init__(self, plan: Plan, engine: api.Engine) -> None:
+    def __init__(self, plan: Plan, engine: api.Engine, threads: int) -> None:
         self.plan = plan
         self.stream = api.Stream.create(engine)
         self.buffers: list[np.ndarray | None] = []  # bytes oneDNN memories point at
@@ -81,7 +81,17 @@ class _Bound:
         self.input_memories: dict[int, list[api.Memory]] = {
             i: [] for i, s in enumerate(plan.slots) if s.parameter is not None
         }
-        self.runs = [self._bind(step, engine) for step in plan.steps]
+        self.runs = self._bind_all(engine, threads)
+
+    def _bind_all(self, engine: api.Engine, threads: int) -> list[Callable[[], None]]:
+        """Step functions; where a step's thread count differs from the one before, it sets its own."""
+        runs, current = [], threads
+        for step in self.plan.steps:
+            run = self._bind(step, engine)
+            if isinstance(step, DnnlStep) and step.threads != current:
+                run, current = _with_threads(step.threads, run), step.threads
+            runs.append(run)
+        return runs
 
     def _memory(self, slot: int, md: api.MemoryDesc, engine: api.Engine) -> api.Memory:
         memory = api.Memory.create(md, engine, self.buffers[slot])
@@ -119,6 +129,16 @@ class _Bound:
                 memory.bind(array)
 
 
+def _with_threads(threads: int, run: Callable[[], None]) -> Callable[[], None]:
+    set_threads = api.library().omp_set_num_threads
+
+    def run_with_threads() -> None:
+        set_threads(threads)
+        run()
+
+    return run_with_threads
+
+
 class CPUExecutor(Executor):
     def __init__(self, executable: CPUExecutable) -> None:
         self.executable = executable
@@ -128,7 +148,7 @@ class CPUExecutor(Executor):
         plan = self.executable.plan_for(tuple(tuple(np.shape(x)) for x in inputs))
         bound = self._bound.get(id(plan))
         if bound is None:
-            bound = self._bound[id(plan)] = _Bound(plan, self.executable.engine)
+            bound = self._bound[id(plan)] = _Bound(plan, self.executable.engine, self.executable.threads)
         return bound
 
     def run(self, inputs: list[np.ndarray], profile: bool = False) -> ExecutorResult:

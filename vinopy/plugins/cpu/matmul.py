@@ -124,7 +124,8 @@ def _emit_blocks(
     out_md: api.MemoryDesc | None,
     dst_slot: int | None,
 ) -> None:
-    """One step per block, each with its slice of the weights and bias, writing into the result."""
+    """One step per block, each with its slice of the weights and bias (``consts``, the whole ones,
+    are not used), writing into its columns of the result."""
     full = pd.md(_MD, dc.ARG_DST)
     slot = b.output_rep(out, out_md or full, dst_slot, full.size())
     itemsize = full.size() // int(np.prod(b.value(node.output(0)).shape))

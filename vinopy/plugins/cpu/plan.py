@@ -77,6 +77,7 @@ class DnnlStep:
     name: str
     type_name: str
     exec_type: str
+    threads: int  # OpenMP threads it was created for, and runs with
 
 
 @dataclass
@@ -125,7 +126,10 @@ def step_slots(step: Step) -> list[int]:
 class PlanBuilder:
     """Walks a static model once, lowering what it can to oneDNN and the rest to numpy steps."""
 
-    def __init__(self, model: Model, engine: api.Engine, compute_type: int) -> None:
+    def __init__(self, model: Model, engine: api.Engine, compute_type: int, threads: int = 1) -> None:
+        self.threads = threads
+        self.step_threads = threads  # of the node being lowered: one for small work (see _visit)
+        api.set_num_threads(threads)  # primitives are created for the thread count they run with
         self.engine = engine
         self.stream = api.Stream.create(engine)  # for reorders of constants at compile time
         self.dt = compute_type
@@ -210,8 +214,11 @@ class PlanBuilder:
         self.add_step(pd, args, f"{name}/reorder", "Reorder")
 
     def _const_rep(self, value: Value, md: api.MemoryDesc, source_md: api.MemoryDesc) -> Rep:
-        """A constant reordered once, now, into ``md`` (weights in the layout a primitive chose)."""
+        """A constant reordered once, now, into ``md`` (weights in the layout a primitive chose); one
+        already in that layout is used where it is, not copied."""
         data = np.ascontiguousarray(value.const)
+        if md == source_md:
+            return self._add_rep(value, Rep(md, self.new_slot(Slot(const=data))))
         out = aligned_empty(md.size())
         pd = api.PrimitiveDesc.reorder(source_md, md, self.engine)
         scratch = aligned_empty(pd.md(dc.query_scratchpad_md).size())
@@ -222,7 +229,10 @@ class PlanBuilder:
         }
         api.Primitive.create(pd).bind(self.stream, args)()
         self.stream.wait()
-        rep = Rep(md, self.new_slot(Slot(const=out)))
+        return self._add_rep(value, Rep(md, self.new_slot(Slot(const=out))))
+
+    @staticmethod
+    def _add_rep(value: Value, rep: Rep) -> Rep:
         value.reps.append(rep)
         return rep
 
@@ -240,7 +250,11 @@ class PlanBuilder:
         self.scratchpad_bytes = max(self.scratchpad_bytes, size)
         primitive = api.Primitive.create(pd)
         exec_type = pd.impl_info().replace(":", "_")
-        self.steps.append(DnnlStep(primitive, args, scratch if size else None, name, type_name, exec_type))
+        self.steps.append(
+            DnnlStep(
+                primitive, args, scratch if size else None, name, type_name, exec_type, self.step_threads
+            )
+        )
 
     def writable_plain(self, output: Output) -> Rep | None:
         """The value's plain f32 representation in a buffer the plan owns (not a model input)."""
@@ -324,6 +338,10 @@ class PlanBuilder:
     def _visit(self, node: Node, lower: Any) -> None:
         name = node.get_friendly_name()
         self.done.add(id(node))
+        # waking a second thread costs more than small work gains (and, on busy cores, can wait for a
+        # whole time slice): such steps are created for, and run on, the calling thread alone
+        self.step_threads = 1 if self._work(node) < SMALL_WORK else self.threads
+        api.set_num_threads(self.step_threads)
         if lower(self, node):
             self.backends.setdefault(name, "oneDNN")
             return
@@ -331,6 +349,24 @@ class PlanBuilder:
         outputs = [self._numpy_slot(self.value(o), Slot()).slot for o in node.outputs()]
         self.steps.append(NumpyStep(node, inputs, outputs, name, node.get_type_name()))
         self.backends[name] = "numpy"
+
+    def _work(self, node: Node) -> int:
+        """Multiply-adds of a convolution or matmul, else output elements: a rough size of the work."""
+        shapes = [self.value(o).shape for o in node.outputs()]
+        if any(s is None for s in shapes):
+            return SMALL_WORK
+        elements = sum(int(np.prod(s, dtype=np.int64)) for s in shapes)
+        t = node.get_type_name()
+        if t in ("Convolution", "GroupConvolution") and node.get_input_size() == 2:
+            weights = self.value(node.input_value(1)).shape or ()
+            return elements * int(np.prod(weights[1 if t == "Convolution" else 2 :]))
+        if t == "MatMul":
+            a = self.value(node.input_value(0)).shape or (1,)
+            return elements * a[-2 if node.transpose_a and len(a) > 1 else -1]
+        return elements
+
+
+SMALL_WORK = 1 << 20  # about 30 microseconds of one AVX2 core's multiply-adds
 
 
 def aligned_empty(nbytes: int, alignment: int = 64) -> np.ndarray:

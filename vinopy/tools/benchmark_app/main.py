@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -68,49 +68,12 @@ def run(argv: list[str]) -> None:
     out.next_step("Loading vinopy Runtime")
     core = ov.Core()
     device = args.target_device
-    out.info("vinopy:")
-    out.info(f"Build ................................. {ov.__version__}")
-    out.info()
-    out.info("Device info:")
-    for name, version in core.get_versions(device).items():
-        out.info(name)
-        out.info(f"Build ................................. {version.build_number}")
-    out.info()
+    _print_versions(core, device, out)
 
     out.next_step("Setting device configuration")
     config = _device_config(core, args, device)
 
-    out.next_step("Reading model files")
-    start = time.perf_counter()
-    if args.load_from_file:
-        model = None
-        read_ms = 0.0
-        out.info("Skipping the step for loading model from file")
-    else:
-        out.info("Loading model files")
-        model = core.read_model(args.path_to_model)
-        read_ms = (time.perf_counter() - start) * 1e3
-        out.info(f"Read model took {read_ms:.2f} ms")
-        out.info("Original model I/O parameters:")
-        for line in model_setup.describe(model):
-            out.info(line)
-
-    out.next_step("Resizing model to match image sizes and given batch")
-    layouts: dict[int, ov.Layout] = {}
-    if model is not None:
-        layouts = inp.layouts(model, args.layout)
-        model_setup.reshape(model, args.shape, args.batch_size, layouts)
-        batch = model_setup.batch_size(model, layouts)
-        out.info(f"Model batch size: {batch}")
-    else:
-        batch = 1
-        out.info("Skipping the step for compiled network")
-
-    out.next_step("Configuring input of the model")
-    if model is not None:
-        model = model_setup.configure(model, args, layouts)
-        for line in model_setup.describe(model, layouts):
-            out.info(line)
+    model, read_ms, layouts, batch = _prepare_model(core, args, out)
 
     out.next_step("Loading the model to the device")
     start = time.perf_counter()
@@ -144,6 +107,56 @@ def run(argv: list[str]) -> None:
 
     out.next_step("Dumping statistics report")
     _report(args, report, measured, batch, nireq, device, read_ms, compile_ms, out, compiled)
+
+
+def _print_versions(core: ov.Core, device: str, out: Printer) -> None:
+    out.info("vinopy:")
+    out.info(f"Build ................................. {ov.__version__}")
+    out.info()
+    out.info("Device info:")
+    for name, version in core.get_versions(device).items():
+        out.info(name)
+        out.info(f"Build ................................. {version.build_number}")
+    out.info()
+
+
+def _prepare_model(
+    core: ov.Core, args: Any, out: Printer
+) -> tuple[ov.Model | None, float, dict[int, ov.Layout], int]:
+    """Steps 4 to 6: read, reshape and configure the model; with -load_from_file there is none
+    (the compiled file is read by compile_model). Returns it with the read time, layouts and batch."""
+    out.next_step("Reading model files")
+    start = time.perf_counter()
+    if args.load_from_file:
+        model = None
+        read_ms = 0.0
+        out.info("Skipping the step for loading model from file")
+    else:
+        out.info("Loading model files")
+        model = core.read_model(args.path_to_model)
+        read_ms = (time.perf_counter() - start) * 1e3
+        out.info(f"Read model took {read_ms:.2f} ms")
+        out.info("Original model I/O parameters:")
+        for line in model_setup.describe(model):
+            out.info(line)
+
+    out.next_step("Resizing model to match image sizes and given batch")
+    layouts: dict[int, ov.Layout] = {}
+    if model is not None:
+        layouts = inp.layouts(model, args.layout)
+        model_setup.reshape(model, args.shape, args.batch_size, layouts)
+        batch = model_setup.batch_size(model, layouts)
+        out.info(f"Model batch size: {batch}")
+    else:
+        batch = 1
+        out.info("Skipping the step for compiled network")
+
+    out.next_step("Configuring input of the model")
+    if model is not None:
+        model = model_setup.configure(model, args, layouts)
+        for line in model_setup.describe(model, layouts):
+            out.info(line)
+    return model, read_ms, layouts, batch
 
 
 def _argv_pairs(argv: list[str]) -> list[tuple[str, str]]:
@@ -287,9 +300,21 @@ def _measure(compiled: Any, feeds: list[list[Any]], args: Any, nireq: int, out: 
     bar = _progress(niter, deadline)
     start = time.perf_counter()
     if queue is not None:
-        _run_async(queue, feeds, result, niter, deadline, min_interval, start, bar)
+        queue.set_callback(lambda request, group: result.record(group, request.latency))
+
+        def submit(feed: list[Any], group: int) -> None:
+            queue.start_async(feed, group, share_inputs=True)
+
     else:
-        _run_sync(requests[0], feeds, result, niter, deadline, min_interval, start, bar)
+        request = requests[0]
+
+        def submit(feed: list[Any], group: int) -> None:
+            request.infer(feed, share_inputs=True)
+            result.record(group, request.latency)
+
+    _run_loop(submit, feeds, result, niter, deadline, min_interval, start, bar)
+    if queue is not None:
+        queue.wait_all()
     result.duration_ms = (time.perf_counter() - start) * 1e3
     if bar is not None:
         bar.close()
@@ -312,8 +337,8 @@ def _throttle(min_interval: float, last: float) -> float:
     return time.perf_counter()
 
 
-def _run_sync(
-    request: Any,
+def _run_loop(
+    submit: Callable[[list[Any], int], None],
     feeds: list[list[Any]],
     result: Measured,
     niter: int | None,
@@ -322,38 +347,14 @@ def _run_sync(
     start: float,
     bar: Any,
 ) -> None:
+    """Submit the input groups in turn (a sync inference or an async start) until the limits."""
     last = start
     while _should_continue(result.count, niter, deadline, start):
         last = _throttle(min_interval, last)
         group = result.count % len(feeds)
-        request.infer(feeds[group], share_inputs=True)
-        result.record(group, request.latency)
+        submit(feeds[group], group)
         result.count += 1
         _tick(bar, start)
-
-
-def _run_async(
-    queue: Any,
-    feeds: list[list[Any]],
-    result: Measured,
-    niter: int | None,
-    deadline: float | None,
-    min_interval: float,
-    start: float,
-    bar: Any,
-) -> None:
-    def done(request: Any, group: int) -> None:
-        result.record(group, request.latency)
-
-    queue.set_callback(done)
-    last = start
-    while _should_continue(result.count, niter, deadline, start):
-        last = _throttle(min_interval, last)
-        group = result.count % len(feeds)
-        queue.start_async(feeds[group], group, share_inputs=True)
-        result.count += 1
-        _tick(bar, start)
-    queue.wait_all()
 
 
 def _progress(niter: int | None, deadline: float | None) -> Any:

@@ -11,7 +11,6 @@ from vinopy.frontend.onnx.context import (
     NodeContext,
     i64,
     like,
-    output,
     rank_of,
     shape_of,
     static_rank,
@@ -390,7 +389,7 @@ def _flatten(ctx: NodeContext, x: Output, axis: int) -> Output:
         return ops.reshape(x, i64([-1, int(np.prod([d.get_length() for d in dims[axis:]]))]), False).output(0)
     shape = shape_of(x)
     head = ops.reduce_prod(ops.slice(shape, i64([0]), i64([axis]), i64([1])), i64([0]), True)
-    return ops.reshape(x, output(ops.concat([head, i64([-1])], 0)), False).output(0)
+    return ops.reshape(x, ops.concat([head, i64([-1])], 0).output(0), False).output(0)
 
 
 @onnx_op("MaxUnpool")

@@ -274,3 +274,19 @@ def trilu(ctx: NodeContext) -> Output:
 @onnx_op("Einsum")
 def einsum(ctx: NodeContext) -> Output:
     return ops.einsum(list(ctx.inputs), ctx.attr("equation").replace(" ", "")).output(0)
+
+
+@onnx_op("CumProd")
+def cumprod(ctx: NodeContext) -> Output:
+    """No opset op multiplies cumulatively: sign * exp(cumsum(log|x|)) in f64, where a zero makes every
+    later product zero (log 0 = -inf) and the sign flips with each negative factor so far."""
+    x, axis = ctx.input(0), ctx.input(1)
+    flags = (bool(ctx.attr("exclusive", 0)), bool(ctx.attr("reverse", 0)))
+    wide = ops.convert(x, "f64").output(0)
+    magnitude = ops.exp(ops.cumsum(ops.log(ops.abs(wide)), axis, *flags))
+    negatives = ops.cumsum(ops.convert(ops.less(wide, const(0.0)), "f64"), axis, *flags)
+    sign = ops.subtract(const(1.0), ops.multiply(ops.floor_mod(negatives, const(2.0)), const(2.0)))
+    product = ops.multiply(sign, magnitude).output(0)
+    if x.get_element_type().is_integral_number():
+        product = ops.round(product, "half_to_even").output(0)
+    return ops.convert(product, x.get_element_type()).output(0)
