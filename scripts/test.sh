@@ -7,4 +7,5 @@ python3 -m venv .venv
 pip install -q --upgrade pip
 pip install -q -e ".[test]"
 ruff check .
+ruff format --check .
 python -m pytest -n 2 "$@"
