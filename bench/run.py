@@ -4,17 +4,20 @@
     python bench/run.py --profile resnet50          # per-layer-type times, vinopy next to OpenVINO
 
 The models are built in PyTorch with random weights (bench/models.py), exported to ONNX once into
-bench/.cache/ and read by all three runtimes from that file. Each round measures every runtime in
-turn (the order rotates), so machine noise falls on all of them alike; ratios are taken per round.
+bench/.cache/ and read by all three runtimes from that file. Each runtime runs in a worker process of
+its own (so their thread pools cannot disturb each other); each round measures every runtime in turn
+(the order rotates), so machine noise falls on all of them alike; ratios are taken per round.
 Latency: synchronous requests with the LATENCY hint. Throughput: asynchronous requests with the
 THROUGHPUT hint (ONNX Runtime: one single-threaded session per core, run from as many threads).
-Memory: the growth of the process's peak RSS while compiling and running the first inference.
+Load time and memory: reading, compiling and the first inference, timed in a fresh process per
+runtime, with the growth of its peak RSS (VmHWM, from /proc) over the RSS before.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import multiprocessing
 import os
 import platform
 import statistics
@@ -30,9 +33,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
-
-from bench.models import MODELS, export  # noqa: E402
-
+# the names of bench.models.MODELS: that module (torch) is imported where models are exported only,
+# never in the runtimes' worker processes, whose OpenMP it would share
+MODEL_NAMES = ("resnet50", "mobilenet_v2", "bert_base", "mlp", "yolo_tiny")
 RUNTIMES = ("vinopy", "openvino", "onnxruntime")
 
 
@@ -160,16 +163,45 @@ def onnxruntime_runner(path: Path, inputs: list[np.ndarray], streams: int, threa
     return Runner(lambda: session.run(None, feeds), throughput, seconds, peak)
 
 
-def make_runners(path: Path, inputs: list[np.ndarray], args: argparse.Namespace) -> dict[str, Runner]:
-    import openvino
+def make_runner(runtime: str, path: Path, inputs: list[np.ndarray], args: argparse.Namespace) -> Runner:
+    if runtime == "onnxruntime":
+        return onnxruntime_runner(path, inputs, len(os.sched_getaffinity(0)), args.threads)
+    module = __import__(runtime)
+    return openvino_like(module, path, inputs, args.precision, args.threads)
 
-    import vinopy
 
-    return {
-        "vinopy": openvino_like(vinopy, path, inputs, args.precision, args.threads),
-        "openvino": openvino_like(openvino, path, inputs, args.precision, args.threads),
-        "onnxruntime": onnxruntime_runner(path, inputs, len(os.sched_getaffinity(0)), args.threads),
+class Worker:
+    """One runtime in a process of its own, driven over a pipe: the runtimes' thread pools (TBB's and
+    onnxruntime's spinning workers, OpenMP's sleeping ones) cannot disturb each other, and load time
+    and peak memory are the model's alone."""
+
+    def __init__(self, runtime: str, path: Path, inputs: list[np.ndarray], args: argparse.Namespace) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(child, runtime, path, inputs, args), daemon=True)
+        self.process.start()
+        self.compile_s, self.peak_mib = self.conn.recv()
+
+    def call(self, *command: Any) -> Any:
+        self.conn.send(command)
+        return self.conn.recv()
+
+    def close(self) -> None:
+        self.conn.send(("exit",))
+        self.process.join()
+
+
+def _serve(conn: Any, runtime: str, path: Path, inputs: list[np.ndarray], args: argparse.Namespace) -> None:
+    __import__(runtime)  # the library's own import is not the model's cost
+    runner = make_runner(runtime, path, inputs, args)
+    conn.send((runner.compile_s, runner.peak_mib))
+    commands = {
+        "outputs": lambda: [np.array(o) for o in runner.infer()],
+        "latency": lambda seconds: latencies_ms(runner.infer, seconds),
+        "throughput": runner.throughput,
     }
+    while (command := conn.recv())[0] != "exit":
+        conn.send(commands[command[0]](*command[1:]))
 
 
 # --- measuring --------------------------------------------------------------------------------------
@@ -189,11 +221,12 @@ def latencies_ms(infer: Callable[[], Any], seconds: float, warmup: int = 3) -> l
 class ModelResult:
     name: str
     description: str
-    runners: dict[str, Runner]
+    workers: dict[str, Worker]
     latency: dict[str, list[float]] = field(default_factory=dict)  # every sample of every round
     round_medians: dict[str, list[float]] = field(default_factory=dict)
     fps: dict[str, list[float]] = field(default_factory=dict)
     error: dict[str, float] = field(default_factory=dict)
+    load: list[float] = field(default_factory=list)  # the machine's 1-minute load average after each round
 
 
 def max_relative_error(got: list[np.ndarray], want: list[np.ndarray]) -> float:
@@ -205,29 +238,35 @@ def max_relative_error(got: list[np.ndarray], want: list[np.ndarray]) -> float:
 
 
 def bench_model(name: str, args: argparse.Namespace) -> ModelResult:
+    from bench.models import MODELS, export
+
     spec = MODELS[name]
     path = export(spec, args.cache)
     inputs = list(spec.inputs(np.random.default_rng(1)).values())
-    result = ModelResult(name, spec.description, make_runners(path, inputs, args))
-    reference = [np.array(o) for o in result.runners["onnxruntime"].infer()]
+    workers = {runtime: Worker(runtime, path, inputs, args) for runtime in RUNTIMES}
+    result = ModelResult(name, spec.description, workers)
+    reference = workers["onnxruntime"].call("outputs")
     for runtime in ("vinopy", "openvino"):
-        result.error[runtime] = max_relative_error(result.runners[runtime].infer(), reference)
+        result.error[runtime] = max_relative_error(workers[runtime].call("outputs"), reference)
     for r in range(args.rounds):
         order = RUNTIMES[r % 3 :] + RUNTIMES[: r % 3]
         for runtime in order:
-            samples = latencies_ms(result.runners[runtime].infer, args.seconds)
+            samples = workers[runtime].call("latency", args.seconds)
             result.latency.setdefault(runtime, []).extend(samples)
             result.round_medians.setdefault(runtime, []).append(statistics.median(samples))
         for runtime in order:
-            result.fps.setdefault(runtime, []).append(result.runners[runtime].throughput(args.seconds))
+            result.fps.setdefault(runtime, []).append(workers[runtime].call("throughput", args.seconds))
+        result.load.append(os.getloadavg()[0])
         medians = {k: v[-1] for k, v in result.round_medians.items()}
         print(
-            f"  {name} round {r + 1}: "
+            f"  {name} round {r + 1} (load {result.load[-1]:.1f}): "
             + "  ".join(f"{k} {v:.3f} ms" for k, v in medians.items())
             + "  fps "
             + "  ".join(f"{k} {v[-1]:.1f}" for k, v in result.fps.items()),
             flush=True,
         )
+    for worker in workers.values():
+        worker.close()
     return result
 
 
@@ -237,6 +276,7 @@ def profile(name: str, args: argparse.Namespace, top: int = 25) -> None:
     import openvino
 
     import vinopy
+    from bench.models import MODELS, export
 
     spec = MODELS[name]
     path = export(spec, args.cache)
@@ -336,6 +376,8 @@ def report(results: list[ModelResult], args: argparse.Namespace, command: str) -
                 f"{' '.join(f'{x:.2f}' for x in ratios)} (**{statistics.median(ratios):.2f}**)"
             )
         lines.append(f"| {r.description} | {' | '.join(cells)} | {' | '.join(ratio_cells)} |")
+    lines += ["", "Load average (1 min) of the machine after each round, as the ratios above:", ""]
+    lines += [f"- {r.description}: {' '.join(f'{x:.1f}' for x in r.load)}" for r in results]
     lines += [
         "",
         "## Throughput (asynchronous, THROUGHPUT hint), inferences/s: median of rounds",
@@ -351,13 +393,13 @@ def report(results: list[ModelResult], args: argparse.Namespace, command: str) -
         )
     lines += [
         "",
-        "## Compile time (s) and peak memory growth (MiB) of compiling plus the first inference",
+        "## Load time (s: read + compile + first inference) and peak RSS growth (MiB), fresh process each",
         "",
         "| model | vinopy | OpenVINO | ONNX Runtime | max. rel. error vs ORT: vinopy / OpenVINO |",
         "|---|---|---|---|---|",
     ]
     for r in results:
-        cells = [f"{r.runners[k].compile_s:.2f} s, {r.runners[k].peak_mib:.0f} MiB" for k in RUNTIMES]
+        cells = [f"{r.workers[k].compile_s:.2f} s, {r.workers[k].peak_mib:.0f} MiB" for k in RUNTIMES]
         lines.append(
             f"| {r.description} | {' | '.join(cells)} | {r.error['vinopy']:.1e} / {r.error['openvino']:.1e} |"
         )
@@ -369,7 +411,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--models", default=",".join(MODELS), help=f"comma-separated, of: {', '.join(MODELS)}"
+        "--models", default=",".join(MODEL_NAMES), help=f"comma-separated, of: {', '.join(MODEL_NAMES)}"
     )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=2.0, help="per runtime, mode and round")
@@ -386,7 +428,7 @@ def main() -> None:
         return
     results = []
     for name in args.models.split(","):
-        print(f"{name}: {MODELS[name].description}", flush=True)
+        print(name, flush=True)
         results.append(bench_model(name, args))
     text = report(results, args, "python " + " ".join(sys.argv))
     args.output.write_text(text)

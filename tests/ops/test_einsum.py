@@ -1,3 +1,4 @@
+import numpy as np
 import openvino.opset15 as real
 import pytest
 
@@ -72,3 +73,13 @@ def test_einsum_errors():
         ops.einsum([a], "a1->a")
     with pytest.raises(NodeValidationError, match="numeric"):
         ops.einsum([ops.parameter([2], ov.Type.boolean)], "a->a")
+
+
+def test_bf16_computes_like_f32() -> None:
+    import ml_dtypes
+
+    a, b = (rand(s).astype(ml_dtypes.bfloat16) for s in [(2, 3, 4), (2, 4, 5)])
+    (ours,) = run_op(lambda x, y: ops.einsum([x, y], "bij,bjk->bik"), [a, b])
+    assert ours.dtype == ml_dtypes.bfloat16
+    expected = np.einsum("bij,bjk->bik", a.astype(np.float32), b.astype(np.float32))
+    assert_close(ours.astype(np.float32), expected, rtol=1e-2, atol=1e-2)

@@ -202,3 +202,31 @@ def test_adaptive_pool_output_shape_from_input():
     assert_close(got[0], x.reshape(2, 3, 2, 3, 3, 2).max(axis=(3, 5)))
     with pytest.raises(ov.graph.node.NodeValidationError, match="output_shape"):
         ops.adaptive_avg_pool(ops.parameter([1, 2, 6, 6]), ops.constant(np.array([2, 2, 2])))
+
+
+@pytest.mark.parametrize("exclude_pad", [True, False])
+@pytest.mark.parametrize("rounding", ["floor", "ceil", "ceil_torch"])
+@pytest.mark.parametrize(("x_shape", "kernel", "strides", "pads_begin", "pads_end", "dilations"), WINDOWS)
+def test_avg_pool16_dilations(
+    x_shape, kernel, strides, pads_begin, pads_end, dilations, rounding, exclude_pad
+) -> None:
+    """Against OpenVINO's CPU plugin (AvgPool-16 has no reference evaluate); where the ceil overhang
+    meets counted padding the plugin divides differently from OpenVINO's AvgPool-1 reference (with or
+    without dilations), so ONNX's AveragePool (ceil_torch) is the oracle there."""
+    import openvino.opset16 as real16
+
+    x = rand(x_shape)
+    args = (strides, pads_begin, pads_end, kernel, exclude_pad, rounding, "explicit", dilations)
+    (ours,) = run_op(lambda p: ov.opset16.avg_pool(p, *args), [x])
+    if exclude_pad or rounding == "floor":
+        (expected,) = openvino_reference(lambda p: real16.avg_pool(p, *args), [x], compile_cpu=True)
+    elif rounding == "ceil_torch":
+        attrs = _onnx_attrs(kernel, strides, pads_begin, pads_end, "explicit")
+        (expected,) = onnx_reference(
+            "AveragePool", [x], opset=19, ceil_mode=1, count_include_pad=1, dilations=dilations, **attrs
+        )
+    else:
+        pytest.skip("no oracle for ceil rounding with counted padding")
+    assert_close(ours, expected)
+    node = ov.opset16.avg_pool(ov.opset16.parameter(x_shape, np.float32), *args[:-1])
+    assert node.get_attributes()["dilations"] == [1] * len(kernel)  # none given: all 1

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import vinopy as ov
-from tests.utils import assert_close, onnx_reference, rand, run_op
+from tests.utils import assert_close, onnx_reference, openvino_reference, rand, run_op
 
 ops = ov.opset13
 ONNX_NAMES = {
@@ -69,3 +69,15 @@ def test_reduction_errors():
         ops.reduce_min(data, ops.constant(np.array([[0]])))
     with pytest.raises(ov.graph.node.NodeValidationError, match="integer element type"):
         ops.reduce_min(data, ops.constant(np.array([0.0])))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.uint8])
+@pytest.mark.parametrize("factory", ["reduce_max", "reduce_min"])
+def test_max_min_over_an_empty_axis_match_openvino(factory: str, dtype: type) -> None:
+    import openvino.opset13 as real
+
+    x, axes = np.zeros((2, 0, 4), dtype), np.array([1], np.int64)
+    (ours,) = run_op(lambda p: getattr(ops, factory)(p, axes, True), [x])
+    (expected,) = openvino_reference(lambda p: getattr(real, factory)(p, axes, True), [x])
+    assert ours.shape == (2, 1, 4)
+    np.testing.assert_array_equal(ours, expected)

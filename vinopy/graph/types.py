@@ -163,5 +163,15 @@ _TYPES = [
 for _args in _TYPES:
     setattr(Type, _args[0], Type._define(*_args))
 Type.undefined = Type.dynamic
+Type.u2 = Type._define("u2", ml_dtypes.uint2, 2, "uint2_t", "uint")
 Type.f8e4m3 = Type._define("f8e4m3", ml_dtypes.float8_e4m3fn, 8, "f8e4m3", "real")
 Type.f8e5m2 = Type._define("f8e5m2", ml_dtypes.float8_e5m2, 8, "f8e5m2", "real")
+Type.f4e2m1 = Type._define("f4e2m1", ml_dtypes.float4_e2m1fn, 4, "f4e2m1", "real")
+Type.f8e8m0 = Type._define("f8e8m0", ml_dtypes.float8_e8m0fnu, 8, "f8e8m0", "real")
+# vinopy-only types, with no OpenVINO twin: ONNX's INT2 and the FNUZ float8 variants (no negative
+# zero, NaN is 0x80, no infinities). They exist so that ONNX models using them convert and run on the
+# reference plugin; the IR writer spells them in capitals (I2, F8E4M3FNUZ, F8E5M2FNUZ), which OpenVINO
+# cannot read.
+Type.i2 = Type._define("i2", ml_dtypes.int2, 2, "int2_t", "int")
+Type.f8e4m3fnuz = Type._define("f8e4m3fnuz", ml_dtypes.float8_e4m3fnuz, 8, "f8e4m3fnuz", "real")
+Type.f8e5m2fnuz = Type._define("f8e5m2fnuz", ml_dtypes.float8_e5m2fnuz, 8, "f8e5m2fnuz", "real")

@@ -119,5 +119,8 @@ class Einsum(Node):
     def evaluate(self, *inputs: np.ndarray) -> np.ndarray:
         terms, output = parse_equation(self.equation, len(inputs))
         explicit = ",".join("".join(t) for t in terms) + "->" + "".join(output)
+        dtype = inputs[0].dtype
+        if dtype.kind == "V":  # bf16 and other ml_dtypes types: numpy's einsum computes in f32
+            inputs = tuple(x.astype(np.float32) for x in inputs)
         result = np.einsum(explicit, *inputs, optimize=len(inputs) > 2)
-        return np.asarray(result).astype(inputs[0].dtype, copy=False)
+        return np.asarray(result).astype(dtype, copy=False)

@@ -1,4 +1,4 @@
-"""Pooling: MaxPool (1, 8, 14), AvgPool (1, 14), AdaptiveAvgPool and AdaptiveMaxPool (8)."""
+"""Pooling: MaxPool (1, 8, 14), AvgPool (1, 14, 16), AdaptiveAvgPool and AdaptiveMaxPool (8)."""
 
 from __future__ import annotations
 
@@ -211,6 +211,19 @@ class AvgPool14(AvgPool):
 
     type_name, version = "AvgPool", "opset14"
     roundings = ("floor", "ceil", "ceil_torch")
+
+
+@register
+class AvgPool16(AvgPool14):
+    """AvgPool-14 with dilations (empty: all 1); excluded padding and the ceil overhang stay out of
+    the divisor as before."""
+
+    type_name, version = "AvgPool", "opset16"
+    dilations: list[int] = attr([])
+
+    def infer(self, data: Output) -> tuple[Type, PartialShape]:
+        self.dilations = self._dilations()
+        return super().infer(data)
 
 
 class _AdaptivePool(Node):

@@ -73,16 +73,34 @@ class ReduceProd(Reduction):
     kernel = np.prod
 
 
+def _limit(dtype: np.dtype, highest: bool) -> Any:
+    info = np.finfo(dtype) if dtype.kind == "f" else np.iinfo(dtype)
+    return info.max if highest else info.min
+
+
 @register
 class ReduceMax(Reduction):
+    """Max over the axes; over an empty axis the lowest finite value, as OpenVINO's reference has it."""
+
     type_name, version = "ReduceMax", "opset1"
-    kernel = np.max
+
+    def reduce(self, x: np.ndarray, axes: tuple[int, ...]) -> Any:
+        initial = _limit(x.dtype, highest=False) if x.size == 0 else None
+        return np.max(x, axis=axes, keepdims=self.keep_dims, initial=initial)
 
 
 @register
 class ReduceMin(Reduction):
+    """Min over the axes; over an empty axis +inf for floats and the largest value for integers, as
+    OpenVINO's reference has it."""
+
     type_name, version = "ReduceMin", "opset1"
-    kernel = np.min
+
+    def reduce(self, x: np.ndarray, axes: tuple[int, ...]) -> Any:
+        if x.size != 0:
+            return np.min(x, axis=axes, keepdims=self.keep_dims)
+        initial = np.inf if x.dtype.kind == "f" else _limit(x.dtype, highest=True)
+        return np.min(x, axis=axes, keepdims=self.keep_dims, initial=initial)
 
 
 @register

@@ -41,9 +41,13 @@ PRECISIONS = {
     "string": "STRING",
     "f8e4m3": "F8E4M3",
     "f8e5m2": "F8E5M2",
+    "u2": "U2",
+    "f4e2m1": "F4E2M1",
+    "f8e8m0": "F8E8M0",
 }
 _TYPE_ALIASES = {"undefined": "dynamic", "bool": "boolean"}
-_SUB_BYTE = {"u4": (4, False), "i4": (4, True), "u1": (1, False)}
+_SUB_BYTE = {"u4": (4, False), "i4": (4, True), "u2": (2, False), "i2": (2, True), "u1": (1, False)}
+_SUB_BYTE_FLOAT = {"f4e2m1": 4}  # packed as their bit codes, like u4
 
 
 class IRError(ValueError):
@@ -208,6 +212,9 @@ def constant_bytes(array: np.ndarray, et: Type) -> bytes | memoryview:
     if name in _SUB_BYTE:
         bits, _ = _SUB_BYTE[name]
         return _pack_bits(np.asarray(array).astype(np.uint8).reshape(-1), bits)
+    if name in _SUB_BYTE_FLOAT:
+        codes = np.ascontiguousarray(array, et.to_dtype()).view(np.uint8).reshape(-1)
+        return _pack_bits(codes, _SUB_BYTE_FLOAT[name])
     contiguous = np.ascontiguousarray(array)
     return memoryview(contiguous.reshape(-1).view(np.uint8))
 
@@ -223,6 +230,10 @@ def constant_array(buffer: Any, offset: int, size: int, et: Type, shape: list[in
         raw = np.frombuffer(buffer, np.uint8, size, offset)
         values = _unpack_bits(raw, bits, count, signed)
         return values.astype(et.to_dtype()).reshape(shape)
+    if name in _SUB_BYTE_FLOAT:
+        raw = np.frombuffer(buffer, np.uint8, size, offset)
+        codes = _unpack_bits(raw, _SUB_BYTE_FLOAT[name], count, False).view(np.uint8)
+        return codes.view(et.to_dtype()).reshape(shape)
     dtype = et.to_dtype()
     if count * dtype.itemsize != size:
         raise IRError(f"size {size} does not match {count} element(s) of {name}")
@@ -236,7 +247,7 @@ def _pack_bits(values: np.ndarray, bits: int) -> bytes:
     groups = padded.reshape(-1, per_byte)
     if bits == 1:  # u1: the first element in the most significant bit
         shifts = np.arange(per_byte - 1, -1, -1, dtype=np.uint8)
-    else:  # u4/i4: the first element in the low nibble
+    else:  # u4/i4/u2/f4e2m1: the first element in the lowest bits
         shifts = np.arange(0, 8, bits, dtype=np.uint8)
     return np.bitwise_or.reduce(groups << shifts, axis=1).astype(np.uint8).tobytes()
 

@@ -147,11 +147,15 @@ def add_constant(scope: Scope, name: str, value: object) -> None:
 
 
 def add_parameter(scope: Scope, value_info: onnx.ValueInfoProto) -> Node:
-    if not value_info.type.HasField("tensor_type"):
-        kind = value_info.type.WhichOneof("value")
+    value_type = value_info.type
+    # an optional tensor input is a tensor input that must be given: a model has no empty values
+    if value_type.HasField("optional_type") and value_type.optional_type.elem_type.HasField("tensor_type"):
+        value_type = value_type.optional_type.elem_type
+    if not value_type.HasField("tensor_type"):
+        kind = value_type.WhichOneof("value")
         raise OnnxConversionError(f"input '{value_info.name}' has type {kind}; only tensors are supported")
-    et = element_type(value_info.type.tensor_type.elem_type)
-    param = ops.parameter(partial_shape(value_info.type), et, name=value_info.name)
+    et = element_type(value_type.tensor_type.elem_type)
+    param = ops.parameter(partial_shape(value_type), et, name=value_info.name)
     param.output(0).set_names({value_info.name})
     scope.values[value_info.name] = param.output(0)
     return param

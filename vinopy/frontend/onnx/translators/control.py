@@ -137,3 +137,23 @@ def scan(ctx: NodeContext) -> list[Output]:
         start, stride, end = (-1, -1, 0) if direction else (0, 1, -1)
         outputs.append(node.get_concatenated_slices(result.output(0), start, stride, 1, end, axis))
     return outputs
+
+
+# --- optional values: a present value is its tensor; an absent one exists only at conversion time ---
+
+
+@onnx_op("Optional")
+def optional(ctx: NodeContext) -> Output:
+    if not ctx.has_input(0):
+        raise ctx.fail("empty optional values are not supported: OpenVINO graphs have no absent values")
+    return ctx.input(0)
+
+
+@onnx_op("OptionalHasElement")
+def optional_has_element(ctx: NodeContext) -> Output:
+    return const(ctx.has_input(0))
+
+
+@onnx_op("OptionalGetElement")
+def optional_get_element(ctx: NodeContext) -> Output:
+    return ctx.input(0)

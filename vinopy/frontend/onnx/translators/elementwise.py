@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import reduce
 
+import ml_dtypes
 import numpy as np
 
 from vinopy import opset16 as ops
 from vinopy.frontend.onnx.context import NodeContext, const, element_type, like
 from vinopy.frontend.onnx.registry import onnx_op
 from vinopy.graph.node import Output
+from vinopy.graph.types import Type
 
 # ONNX op -> the opset factory that has the same semantics
 _UNARY = {
@@ -152,14 +154,65 @@ def identity(ctx: NodeContext) -> list[Output]:
     return [x]
 
 
-@onnx_op("Cast")
+# float8 types whose ONNX Cast clamps to the largest finite value when ``saturate`` is set (the
+# default); OpenVINO's Convert does not saturate, so the translation clamps first
+_SATURATING = ("f8e4m3", "f8e5m2", "f8e4m3fnuz", "f8e5m2fnuz")
+
+
+def cast_to(x: Output, target: Type, saturate: bool = True, round_mode: str = "up") -> Output:
+    """ONNX Cast of ``x`` to ``target``."""
+    source = x.get_element_type()
+    if target == Type.f8e8m0 and source.is_real():
+        x = _power_of_two(x, saturate, round_mode)
+    elif saturate and target.get_type_name() in _SATURATING and source.is_real():
+        info = ml_dtypes.finfo(target.to_dtype())
+        x = ops.clamp(x, float(info.min), float(info.max)).output(0)
+    return ops.convert(x, target).output(0)
+
+
+def _power_of_two(x: Output, saturate: bool, round_mode: str) -> Output:
+    """|x| (as f32) rounded to a power of two in [2^-127, 2^127] the way ONNX casts to float8e8m0:
+    its f32 exponent, plus one when rounding up a value with a fraction ("up"), or one with a
+    fraction of at least a half ("nearest"); NaN and inf stay (they become NaN). OpenVINO's Convert
+    rounds to nearest, so it then only sees exact powers of two."""
+    a = ops.abs(ops.convert(x, "f32")).output(0)
+    two = const(2.0, np.float32)
+    exponent = ops.floor(ops.divide(ops.log(a), const(np.log(2.0), np.float32)))
+    p = ops.power(two, exponent).output(0)  # 2^floor(log2 a), corrected for log's rounding below
+    p = ops.select(ops.greater(p, a), ops.divide(p, two), p).output(0)
+    doubled = ops.multiply(p, two).output(0)
+    p = ops.select(ops.less_equal(doubled, a), doubled, p).output(0)
+    doubled = ops.multiply(p, two).output(0)
+    if round_mode == "up":
+        p = ops.select(ops.greater(a, p), doubled, p).output(0)
+    elif round_mode == "nearest":
+        p = ops.select(ops.greater_equal(a, ops.multiply(p, const(1.5, np.float32))), doubled, p).output(0)
+    p = ops.maximum(p, const(2.0**-127, np.float32)).output(0)  # zero and tiny values: the lowest code
+    if round_mode != "down":  # f32 subnormals have exponent 0: up with any fraction, nearest above 2^-127
+        lowest = 0.0 if round_mode == "up" else 2.0**-127
+        tiny = ops.logical_and(
+            ops.greater(a, const(lowest, np.float32)), ops.less(a, const(2.0**-126, np.float32))
+        )
+        p = ops.select(tiny, const(2.0**-126, np.float32), p).output(0)
+    if saturate:  # rounding past 2^127 stays there; inf and NaN inputs do not saturate
+        finite = ops.less_equal(a, const(np.finfo(np.float32).max, np.float32))
+        p = ops.select(ops.logical_and(ops.is_inf(p), finite), const(2.0**127, np.float32), p).output(0)
+    return p
+
+
+@onnx_op("Cast", changed=(19, 24))
 def cast(ctx: NodeContext) -> Output:
-    return ops.convert(ctx.input(0), element_type(ctx.attr("to"))).output(0)
+    target = element_type(ctx.attr("to"))
+    return cast_to(ctx.input(0), target, bool(ctx.attr("saturate", 1)), ctx.attr("round_mode", "up"))
 
 
-@onnx_op("CastLike")
+@onnx_op("CastLike", changed=(19, 24))
 def cast_like(ctx: NodeContext) -> Output:
-    return ops.convert_like(ctx.input(0), ctx.input(1)).output(0)
+    target = ctx.input(1).get_element_type()
+    if target.is_dynamic():
+        return ops.convert_like(ctx.input(0), ctx.input(1)).output(0)
+    saturate, round_mode = bool(ctx.attr("saturate", 1)), ctx.attr("round_mode", "up")
+    return cast_to(ctx.input(0), target, saturate, round_mode)
 
 
 # --- activations with parameters --------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from vinopy import opset16 as ops
-from vinopy.frontend.onnx.context import NodeContext, const, i64, scalar, shape_of, static_rank
+from vinopy.frontend.onnx.context import NodeContext, const, i64, like, scalar, shape_of, static_rank
 from vinopy.frontend.onnx.registry import onnx_op
 from vinopy.graph.node import Output
 
@@ -101,20 +101,44 @@ _GRID_MODES = {
 
 @onnx_op("GridSample", changed=(20,))
 def grid_sample(ctx: NodeContext) -> Output:
+    x, grid = ctx.input(0), ctx.input(1)
+    if static_rank(ctx, x) != 4:
+        raise ctx.fail(
+            "only 2-D (N, C, H, W) sampling is supported: OpenVINO's GridSample has no volumetric form"
+        )
     attrs = {
         "align_corners": bool(ctx.attr("align_corners", 0)),
         "mode": _GRID_MODES[ctx.attr("mode", "linear" if ctx.opset >= 20 else "bilinear")],
         "padding_mode": ctx.attr("padding_mode", "zeros"),
     }
-    return ops.grid_sample(ctx.input(0), ctx.input(1), attrs).output(0)
+    if attrs["mode"] == "bicubic" and attrs["padding_mode"] == "border":
+        grid = _clamp_outside_grid(x, grid, attrs["align_corners"])
+    return ops.grid_sample(x, grid, attrs).output(0)
+
+
+def _clamp_outside_grid(x: Output, grid: Output, align_corners: bool) -> Output:
+    """ONNX's bicubic border sampling first moves a point outside the image onto the nearest border
+    pixel center; OpenVINO's (as PyTorch's) only clamps the taps. Moving the points in the grid
+    beforehand gives ONNX's result."""
+    if align_corners:  # the outer pixel centers are at -1 and 1 already
+        low, high = like(-1.0, grid), like(1.0, grid)
+    else:  # the outer pixel centers at +-(1 - 1/size), per (x: width, y: height)
+        sizes = ops.convert_like(ops.gather(shape_of(x), i64([3, 2]), i64(0)), grid).output(0)
+        inner = ops.subtract(like(1.0, grid), ops.divide(like(1.0, grid), sizes)).output(0)
+        low, high = ops.negative(inner).output(0), inner
+    outside_low = ops.less(grid, like(-1.0, grid))
+    outside_high = ops.greater(grid, like(1.0, grid))
+    return ops.select(outside_low, low, ops.select(outside_high, high, grid)).output(0)
 
 
 @onnx_op("RoiAlign", changed=(16,))
 def roi_align(ctx: NodeContext) -> Output:
     default = "half_pixel" if ctx.opset >= 16 else "output_half_pixel"
-    aligned = (
-        "half_pixel" if ctx.attr("coordinate_transformation_mode", default) == "half_pixel" else "asymmetric"
-    )
+    # ONNX's half_pixel maps an ROI to roi * scale - 0.5 with no minimum size: OpenVINO's
+    # half_pixel_for_nn (its half_pixel takes (roi + 0.5) * scale - 0.5); output_half_pixel maps
+    # to roi * scale with ROIs of at least one pixel: asymmetric
+    half_pixel = ctx.attr("coordinate_transformation_mode", default) == "half_pixel"
+    aligned = "half_pixel_for_nn" if half_pixel else "asymmetric"
     return ops.roi_align(
         ctx.input(0),
         ctx.input(1),
@@ -143,6 +167,9 @@ def non_max_suppression(ctx: NodeContext) -> Output:
 @onnx_op("Col2Im")
 def col2im(ctx: NodeContext) -> Output:
     spatial = 2
+    size_shape = ctx.input(1).get_partial_shape()
+    if size_shape.rank.is_static and len(size_shape) == 1 and size_shape[0] != spatial:
+        raise ctx.fail(f"only 2-D images are supported (OpenVINO's Col2Im), got image_shape {size_shape}")
     pads = list(ctx.attr("pads", [0] * 2 * spatial))
     return ops.col2im(
         ctx.input(0),

@@ -1,6 +1,9 @@
-"""Unique, DFT and the random generators."""
+"""Unique, DFT, STFT, Det and the random generators."""
 
 from __future__ import annotations
+
+import itertools
+from functools import reduce
 
 import numpy as np
 
@@ -45,6 +48,54 @@ def dft(ctx: NodeContext) -> Output:
     if components.get_length() == 1:  # a real signal as complex with zero imaginary parts
         x = ops.concat([x, ops.multiply(x, like(0, x))], -1).output(0)
     return (ops.idft if inverse else ops.dft)(x, axes, *signal).output(0)
+
+
+@onnx_op("STFT")
+def stft(ctx: NodeContext) -> Output:
+    """OpenVINO's STFT (one-sided, of a real signal without ONNX's parts axis); no window is a
+    rectangular one of frame_length."""
+    signal = ctx.input(0)
+    parts = signal.get_partial_shape()[-1] if rank_of(signal) is not None else None
+    if parts is None or parts.is_dynamic or parts.get_length() != 1 or not ctx.attr("onesided", 1):
+        raise ctx.fail("only the one-sided transform of a real signal ([batch, length, 1]) is supported")
+    step = ops.convert(ctx.input(1), "i64").output(0)
+    if ctx.has_input(2):
+        window = ctx.input(2)
+    elif ctx.has_input(3):
+        window = ops.broadcast(like(1.0, signal), ops.reshape(ctx.input(3), i64([1]), False)).output(0)
+    else:
+        raise ctx.fail("needs a window or a frame_length")
+    size = ops.convert(ctx.input(3), "i64").output(0) if ctx.has_input(3) else shape_of(window)
+    size = ops.reshape(size, i64([]), False).output(0)
+    step = ops.reshape(step, i64([]), False).output(0)
+    return ops.stft(ops.squeeze(signal, i64([-1])), window, size, step, False).output(0)
+
+
+_MAX_DET_SIZE = 3
+
+
+@onnx_op("Det")
+def det(ctx: NodeContext) -> Output:
+    """OpenVINO has no determinant: for matrices up to 3x3 the Leibniz formula, a sum over the
+    permutations p of sign(p) * prod_i x[..., i, p(i)]."""
+    x = ctx.input(0)
+    dims = x.get_partial_shape()
+    n = dims[-1] if dims.rank.is_static and len(dims) >= 2 else None
+    if n is None or n.is_dynamic or n.get_length() > _MAX_DET_SIZE:
+        raise ctx.fail(f"only matrices of a static size up to {_MAX_DET_SIZE}x{_MAX_DET_SIZE} are supported")
+    size = n.get_length()
+    rows = [ops.gather(x, i64(i), i64(-2)).output(0) for i in range(size)]
+    total = None
+    for perm in itertools.permutations(range(size)):
+        term = reduce(ops.multiply, (ops.gather(rows[i], i64(j), i64(-1)) for i, j in enumerate(perm)))
+        inversions = sum(a > b for a, b in itertools.combinations(perm, 2))
+        if total is None:
+            total = term
+        elif inversions % 2:
+            total = ops.subtract(total, term)
+        else:
+            total = ops.add(total, term)
+    return total.output(0) if hasattr(total, "output") else total
 
 
 def _random_type(ctx: NodeContext, default: Type) -> Type:

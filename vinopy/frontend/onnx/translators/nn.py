@@ -82,6 +82,31 @@ def convolve(ctx: NodeContext, x: Output, w: Output) -> Output:
     return y.output(0)
 
 
+@onnx_op("DeformConv")
+def deform_conv(ctx: NodeContext) -> Output:
+    """DeformableConvolution-8; ONNX samples bilinearly with zero padding around the image, which is
+    OpenVINO's bilinear_interpolation_pad."""
+    x, w, offsets = ctx.input(0), ctx.input(1), ctx.input(2)
+    if static_rank(ctx, w) != 4:
+        raise ctx.fail("only 2-D deformable convolution is supported (OpenVINO's DeformableConvolution)")
+    win = Window(ctx, 2)
+    y = ops.deformable_convolution(
+        x,
+        offsets,
+        w,
+        win.strides,
+        win.pads_begin,
+        win.pads_end,
+        win.dilations,
+        ctx.optional(4),
+        "explicit",
+        ctx.attr("group", 1),
+        ctx.attr("offset_group", 1),
+        True,
+    ).output(0)
+    return _add_bias(ctx, y, 3)
+
+
 @onnx_op("ConvTranspose")
 def conv_transpose(ctx: NodeContext) -> Output:
     x, w = ctx.input(0), ctx.input(1)
@@ -140,8 +165,9 @@ def max_pool(ctx: NodeContext) -> list[Output]:
     x = ctx.input(0)
     spatial = len(ctx.attr("kernel_shape"))
     win = Window(ctx, spatial)
-    if ctx.attr("storage_order", 0):
-        raise ctx.fail("storage_order=1 (column-major indices) is not supported")
+    column_major = bool(ctx.attr("storage_order", 0)) and ctx.output_used(1)
+    if column_major and spatial != 2:
+        raise ctx.fail("storage_order=1 (column-major indices) is supported for 2-D pooling only")
     node = ops.max_pool(
         x,
         win.strides,
@@ -154,7 +180,20 @@ def max_pool(ctx: NodeContext) -> list[Output]:
         "i64",
         0,
     )
-    return [node.output(0), node.output(1)]
+    indices = node.output(1)
+    if column_major:
+        indices = _column_major(x, indices)
+    return [node.output(0), indices]
+
+
+def _column_major(x: Output, indices: Output) -> Output:
+    """Row-major flat indices (n, c, h, w) of an (N, C, H, W) tensor turned column-major within
+    each plane: offset of the plane + h + w * H."""
+    height, width = (ops.gather(shape_of(x), i64(axis), i64(0)).output(0) for axis in (2, 3))
+    within = ops.floor_mod(indices, ops.multiply(height, width)).output(0)
+    row, col = ops.divide(within, width), ops.floor_mod(within, width)  # non-negative: exact
+    plane = ops.subtract(indices, within)
+    return ops.add(plane, ops.add(row, ops.multiply(col, height))).output(0)
 
 
 @onnx_op("AveragePool")

@@ -8,6 +8,7 @@ import numpy as np
 from vinopy import opset16 as ops
 from vinopy.frontend.onnx.context import NodeContext, element_type, i64, rank_of
 from vinopy.frontend.onnx.registry import onnx_op
+from vinopy.frontend.onnx.translators.elementwise import cast_to
 from vinopy.graph.node import Output
 from vinopy.graph.types import Type
 
@@ -51,11 +52,13 @@ def dequantize(x: Output, scale: Output, zero_point: Output | None, axis: int) -
     return ops.multiply(value, _per_axis(scale, x, axis)).output(0)
 
 
-def quantize(x: Output, scale: Output, zero_point: Output | None, axis: int, target: Type) -> Output:
+def quantize(
+    x: Output, scale: Output, zero_point: Output | None, axis: int, target: Type, saturate: bool = True
+) -> Output:
     """saturate(round_half_even(x / scale) + zero_point), in the target integer (or float8) type."""
     value = ops.divide(x, _per_axis(ops.convert_like(scale, x).output(0), x, axis)).output(0)
-    if target.is_real():  # float8: the conversion saturates and rounds itself
-        return ops.convert(value, target).output(0)
+    if target.is_real():  # float8/float4: the conversion rounds itself; ONNX's Cast rules for saturation
+        return cast_to(value, target, saturate)
     value = ops.round(value, "half_to_even").output(0)
     if zero_point is not None:
         value = ops.add(value, _per_axis(ops.convert_like(zero_point, x).output(0), x, axis)).output(0)
@@ -79,7 +82,8 @@ def quantize_linear(ctx: NodeContext) -> Output:
         target = element_type(ctx.attr("output_dtype"))
     else:
         target = Type.u8
-    return quantize(ctx.input(0), scale, zero_point, ctx.attr("axis", 1), target)
+    saturate = bool(ctx.attr("saturate", 1))
+    return quantize(ctx.input(0), scale, zero_point, ctx.attr("axis", 1), target, saturate)
 
 
 @onnx_op("QLinearMatMul")

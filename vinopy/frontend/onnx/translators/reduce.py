@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from vinopy import opset16 as ops
-from vinopy.frontend.onnx.context import NodeContext, axes_input, i64, scalar, shape_of
+from vinopy.frontend.onnx.context import NodeContext, axes_input, i64, like, scalar, shape_of
 from vinopy.frontend.onnx.registry import onnx_op
-from vinopy.graph.node import Output
+from vinopy.graph.node import Output, const_value
 from vinopy.graph.types import Type
 
 Reducer = Callable[[Output, Output, bool], Output]
@@ -69,7 +71,26 @@ def reduce(ctx: NodeContext) -> Output:
     reducer = _REDUCERS[ctx.op_type]
     if x.get_element_type() == Type.boolean and ctx.op_type in _BOOLEAN_REDUCERS:
         reducer = _BOOLEAN_REDUCERS[ctx.op_type]
-    return reducer(x, axes, bool(ctx.attr("keepdims", 1)))
+    y = reducer(x, axes, bool(ctx.attr("keepdims", 1)))
+    if ctx.op_type in _EMPTY_SET and x.get_element_type().is_real() and _may_be_empty(x, axes):
+        # ONNX: the max of an empty set is -inf (min: +inf); OpenVINO's ReduceMax gives the lowest
+        # finite value, so results over no elements are replaced
+        count = ops.reduce_prod(ops.gather(shape_of(x), axes, i64(0)), i64([0]), False)
+        empty = ops.equal(count, i64(0))
+        return ops.select(empty, like(_EMPTY_SET[ctx.op_type], x), y).output(0)
+    return y
+
+
+_EMPTY_SET = {"ReduceMax": float("-inf"), "ReduceMin": float("inf")}
+
+
+def _may_be_empty(x: Output, axes: Output) -> bool:
+    """Whether a reduced axis of x may have length 0 (it has, or it is dynamic)."""
+    shape, known = x.get_partial_shape(), const_value(axes)
+    if shape.rank.is_dynamic:
+        return True
+    reduced = list(shape) if known is None else [shape[int(a)] for a in np.reshape(known, -1)]
+    return any(d.is_dynamic or d.get_length() == 0 for d in reduced)
 
 
 @onnx_op("ArgMax", "ArgMin", changed=(12,))

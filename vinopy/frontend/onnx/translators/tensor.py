@@ -114,19 +114,57 @@ def scatter_nd(ctx: NodeContext) -> Output:
     return ops.scatter_nd_update(ctx.input(0), ctx.input(1), ctx.input(2), reduction).output(0)
 
 
+@onnx_op("TensorScatter")
+def tensor_scatter(ctx: NodeContext) -> Output:
+    """Writes ``update`` into the cache along ``axis`` from position write_indices[b] of each batch
+    item b (modulo the cache length in circular mode): ScatterElementsUpdate with those positions."""
+    cache, update = ctx.input(0), ctx.input(1)
+    rank = static_rank(ctx, cache)
+    axis = ctx.attr("axis", -2) % rank
+    steps = ops.gather(shape_of(update), i64([axis]), i64(0))
+    offsets = ops.range(i64(0), ops.squeeze(steps, i64([0])), i64(1), "i64")
+    offsets = ops.reshape(offsets, i64([1] * axis + [-1] + [1] * (rank - axis - 1)), False).output(0)
+    if ctx.has_input(2):
+        starts = ops.reshape(ops.convert(ctx.input(2), "i64"), i64([-1] + [1] * (rank - 1)), False)
+        offsets = ops.add(starts, offsets).output(0)
+    if ctx.attr("mode", "linear") == "circular":
+        length = ops.gather(shape_of(cache), i64([axis]), i64(0))
+        offsets = ops.floor_mod(offsets, length).output(0)
+    positions = ops.broadcast(offsets, shape_of(update)).output(0)
+    return ops.scatter_elements_update(cache, positions, update, i64(axis), "none").output(0)
+
+
 @onnx_op("Pad", changed=(11, 18, 19))
 def pad(ctx: NodeContext) -> Output:
     x = ctx.input(0)
     mode = ctx.attr("mode", "constant")
-    if mode == "wrap":
-        raise ctx.fail("mode 'wrap' is not supported")
     if ctx.opset < 11:
         pads, value = i64(ctx.attr("pads")), like(ctx.attr("value", 0.0), x)
     else:
         pads = ops.convert(ctx.input(1), "i64").output(0)
         value = scalar(ctx.input(2)) if ctx.has_input(2) else like(0, x)
     begin, end = _split_pads(ctx, x, pads)
+    if mode == "wrap":
+        return _wrap_pad(ctx, x, begin, end)
     return ops.pad(x, begin, end, mode, value if mode == "constant" else None).output(0)
+
+
+def _wrap_pad(ctx: NodeContext, x: Output, begin: Output, end: Output) -> Output:
+    """Pad mode 'wrap' (OpenVINO's Pad has no such mode): per axis, negative pads crop, then the
+    last ``begin`` and the first ``end`` elements are concatenated around x (pads up to the axis'
+    length, as each wraps once)."""
+    zero, big = i64([0]), i64([np.iinfo(np.int64).max])
+    for axis in range(static_rank(ctx, x)):
+        b, e = (ops.gather(v, i64([axis]), i64(0)).output(0) for v in (begin, end))
+        length = ops.gather(shape_of(x), i64([axis]), i64(0)).output(0)
+        start, stop = ops.maximum(ops.negative(b), zero), ops.add(length, ops.minimum(e, zero))
+        x = ops.slice(x, start, stop, i64([1]), i64([axis])).output(0)
+        length = ops.gather(shape_of(x), i64([axis]), i64(0)).output(0)
+        head_start = ops.subtract(length, ops.maximum(b, zero))
+        head = ops.slice(x, head_start, big, i64([1]), i64([axis])).output(0)
+        tail = ops.slice(x, zero, ops.maximum(e, zero), i64([1]), i64([axis])).output(0)
+        x = ops.concat([head, x, tail], axis).output(0)
+    return x
 
 
 def _split_pads(ctx: NodeContext, x: Output, pads: Output) -> tuple[Output, Output]:
