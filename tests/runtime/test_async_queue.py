@@ -67,3 +67,24 @@ def test_queue_reports_errors(compiled: ov.CompiledModel) -> None:
     queue.start_async([np.ones((2, 3), np.float32), B], userdata=5)
     with pytest.raises(RuntimeError, match="job 5 failed"):
         queue.wait_all()
+
+
+def test_requests_reuse_one_worker_thread_and_release_it():
+    import gc
+    import threading
+
+    param = ov.opset13.parameter([1, 4], ov.Type.f32, name="x")
+    compiled = ov.Core().compile_model(ov.Model([ov.opset13.relu(param)], [param]), "TEMPLATE")
+    before = threading.active_count()
+    queue = ov.AsyncInferQueue(compiled, 2)
+    for _ in range(50):
+        queue.start_async({0: np.ones((1, 4), np.float32)})
+    queue.wait_all()
+    assert threading.active_count() <= before + 2
+    del queue
+    gc.collect()
+    for _ in range(100):
+        if threading.active_count() <= before:
+            break
+        threading.Event().wait(0.01)
+    assert threading.active_count() <= before

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -96,6 +98,7 @@ class InferRequest:
         self._error: BaseException | None = None
         self._done = threading.Event()
         self._done.set()
+        self._jobs: queue.SimpleQueue[list[np.ndarray] | None] | None = None  # the worker's inbox
         self.userdata: Any = None
 
     # --- tensors --------------------------------------------------------------
@@ -233,7 +236,14 @@ class InferRequest:
         self.userdata = userdata
         self._error = None
         self._done.clear()
-        threading.Thread(target=self._run_async, args=(arrays,), daemon=True).start()
+        if self._jobs is None:  # one worker thread per request, started on first use
+            self._jobs = queue.SimpleQueue()
+            threading.Thread(target=_worker, args=(weakref.ref(self), self._jobs), daemon=True).start()
+        self._jobs.put(arrays)
+
+    def __del__(self) -> None:
+        if getattr(self, "_jobs", None) is not None:
+            self._jobs.put(None)  # lets the worker thread end
 
     def _run_async(self, arrays: list[np.ndarray]) -> None:
         try:
@@ -309,6 +319,16 @@ class InferRequest:
 
     def reset_state(self) -> None:
         """Stateless models have nothing to reset."""
+
+
+def _worker(request_ref: weakref.ref, jobs: queue.SimpleQueue) -> None:
+    """Runs a request's async jobs; holds the request only weakly so it can be collected."""
+    while (arrays := jobs.get()) is not None:
+        request = request_ref()
+        if request is None:
+            return
+        request._run_async(arrays)
+        del request
 
 
 def _port_name(port: Output, index: int) -> str:

@@ -234,3 +234,17 @@ def test_tensor_scatter(cache_shape, update_shape, indices, axis, mode) -> None:
         inputs.append("write")
     model = make_model([node("TensorScatter", inputs, ["y"], mode=mode, axis=axis)], feeds, ["y"], opset=24)
     _check(model, feeds)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 2), (4, 3, 3), (2, 2, 2, 2)])
+def test_det(shape: tuple[int, ...]) -> None:
+    x = rand(shape)
+    _check(make_model([node("Det", ["x"], ["y"])], {"x": x}, ["y"]), {"x": x}, rtol=1e-4)
+
+
+def test_det_of_large_matrices_is_a_clear_error() -> None:
+    from vinopy.frontend.onnx import OnnxConversionError
+
+    x = rand([4, 4])
+    with pytest.raises(OnnxConversionError, match="up to 3x3"):
+        run_vinopy(make_model([node("Det", ["x"], ["y"])], {"x": x}, ["y"]), {"x": x})

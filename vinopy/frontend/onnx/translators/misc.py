@@ -95,7 +95,7 @@ def det(ctx: NodeContext) -> Output:
             total = ops.subtract(total, term)
         else:
             total = ops.add(total, term)
-    return total.output(0) if hasattr(total, "output") else total
+    return total.output(0)
 
 
 def _random_type(ctx: NodeContext, default: Type) -> Type:
