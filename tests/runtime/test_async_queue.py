@@ -1,5 +1,6 @@
 """AsyncInferQueue: jobs, callbacks with userdata, idle ids, iteration."""
 
+import gc
 import threading
 
 import numpy as np
@@ -70,9 +71,6 @@ def test_queue_reports_errors(compiled: ov.CompiledModel) -> None:
 
 
 def test_requests_reuse_one_worker_thread_and_release_it():
-    import gc
-    import threading
-
     param = ov.opset13.parameter([1, 4], ov.Type.f32, name="x")
     compiled = ov.Core().compile_model(ov.Model([ov.opset13.relu(param)], [param]), "TEMPLATE")
     before = threading.active_count()
