@@ -248,3 +248,47 @@ def test_det_of_large_matrices_is_a_clear_error() -> None:
     x = rand([4, 4])
     with pytest.raises(OnnxConversionError, match="up to 3x3"):
         run_vinopy(make_model([node("Det", ["x"], ["y"])], {"x": x}, ["y"]), {"x": x})
+
+
+def test_integer_ops_with_per_channel_zero_points() -> None:
+    x, w = rand([1, 2, 5, 5], np.uint8, 0, 20), rand([3, 2, 2, 2], np.uint8, 0, 20)
+    inits = {"xz": np.uint8(3), "wz": np.array([0, 2, 5], np.uint8)}
+    nodes = [node("ConvInteger", ["x", "w", "xz", "wz"], ["y"], pads=[1, 1, 1, 1])]
+    _check(make_model(nodes, {"x": x, "w": w}, ["y"], initializers=inits), {"x": x, "w": w})
+    # onnx.reference cannot broadcast a per-row zero point of a: numpy is the oracle
+    a, b = rand([2, 4, 3], np.uint8, 0, 20), rand([3, 5], np.uint8, 0, 20)
+    az, bz = np.array([1, 2, 3, 4], np.uint8), np.arange(5, dtype=np.uint8)
+    nodes = [node("MatMulInteger", ["a", "b", "az", "bz"], ["y"])]
+    model = make_model(nodes, {"a": a, "b": b}, ["y"], initializers={"az": az, "bz": bz})
+    (y,) = run_vinopy(model, {"a": a, "b": b})
+    expected = (a.astype(np.int32) - az[:, None]) @ (b.astype(np.int32) - bz)
+    assert y.dtype == np.int32
+    np.testing.assert_array_equal(y, expected)
+
+
+@pytest.mark.parametrize("directions", [[0], [1]])
+def test_scan8_runs_the_body_per_batch_item(directions: list[int]) -> None:
+    from onnx import helper
+
+    from tests.frontend.onnx.helpers import compare
+
+    body = helper.make_graph(
+        [
+            helper.make_node("Add", ["sum_in", "next"], ["sum_out"]),
+            helper.make_node("Mul", ["sum_out", "next"], ["scan_out"]),
+        ],
+        "body",
+        [
+            helper.make_tensor_value_info("sum_in", TensorProto.FLOAT, [2]),
+            helper.make_tensor_value_info("next", TensorProto.FLOAT, [2]),
+        ],
+        [
+            helper.make_tensor_value_info("sum_out", TensorProto.FLOAT, [2]),
+            helper.make_tensor_value_info("scan_out", TensorProto.FLOAT, [2]),
+        ],
+    )
+    feeds = {"init": rand([3, 2]), "x": rand([3, 4, 2])}
+    scan = helper.make_node(
+        "Scan", ["", "init", "x"], ["y", "z"], body=body, num_scan_inputs=1, directions=directions
+    )
+    compare(make_model([scan], feeds, ["y", "z"], opset=8), feeds)

@@ -187,7 +187,7 @@ def test_streams_and_threads_from_hints(monkeypatch: pytest.MonkeyPatch) -> None
 def test_precision_defaults_to_bf16_only_where_the_cpu_has_it() -> None:
     plugin = CPUPlugin()
     default = plugin.compile_config({})["INFERENCE_PRECISION_HINT"]
-    assert default == (ov.Type.bf16 if plugin.supports_bf16() else ov.Type.f32)
+    assert default == (ov.Type.bf16 if plugin.bf16_by_default() else ov.Type.f32)
     assert ov.Core().get_property("CPU", "INFERENCE_PRECISION_HINT") == default
     assert (
         plugin.compile_config({"INFERENCE_PRECISION_HINT": "f32"})["INFERENCE_PRECISION_HINT"] == ov.Type.f32

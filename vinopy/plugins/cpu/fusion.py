@@ -343,9 +343,15 @@ def _fold_batch_norm(b: PlanBuilder, bn: Node, f: Fusion) -> tuple[np.ndarray, n
     return (flat.reshape(weights.shape).astype(np.float32), ((bias - mean) * scale + beta).astype(np.float32))
 
 
+def float_rep(b: PlanBuilder, output: Output) -> Any:
+    """The value's first f32 representation (a quantized value also has integer ones)."""
+    reps = [r for r in b.value(output).reps if r.md is not None]
+    return next((r for r in reps if r.md.data_type == dc.f32), reps[0])
+
+
 def _last_reader(b: PlanBuilder, residual: Output, fused: list[Node]) -> bool:
     """Whether every other reader of ``residual`` already has its step, so its buffer may be reused."""
-    index = next(r for r in b.value(residual).reps if r.md is not None).slot
+    index = float_rep(b, residual).slot
     slot = b.slots[index]
     if slot.parameter is not None or slot.const is not None or b.is_aliased(index):
         return False  # another value may read these bytes later
@@ -358,7 +364,7 @@ def emit_fused(b: PlanBuilder, node: Node, f: Fusion, emit: Callable[..., None],
     dst_slot = None
     if f.residual is not None:
         dst = f.pd.md(dc.query_exec_arg_md, dc.ARG_DST)
-        source = next(r for r in b.value(f.residual).reps if r.md is not None)
+        source = float_rep(b, f.residual)
         if source.md == dst and not source.strided and _last_reader(b, f.residual, f.nodes):
             dst_slot = source.slot  # accumulate in place: nothing reads the residual afterwards
         else:

@@ -49,7 +49,11 @@ def _float_static(b: PlanBuilder, node: Node) -> bool:
 # --- emission helpers ---------------------------------------------------------
 def current_md(b: PlanBuilder, output: Output) -> api.MemoryDesc:
     """The layout a value has now (its producer's), so layout-preserving ops add no reorder."""
-    return next(r.md for r in b.value(output).reps if r.md is not None)
+    value = b.value(output)
+    md = next((r.md for r in value.reps if r.md is not None and r.md.data_type == dc.f32), None)
+    if md is None and value.quant is not None:  # only its integers exist: dequantize them
+        md = b.require(output, b.plain_md(value)).md
+    return md or next(r.md for r in value.reps if r.md is not None)
 
 
 def emit(
@@ -64,13 +68,16 @@ def emit(
     out_md: api.MemoryDesc | None = None,
     dst_slot: int | None = None,
     scratch_args: Sequence[int] = (),
+    fixed: dict[int, tuple[np.ndarray, api.MemoryDesc]] | None = None,
 ) -> None:
     """Bind a primitive's arguments to slots (reordering inputs where needed) and add its step.
 
     ``views`` read a value's plain buffer through another descriptor (transposed or unsqueezed);
     ``out_md`` names the destination's layout as a representation of ``out`` when it differs in dims
-    only (reductions without keep_dims); ``scratch_args`` are outputs nobody reads (statistics)."""
+    only (reductions without keep_dims); ``scratch_args`` are outputs nobody reads (statistics);
+    ``fixed`` are constants in the descriptor given (scales and zero points of the attributes)."""
     args = bind_args(b, pd, inputs, consts, views, scratch_args)
+    args += [(arg, b.const_input(array, md, md), md) for arg, (array, md) in (fixed or {}).items()]
     dst = pd.md(_MD, dc.ARG_DST)
     args.append((dc.ARG_DST, b.output_rep(out, out_md or dst, dst_slot, dst.size()), dst))
     b.add_step(pd, args, node.get_friendly_name(), node.get_type_name())
@@ -471,6 +478,8 @@ def window_pads(
 
 @lowering("MaxPool", "AvgPool")
 def lower_pool(b: PlanBuilder, node: Node) -> bool:
+    if int8.lower_max_pool(b, node):
+        return True
     if node.get_output_size() > 1 and node.output(1).get_target_inputs():
         return False  # indices are wanted
     src_shape, dst_shape = b.value(node.input_value(0)).shape, b.value(node.output(0)).shape
@@ -513,6 +522,8 @@ def lower_pool(b: PlanBuilder, node: Node) -> bool:
 # --- convolution with fused post-ops ---------------------------------
 @lowering("Convolution", "GroupConvolution")
 def lower_convolution(b: PlanBuilder, node: Node) -> bool:
+    if int8.lower_convolution(b, node):
+        return True
     weights = b.value(node.input_value(1)).const
     if weights is None:
         return False
@@ -632,3 +643,4 @@ def _conv_sources(b: PlanBuilder, data: Output) -> list[api.MemoryDesc]:
 
 # the MatMul lowering lives in its own module; importing it registers it
 from vinopy.plugins.cpu import matmul as _matmul  # noqa: E402, F401
+from vinopy.plugins.cpu import int8  # noqa: E402

@@ -10,7 +10,7 @@ from functools import partial
 import numpy as np
 
 from vinopy.graph.node import Node, Output
-from vinopy.plugins.cpu import fusion
+from vinopy.plugins.cpu import fusion, int8
 from vinopy.plugins.cpu.dnnl import api
 from vinopy.plugins.cpu.dnnl import constants as dc
 from vinopy.plugins.cpu.lowerings import _MD, _create, attr, bind_args, emit, lowering, padded
@@ -23,6 +23,8 @@ def lower_matmul(b: PlanBuilder, node: Node) -> bool:
     va, vw = b.value(a), b.value(w)
     if len(va.shape) < 2 or len(vw.shape) < 2 or vw.dtype != np.float32:
         return False
+    if int8.lower_matmul(b, node):
+        return True
     # operands that are transposed views are read through their strides, when oneDNN has a fast kernel
     return _matmul(b, node, strided=True) or _matmul(b, node, strided=False)
 

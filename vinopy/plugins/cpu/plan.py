@@ -27,8 +27,7 @@ _DNNL_TYPES = {
     np.dtype(np.int8): dc.s8,
     np.dtype(np.uint8): dc.u8,
     np.dtype(np.float16): dc.f16,
-    np.dtype(np.bool_): dc.boolean,
-}
+}  # no boolean: oneDNN 3.2's primitives (memory descriptors included) reject dnnl_boolean
 
 
 def dnnl_type(dtype: np.dtype) -> int | None:
@@ -57,12 +56,25 @@ class Rep:
     strided: bool = False  # a permuted view of another value's plain buffer (a zero-copy Transpose)
 
 
+@dataclass(frozen=True)
+class Quant:
+    """A FakeQuantize's output that is ``scale * (q - zero_point)`` for integers ``q`` of ``dtype``
+    (u8 or s8): its int8 representations hold ``q``, quantized from ``source`` (the FakeQuantize's
+    input) when first asked for; its f32 ones are dequantized from an int8 one."""
+
+    scale: float
+    zero_point: int
+    dtype: int
+    source: Output
+
+
 @dataclass
 class Value:
     shape: tuple[int, ...] | None  # None: known only at run time
     dtype: np.dtype
     reps: list[Rep] = field(default_factory=list)
     const: np.ndarray | None = None
+    quant: Quant | None = None
 
     @property
     def static(self) -> bool:
@@ -197,6 +209,8 @@ class PlanBuilder:
                 return rep
         if value.const is not None:
             return self._const_rep(value, md, api.MemoryDesc.plain(value.shape, dnnl_type(value.dtype)))
+        if value.quant is not None:
+            return self._quantized_rep(output, value.quant, md)
         source = next((r for r in value.reps if r.md is not None), None)
         if source is None:
             raise RuntimeError(f"value of {output.node.get_friendly_name()} has no oneDNN representation")
@@ -212,6 +226,59 @@ class PlanBuilder:
         pd = api.PrimitiveDesc.reorder(source_md or source.md, md, self.engine)
         args = [(dc.ARG_FROM, source.slot, source_md or source.md), (dc.ARG_TO, slot, md)]
         self.add_step(pd, args, f"{name}/reorder", "Reorder")
+
+    def _quantized_rep(self, output: Output, q: Quant, md: api.MemoryDesc) -> Rep:
+        """The FakeQuantize's output in ``md``: quantized from its input by a reorder with the
+        destination's scale and zero point when ``md`` is q's integer type, else dequantized (by
+        a reorder with the source's scale and zero point) from an integer representation."""
+        value = self.value(output)
+        quantize = md.data_type == q.dtype
+        existing = next((r for r in value.reps if r.md is not None and r.md.data_type == q.dtype), None)
+        if quantize and existing is not None:  # integers in another layout: a plain reorder
+            slot = self.new_slot(Slot(nbytes=md.size()))
+            self.add_reorder(existing, md, slot, output.node.get_friendly_name())
+            return self._add_rep(value, Rep(md, slot))
+        if quantize:
+            source = next(r for r in self.value(q.source).reps if r.md is not None)
+            if source.md.data_type != dc.f32:
+                source = self.require(q.source, self.plain_md(self.value(q.source)))
+        else:
+            source = existing
+            if source is None:
+                rank = len(value.shape)
+                int_md = (
+                    api.MemoryDesc.with_tag(value.shape, q.dtype, dc.nhwc)
+                    if rank == 4
+                    else self.plain_md(value, q.dtype)
+                )
+                source = self._quantized_rep(output, q, int_md)
+        arg = dc.ARG_DST if quantize else dc.ARG_SRC
+        attr = api.Attr.create()
+        attr.set_scales_mask(arg, 0)
+        args = [
+            (dc.ARG_FROM, source.slot, source.md),
+            (dc.ARG_ATTR_SCALES | arg, *self.scalar_const(np.float32(q.scale))),
+        ]
+        if q.zero_point:
+            attr.set_zero_points_mask(arg, 0)
+            args.append((dc.ARG_ATTR_ZERO_POINTS | arg, *self.scalar_const(np.int32(q.zero_point))))
+        slot = self.new_slot(Slot(nbytes=md.size()))
+        args.append((dc.ARG_TO, slot, md))
+        pd = api.PrimitiveDesc.reorder(source.md, md, self.engine, attr)
+        name = output.node.get_friendly_name()
+        self.add_step(pd, args, f"{name}/{'quantize' if quantize else 'dequantize'}", "Reorder")
+        rep = Rep(md, slot)
+        if md == self.plain_md(value, md.data_type) and md.data_type == dnnl_type(value.dtype):
+            self.slots[slot].view = (value.shape, value.dtype)
+            rep.numpy = True
+        value.reps.append(rep)
+        return rep
+
+    def scalar_const(self, scalar: np.generic) -> tuple[int, api.MemoryDesc]:
+        """A one-element constant (a scale or zero point given at execution): its slot and descriptor."""
+        array = np.array([scalar])
+        md = api.MemoryDesc.plain([1], dnnl_type(array.dtype))
+        return self.new_slot(Slot(const=array)), md
 
     def _const_rep(self, value: Value, md: api.MemoryDesc, source_md: api.MemoryDesc) -> Rep:
         """A constant reordered once, now, into ``md`` (weights in the layout a primitive chose); one

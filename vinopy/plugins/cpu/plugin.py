@@ -10,10 +10,14 @@ from vinopy.graph.model import Model
 from vinopy.graph.types import Type
 from vinopy.plugins.cpu.dnnl import api
 from vinopy.plugins.cpu.dnnl import constants as dc
+from vinopy.runtime.properties import ExecutionMode
 from vinopy.runtime.plugin import COMMON_RW, STREAMS_RW, Executable, Plugin
 
-# oneDNN runs bf16 convolutions and matmuls natively from these ISAs on
+# oneDNN runs bf16 convolutions and matmuls natively from these ISAs on (a bf16 hint is honoured)
 _BF16_ISAS = (dc.cpu_isa_avx512_core_bf16, dc.cpu_isa_avx2_vnni_2)
+# as OpenVINO, bf16 is the default precision only from avx512_core_bf16 on (AMX includes it), not on
+# avx2_vnni_2, whose bf16 instructions only convert
+_BF16_DEFAULT_ISA = dc.cpu_isa_avx512_core_bf16
 
 
 def cpu_model_name(cpuinfo: str = "/proc/cpuinfo") -> str:
@@ -59,10 +63,14 @@ class CPUPlugin(Plugin):
         return cpu_model_name()
 
     def supports_bf16(self) -> bool:
+        """Whether an INFERENCE_PRECISION_HINT of bf16 runs in bf16 here (else it falls back to f32)."""
         if not self.is_available()[0]:
             return False
         isa = api.cpu_isa()
         return any(api.has_isa(isa, required) for required in _BF16_ISAS)
+
+    def bf16_by_default(self) -> bool:
+        return self.is_available()[0] and api.has_isa(api.cpu_isa(), _BF16_DEFAULT_ISA)
 
     @property
     def capabilities(self) -> list[str]:  # type: ignore[override]
@@ -74,8 +82,8 @@ class CPUPlugin(Plugin):
 
     @property
     def default_config(self) -> dict[str, Any]:  # type: ignore[override]
-        """As OpenVINO: bf16 by default where the CPU computes it natively."""
-        precision = Type.bf16 if self.supports_bf16() else Type.f32
+        """As OpenVINO: bf16 by default from avx512_core_bf16 on."""
+        precision = Type.bf16 if self.bf16_by_default() else Type.f32
         return {**COMMON_RW, **STREAMS_RW, "INFERENCE_PRECISION_HINT": precision}
 
     def read_only_properties(self) -> dict[str, Any]:
@@ -89,6 +97,8 @@ class CPUPlugin(Plugin):
         resolved = super().compile_config(config)
         if int(resolved.get("INFERENCE_NUM_THREADS", 0)) <= 0:
             resolved["INFERENCE_NUM_THREADS"] = max(core_count() // resolved["NUM_STREAMS"], 1)
+        if resolved.get("EXECUTION_MODE_HINT") == ExecutionMode.ACCURACY:
+            resolved["INFERENCE_PRECISION_HINT"] = Type.f32  # no conversion to a smaller float type
         if resolved["INFERENCE_PRECISION_HINT"] == Type.bf16 and not self.supports_bf16():
             resolved["INFERENCE_PRECISION_HINT"] = Type.f32  # no native bf16 here: f32 is faster
         return resolved

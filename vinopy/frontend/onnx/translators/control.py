@@ -88,13 +88,54 @@ def loop(ctx: NodeContext) -> list[Output]:
 
 @onnx_op("Scan", changed=(9,))
 def scan(ctx: NodeContext) -> list[Output]:
-    if ctx.opset < 9:
-        raise ctx.fail("Scan before opset 9 (with sequence lengths) is not supported")
     graph: onnx.GraphProto = ctx.attr("body")
     n_scan = ctx.attr("num_scan_inputs")
+    if ctx.opset < 9:
+        return _scan_batched(ctx, graph, n_scan)
     states, scanned = ctx.inputs[: len(ctx.inputs) - n_scan], ctx.inputs[len(ctx.inputs) - n_scan :]
     in_axes = list(ctx.attr("scan_input_axes", [0] * n_scan))
     in_dirs = list(ctx.attr("scan_input_directions", [0] * n_scan))
+    n_out = len(graph.output) - len(states)
+    out_axes = list(ctx.attr("scan_output_axes", [0] * n_out))
+    out_dirs = list(ctx.attr("scan_output_directions", [0] * n_out))
+    return _scan(ctx, graph, states, scanned, (in_axes, in_dirs, out_axes, out_dirs))  # type: ignore[arg-type]
+
+
+def _scan_batched(ctx: NodeContext, graph: onnx.GraphProto, n_scan: int) -> list[Output]:
+    """Scan-8: every input has a leading batch axis and the body runs over each batch item's
+    sequence (axis 1); unrolled over a static batch, each item a Scan-9."""
+    if ctx.has_input(0):
+        raise ctx.fail("Scan-8 with sequence_lens is not supported")
+    values = ctx.inputs[1:]
+    batch = (
+        values[0].get_partial_shape()[0] if values and values[0].get_partial_shape().rank.is_static else None
+    )
+    if batch is None or batch.is_dynamic:
+        raise ctx.fail("Scan-8 needs a static batch size")
+    n_states = len(values) - n_scan
+    dirs = list(ctx.attr("directions", [0] * n_scan))
+    n_out = len(graph.output) - n_states
+    layout = ([0] * n_scan, dirs, [0] * n_out, [0] * n_out)
+    per_item = []
+    for b in range(batch.get_length()):
+        items = [ops.gather(v, i64(b), i64(0)).output(0) for v in values]
+        per_item.append(_scan(ctx, graph, items[:n_states], items[n_states:], layout))
+    return [
+        ops.concat([ops.unsqueeze(outs[k], i64([0])) for outs in per_item], 0).output(0)
+        for k in range(len(graph.output))
+    ]
+
+
+def _scan(
+    ctx: NodeContext,
+    graph: onnx.GraphProto,
+    states: list[Output],
+    scanned: list[Output],
+    layout: tuple[list[int], list[int], list[int], list[int]],
+) -> list[Output]:
+    """A TensorIterator running the body over slices of ``scanned``; layout holds the scan axes and
+    directions of the inputs and of the outputs."""
+    in_axes, in_dirs, out_axes, out_dirs = layout
     state_params = [
         _body_parameter(info, v.get_element_type(), v.get_partial_shape())
         for info, v in zip(graph.input, states)
@@ -117,8 +158,6 @@ def scan(ctx: NodeContext) -> list[Output]:
     body, captures = convert_subgraph(graph, ctx.scope, bound, state_params + slice_params)
     results = body.get_results()
     n_states = len(states)
-    out_axes = list(ctx.attr("scan_output_axes", [0] * (len(results) - n_states)))
-    out_dirs = list(ctx.attr("scan_output_directions", [0] * (len(results) - n_states)))
     for result, axis in zip(results[n_states:], out_axes):
         value = result.input_value(0)
         result.set_argument(0, ops.unsqueeze(value, i64([axis])).output(0))

@@ -95,18 +95,20 @@ def qlinear_matmul(ctx: NodeContext) -> Output:
     return quantize(y, ctx.input(6), zero_point, -1, zero_point.get_element_type())
 
 
-def _centered(ctx: NodeContext, index: int, zp_index: int) -> Output:
-    """An integer input minus its zero point, as f32 (exact for 8-bit products) for the reference ops."""
+def _centered(ctx: NodeContext, index: int, zp_index: int, axis: int = -1) -> Output:
+    """An integer input minus its zero point, as f32 (exact for 8-bit products) for the reference ops;
+    a 1-D zero point holds one value per index of ``axis``."""
     value = ops.convert(ctx.input(index), "f32").output(0)
     if ctx.has_input(zp_index):
         zero_point = ops.convert(ctx.input(zp_index), "f32").output(0)
-        value = ops.subtract(value, zero_point).output(0)
+        value = ops.subtract(value, _per_axis(zero_point, value, axis)).output(0)
     return value
 
 
 @onnx_op("MatMulInteger")
 def matmul_integer(ctx: NodeContext) -> Output:
-    y = ops.matmul(_centered(ctx, 0, 2), _centered(ctx, 1, 3), False, False)
+    # a's zero point is per row, b's per column
+    y = ops.matmul(_centered(ctx, 0, 2, -2), _centered(ctx, 1, 3, -1), False, False)
     return ops.convert(y, "i32").output(0)
 
 
@@ -114,7 +116,8 @@ def matmul_integer(ctx: NodeContext) -> Output:
 def conv_integer(ctx: NodeContext) -> Output:
     from vinopy.frontend.onnx.translators.nn import convolve
 
-    y = convolve(ctx, _centered(ctx, 0, 2), _centered(ctx, 1, 3))
+    # x's zero point is one value, w's one per output channel
+    y = convolve(ctx, _centered(ctx, 0, 2), _centered(ctx, 1, 3, 0))
     return ops.convert(y, "i32").output(0)
 
 

@@ -263,7 +263,12 @@ class Attr(_Owned):
         return attr
 
     def set_scales_mask(self, arg: int, mask: int) -> None:
+        """Scales of ``arg`` given at execution (ARG_ATTR_SCALES | arg): one (mask 0) or per the dims
+        whose bits are set."""
         call("dnnl_primitive_attr_set_scales_mask", self.handle, arg, mask)
+
+    def set_zero_points_mask(self, arg: int, mask: int) -> None:
+        call("dnnl_primitive_attr_set_zero_points_mask", self.handle, arg, mask)
 
 
 class PrimitiveDesc(_Owned):
@@ -277,9 +282,11 @@ class PrimitiveDesc(_Owned):
         return cls(out)
 
     @classmethod
-    def reorder(cls, src: MemoryDesc, dst: MemoryDesc, engine: Engine) -> PrimitiveDesc:
+    def reorder(
+        cls, src: MemoryDesc, dst: MemoryDesc, engine: Engine, attr: Attr | None = None
+    ) -> PrimitiveDesc:
         out = c_void_p()
-        attr = Attr.create()
+        attr = attr or Attr.create()
         call(
             "dnnl_reorder_primitive_desc_create",
             byref(out),

@@ -64,6 +64,7 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "dnnl_primitive_attr_set_fpmath_mode": (status, [_ATTR, c_int]),
     "dnnl_primitive_attr_set_scratchpad_mode": (status, [_ATTR, c_int]),
     "dnnl_primitive_attr_set_scales_mask": (status, [_ATTR, c_int, c_int]),
+    "dnnl_primitive_attr_set_zero_points_mask": (status, [_ATTR, c_int, c_int]),
     "dnnl_primitive_attr_set_post_ops": (status, [_ATTR, handle]),
     "dnnl_post_ops_create": (status, [_OUT]),
     "dnnl_post_ops_destroy": (status, [handle]),

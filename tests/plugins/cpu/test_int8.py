@@ -1,0 +1,101 @@
+"""INT8 execution of quantized graphs (FakeQuantize on activations, int8 weights with scales),
+checked against TEMPLATE running the same graph in f32.
+
+Tolerance: the integer products are exact; what differs is f32 rounding of the scaling, which can
+move an activation that sits within rounding of a half step to the neighbouring level. Such a flip
+changes a value by one quantization step of its FakeQuantize and a following layer's output by that
+step times one weight, so results are compared with an absolute tolerance of a few output steps and
+most elements must agree to float precision."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import vinopy as ov
+from tests.plugins.cpu.helpers import F32, backends, model_of, rand
+from vinopy import opset13 as ops
+from vinopy.quantization.range_estimation import FQParams, make_fake_quantize
+from vinopy.quantization.weights import decompression, quantize_symmetric
+
+pytestmark = pytest.mark.usefixtures("cpu_plugin")
+
+
+def _fq(x: ov.Output, low: float, high: float, name: str) -> ov.Output:
+    return make_fake_quantize(x, FQParams(low, high, low, high, 256), name)
+
+
+def _signed(x: ov.Output, magnitude: float, name: str) -> ov.Output:
+    """NNCF's symmetric signed grid: -128..127 times magnitude / 127 (s8, zero point 0)."""
+    return _fq(x, -magnitude * 128 / 127, magnitude, name)
+
+
+def _weights(shape: tuple[int, ...], axes: tuple[int, ...], seed: int) -> ov.Output:
+    """On the half grid -63..63 (NNCF's overflow fix): CPUs without VNNI add pairs of u8 * s8
+    products in 16 bits (vpmaddubsw), which saturate for full-range weights and large activations,
+    as in OpenVINO ("the saturation issue"); with 7-bit weights the sums fit and results are exact."""
+    w = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    weight = quantize_symmetric(w, axes, 8, narrow=True, half_range=True)
+    return decompression(weight, ov.Type.f32, f"w{seed}")
+
+
+def _conv(x: ov.Output, cin: int, cout: int, k: int, seed: int, stride: int = 1) -> ov.Output:
+    w = _weights((cout, cin, k, k), (1, 2, 3), seed)
+    conv = ops.convolution(x, w, [stride] * 2, [k // 2] * 2, [k // 2] * 2, [1, 1])
+    return ops.add(conv, ops.constant(rand(1, cout, 1, 1, seed=seed + 1)))
+
+
+def _net(x: ov.Output) -> ov.Output:
+    a = _signed(x, 1.0, "fq_in")  # s8 source
+    a = ops.relu(_conv(a, 8, 16, 3, seed=1))
+    a = _fq(a, 0.0, 3.0, "fq_relu")  # u8 source, zero point 0
+    a = ops.max_pool(a, [2, 2], [1, 1], [0, 0], [0, 0], [2, 2]).output(0)
+    b = _conv(a, 16, 16, 1, seed=3)
+    b = _fq(b, -64 * 8 / 255, 191 * 8 / 255, "fq_asym")  # u8 with zero point 64
+    dw = _weights((16, 1, 1, 3, 3), (2, 3, 4), seed=5)
+    c = ops.group_convolution(b, dw, [1, 1], [1, 1], [1, 1], [1, 1])
+    c = ops.add(c, a)  # read both quantized (dequantized) and as a residual
+    pooled = ops.reduce_mean(c, ops.constant(np.array([2, 3], np.int64)), False)
+    fc = _signed(pooled, 4.0, "fq_fc")
+    w = _weights((10, 16), (1,), seed=7)
+    return ops.matmul(fc, w, False, True)
+
+
+def _compare(model: ov.Model, inputs: list[np.ndarray], steps: float) -> None:
+    core = ov.Core()
+    got = core.compile_model(model, "CPU", F32)(inputs)
+    want = core.compile_model(model, "TEMPLATE")(inputs)
+    for i in range(len(want)):
+        g, w = got[i], want[i]
+        assert g.shape == w.shape and g.dtype == w.dtype
+        np.testing.assert_allclose(g, w, rtol=0, atol=steps)
+        close = np.isclose(g, w, rtol=1e-4, atol=1e-4).mean()
+        assert close > 0.95, f"only {close:.1%} of the elements agree to float precision"
+
+
+def test_int8_network_matches_the_fake_quantize_graph() -> None:
+    model = model_of(_net, [(1, 8, 12, 12)])
+    # the last FakeQuantize's step is 4 / 127; a flip there moves a logit by that step times a weight
+    _compare(model, [rand(1, 8, 12, 12, seed=11)], steps=3 * 4 / 127)
+    kinds = {name: kind for name, kind in backends(model).items()}
+    assert kinds["fq_in"] == "oneDNN"
+
+
+def test_int8_steps_are_reported() -> None:
+    model = model_of(_net, [(1, 8, 12, 12)])
+    compiled = ov.Core().compile_model(model, "CPU", {**F32, "PERF_COUNT": True})
+    request = compiled.create_infer_request()
+    request.infer([rand(1, 8, 12, 12)])
+    exec_types = {p.node_type: p.exec_type for p in request.get_profiling_info() if p.exec_type}
+    assert "int8" in exec_types["Convolution"]
+    assert "int8" in exec_types["GroupConvolution"] or "x8" in exec_types["GroupConvolution"]
+
+
+def test_matmul_int8_with_bias_and_activation() -> None:
+    def build(x: ov.Output) -> ov.Output:
+        w = _weights((32, 24), (0,), seed=2)
+        y = ops.matmul(_fq(x, -1.0, 1.0 * 127 / 128, "fq"), w, False, False)
+        return ops.relu(ops.add(y, ops.constant(rand(24, seed=4))))
+
+    model = model_of(build, [(4, 32)])
+    _compare(model, [rand(4, 32, seed=9)], steps=1e-3)

@@ -1,0 +1,271 @@
+"""INT8 execution of quantized models (what vinopy.quantization and NNCF write for OpenVINO).
+
+A per-tensor FakeQuantize whose input and output ranges agree and whose zero falls on its grid is
+``scale * (q - zero_point)`` for 8-bit integers ``q``: its output value gets a ``Quant`` and no step
+of its own. A Convolution, GroupConvolution or MatMul reading it whose weights are integer
+(``Constant(i8) -> Convert -> Multiply(per-channel scale)``) runs oneDNN's int8 kernel: u8/s8 source
+quantized by a reorder with the FakeQuantize's scale and zero point, s8 weights, s32 accumulation,
+the source scale and the per-channel weight scales applied at the end (``ARG_ATTR_SCALES``), then
+the f32 bias and the fused post-ops as in f32. MaxPool runs on the integers. Any other reader of a
+quantized value gets it dequantized (a reorder with the source scale): the FakeQuantize's result.
+
+The result differs from the FakeQuantize graph computed in f32 only by rounding: the integer sums
+are exact, the scaling rounds once in f32, and an activation that lands within float rounding of a
+half step may quantize to the neighbouring level (one step of the next FakeQuantize).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vinopy.graph.node import Node, Output
+from vinopy.plugins.cpu import fusion
+from vinopy.plugins.cpu.dnnl import api
+from vinopy.plugins.cpu.dnnl import constants as dc
+from vinopy.plugins.cpu.lowerings import _create, attr, emit, lowering, window_pads
+from vinopy.plugins.cpu.plan import PlanBuilder, Quant
+
+_WEIGHTED = ("Convolution", "GroupConvolution", "MatMul")
+
+
+def fake_quantize_params(b: PlanBuilder, node: Node) -> Quant | None:
+    """The Quant of a FakeQuantize oneDNN's int8 reorders compute exactly, else None."""
+    if node.get_type_name() != "FakeQuantize" or int(node.levels) != 256:
+        return None
+    bounds = [b.value(node.input_value(i)).const for i in range(1, 5)]
+    if any(v is None or v.size != 1 for v in bounds):
+        return None  # per-channel activation ranges: not handled
+    il, ih, ol, oh = (float(np.asarray(v).reshape(-1)[0]) for v in bounds)
+    if not (ih > il and np.isclose(il, ol, rtol=1e-6) and np.isclose(ih, oh, rtol=1e-6)):
+        return None
+    scale = (ih - il) / 255
+    zero = -il / scale
+    zero_point = round(zero)
+    if abs(zero - zero_point) > 1e-3 or not 0 <= zero_point <= 255:
+        return None  # zero is not a level: the integers would be shifted by a fraction
+    # a signed grid stays u8 with zero point 128: oneDNN's s8 sources on CPUs without VNNI halve
+    # the weights (losing a bit) to avoid the saturation of vpmaddubsw
+    return Quant(scale, zero_point, dc.u8, node.input_value(0))
+
+
+@lowering("FakeQuantize")
+def lower_fake_quantize(b: PlanBuilder, node: Node) -> bool:
+    q = fake_quantize_params(b, node)
+    if q is None:
+        return False
+    out = node.output(0)
+    b.value(out).quant = q
+    if not all(_int8_reader(b, t.get_node(), t.get_index()) for t in out.get_target_inputs()):
+        # someone reads it in f32: dequantize once, now, in the layout the input has
+        source_md = next(r.md for r in b.value(q.source).reps if r.md is not None)
+        b.require(out, source_md if source_md.data_type == dc.f32 else b.plain_md(b.value(out)))
+    return True
+
+
+def _int8_reader(b: PlanBuilder, node: Node, port: int) -> bool:
+    t = node.get_type_name()
+    if t == "MaxPool":
+        return port == 0 and all(
+            _int8_reader(b, r.get_node(), r.get_index()) for r in node.output(0).get_target_inputs()
+        )
+    return t in _WEIGHTED and port == 0 and int8_weights(b, node) is not None
+
+
+def int8_weights(b: PlanBuilder, node: Node) -> tuple[np.ndarray, np.ndarray] | None:
+    """The s8 weights and the per-output-channel scales of ``Constant(i8) -> Convert -> Multiply``
+    on port 1 (the weights as stored, the scales one per output channel)."""
+    mul = node.input_value(1).node
+    if mul.get_type_name() != "Multiply":
+        return None
+    for convert_in, scale_in in (mul.input_values(), mul.input_values()[::-1]):
+        convert = convert_in.node
+        scale = b.value(scale_in).const
+        if convert.get_type_name() != "Convert" or scale is None:
+            continue
+        values = b.value(convert.input_value(0)).const
+        if values is None or values.dtype != np.int8:
+            continue
+        if b.value(mul.output(0)).shape != values.shape:
+            return None
+        channels = _channel_scales(node, values.shape, np.asarray(scale, np.float32))
+        return None if channels is None else (values, channels)
+    return None
+
+
+def _channel_scales(node: Node, shape: tuple[int, ...], scale: np.ndarray) -> np.ndarray | None:
+    """The scale per output channel when ``scale`` varies along the output channel axes only."""
+    t = node.get_type_name()
+    if t == "MatMul":
+        if len(shape) != 2:
+            return None
+        axes = (0,) if node.transpose_b else (1,)
+    else:
+        axes = (0,) if t == "Convolution" else (0, 1)
+    full = np.broadcast_to(scale.reshape((1,) * (len(shape) - scale.ndim) + scale.shape), shape)
+    others = tuple(i for i in range(len(shape)) if i not in axes)
+    first = full[tuple(slice(None) if i in axes else slice(0, 1) for i in range(len(shape)))]
+    if not np.array_equal(np.broadcast_to(first, shape), full):
+        return None
+    return np.ascontiguousarray(first.reshape(-1) if others else first, np.float32)
+
+
+def _attr(f: fusion.Fusion, q: Quant, weight_mask: int) -> api.Attr:
+    a = attr(f.post_ops)
+    a.set_scales_mask(dc.ARG_SRC, 0)
+    a.set_scales_mask(dc.ARG_WEIGHTS, weight_mask)
+    if q.zero_point:
+        a.set_zero_points_mask(dc.ARG_SRC, 0)
+    return a
+
+
+def _fixed(b: PlanBuilder, q: Quant, f: fusion.Fusion) -> dict[int, tuple[np.ndarray, api.MemoryDesc]]:
+    """The execute-time scales (and zero point): the weights' per channel, folded BatchNorms included."""
+    w_scales = np.ascontiguousarray(f.weights.reshape(-1), np.float32)
+    fixed = {
+        dc.ARG_ATTR_SCALES | dc.ARG_SRC: (np.array([q.scale], np.float32), api.MemoryDesc.plain([1], dc.f32)),
+        dc.ARG_ATTR_SCALES | dc.ARG_WEIGHTS: (w_scales, api.MemoryDesc.plain([w_scales.size], dc.f32)),
+    }
+    if q.zero_point:
+        fixed[dc.ARG_ATTR_ZERO_POINTS | dc.ARG_SRC] = (
+            np.array([q.zero_point], np.int32),
+            api.MemoryDesc.plain([1], dc.s32),
+        )
+    return fixed
+
+
+def lower_convolution(b: PlanBuilder, node: Node) -> bool:
+    """An int8 (Group)Convolution, or False to leave it to the f32 lowering."""
+    q = b.value(node.input_value(0)).quant
+    found = int8_weights(b, node) if q is not None else None
+    if found is None:
+        return False
+    values, scales = found
+    src_shape = b.value(node.input_value(0)).shape
+    dst_shape = b.value(node.output(0)).shape
+    kernel = values.shape[-(len(src_shape) - 2) :]
+    left, right = window_pads(node, src_shape[2:], kernel, node.strides, node.dilations, dst_shape[2:])
+    if any(r < 0 for r in right):
+        return False
+    grouped = node.get_type_name() == "GroupConvolution"
+
+    def build(f: fusion.Fusion) -> api.PrimitiveDesc:
+        bias = None if f.bias is None else api.MemoryDesc.plain([dst_shape[1]], dc.f32)
+        return _create(
+            b,
+            "convolution_forward",
+            dc.forward_inference,
+            dc.convolution_direct,
+            api.MemoryDesc.any(src_shape, q.dtype),
+            api.MemoryDesc.any(values.shape, dc.s8),
+            bias,
+            api.MemoryDesc.any(dst_shape, dc.f32),
+            list(node.strides),
+            [d - 1 for d in node.dilations],
+            left,
+            right,
+            _attr(f, q, 0b11 if grouped else 0b1),
+        )
+
+    # the "weights" the fusion folds BatchNorms into are the per-channel scales, one row each
+    try:
+        f = fusion.collect(b, node, scales.reshape(-1, 1), channel_axis=1, build=build)
+    except api.DnnlError:
+        return False
+    if f is None or "ref" in f.pd.impl_info():
+        return False
+    consts = {dc.ARG_WEIGHTS: (values, api.MemoryDesc.plain(values.shape, dc.s8))}
+    if f.bias is not None:
+        consts[dc.ARG_BIAS] = (f.bias, api.MemoryDesc.plain(f.bias.shape, dc.f32))
+    fusion.emit_fused(
+        b, node, f, emit, inputs={dc.ARG_SRC: node.input_value(0)}, consts=consts, fixed=_fixed(b, q, f)
+    )
+    return True
+
+
+def lower_matmul(b: PlanBuilder, node: Node) -> bool:
+    """An int8 MatMul of an activation (not transposed) by 2-D integer weights, or False."""
+    a = node.input_value(0)
+    q = b.value(a).quant
+    found = int8_weights(b, node) if q is not None and not node.transpose_a else None
+    if found is None:
+        return False
+    values, scales = found
+    out = b.value(node.output(0))
+    rank = len(out.shape)
+    a_shape = b.value(a).shape
+    if len(a_shape) != rank or rank < 2:
+        return False
+    w_dims = [1] * (rank - 2) + list(values.shape[::-1] if node.transpose_b else values.shape)
+    stored = values.T if node.transpose_b else values
+    weights = np.ascontiguousarray(stored).reshape(w_dims)
+
+    def build(f: fusion.Fusion) -> api.PrimitiveDesc:
+        bias = None if f.bias is None else api.MemoryDesc.plain([1] * (rank - 1) + [out.shape[-1]], dc.f32)
+        return _create(
+            b,
+            "matmul",
+            api.MemoryDesc.plain(a_shape, q.dtype),
+            api.MemoryDesc.any(w_dims, dc.s8),
+            bias,
+            api.MemoryDesc.plain(out.shape, dc.f32),
+            _attr(f, q, 1 << (rank - 1)),
+        )
+
+    try:
+        f = fusion.collect(b, node, scales.reshape(-1, 1), channel_axis=rank - 1, build=build)
+    except api.DnnlError:
+        return False
+    if f is None:
+        return False
+    consts = {dc.ARG_WEIGHTS: (weights, api.MemoryDesc.plain(w_dims, dc.s8))}
+    if f.bias is not None:
+        bias_dims = [1] * (rank - 1) + [out.shape[-1]]
+        consts[dc.ARG_BIAS] = (f.bias.reshape(bias_dims), api.MemoryDesc.plain(bias_dims, dc.f32))
+    fusion.emit_fused(
+        b,
+        node,
+        f,
+        emit,
+        inputs={dc.ARG_SRC: a},
+        consts=consts,
+        fixed=_fixed(b, q, f),
+        out_md=b.plain_md(b.value(f.out), dc.f32),
+    )
+    return True
+
+
+def lower_max_pool(b: PlanBuilder, node: Node) -> bool:
+    """MaxPool of a quantized value on its integers: the result is quantized alike."""
+    q = b.value(node.input_value(0)).quant
+    if q is None or node.get_type_name() != "MaxPool":
+        return False
+    if node.get_output_size() > 1 and node.output(1).get_target_inputs():
+        return False
+    src_shape, dst_shape = b.value(node.input_value(0)).shape, b.value(node.output(0)).shape
+    if len(src_shape) != 4:
+        return False
+    dilations = list(getattr(node, "dilations", None) or [1, 1])
+    left, right = window_pads(node, src_shape[2:], node.kernel_shape, node.strides, dilations, dst_shape[2:])
+    if any(r < 0 for r in right):
+        return False
+    src = api.MemoryDesc.with_tag(src_shape, q.dtype, dc.nhwc)
+    pd = _create(
+        b,
+        "pooling_forward",
+        dc.forward_inference,
+        dc.pooling_max,
+        src,
+        api.MemoryDesc.any(dst_shape, q.dtype),
+        list(node.strides),
+        list(node.kernel_shape),
+        [d - 1 for d in dilations],
+        left,
+        right,
+        attr(),
+    )
+    emit(b, node, pd, node.output(0), inputs={dc.ARG_SRC: node.input_value(0)})
+    b.value(node.output(0)).quant = Quant(q.scale, q.zero_point, q.dtype, None)
+    if not all(_int8_reader(b, t.get_node(), t.get_index()) for t in node.output(0).get_target_inputs()):
+        b.require(node.output(0), api.MemoryDesc.with_tag(dst_shape, dc.f32, dc.nhwc))
+    return True
+
