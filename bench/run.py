@@ -2,9 +2,12 @@
 
     python bench/run.py [--models resnet50,mlp] [--rounds 5] [--seconds 2] [--precision f32]
     python bench/run.py --profile resnet50          # per-layer-type times, vinopy next to OpenVINO
+    python bench/run.py --models resnet50 --int8    # vinopy and OpenVINO run an int8 IR
 
 The models are built in PyTorch with random weights (bench/models.py), exported to ONNX once into
-bench/.cache/ and read by all three runtimes from that file. Each runtime runs in a worker process of
+bench/.cache/ and read by all three runtimes from that file. With --int8, vinopy.quantization
+quantizes it (random calibration inputs) into an IR in the cache that vinopy and OpenVINO both run;
+ONNX Runtime keeps the f32 model, whose outputs the error column then compares the int8 ones with. Each runtime runs in a worker process of
 its own (so their thread pools cannot disturb each other); each round measures every runtime in turn
 (the order rotates), so machine noise falls on all of them alike; ratios are taken per round.
 Latency: synchronous requests with the LATENCY hint. Throughput: asynchronous requests with the
@@ -243,7 +246,11 @@ def bench_model(name: str, args: argparse.Namespace) -> ModelResult:
     spec = MODELS[name]
     path = export(spec, args.cache)
     inputs = list(spec.inputs(np.random.default_rng(1)).values())
-    workers = {runtime: Worker(runtime, path, inputs, args) for runtime in RUNTIMES}
+    int8 = quantized_ir(spec, path, args.calibration_samples) if args.int8 else path
+    workers = {
+        runtime: Worker(runtime, path if runtime == "onnxruntime" else int8, inputs, args)
+        for runtime in RUNTIMES
+    }
     result = ModelResult(name, spec.description, workers)
     reference = workers["onnxruntime"].call("outputs")
     for runtime in ("vinopy", "openvino"):
@@ -268,6 +275,23 @@ def bench_model(name: str, args: argparse.Namespace) -> ModelResult:
     for worker in workers.values():
         worker.close()
     return result
+
+
+def quantized_ir(spec: Any, path: Path, samples: int) -> Path:
+    """The model quantized by vinopy.quantization (``samples`` random calibration inputs), saved as
+    IR next to its ONNX file on first use."""
+    target = path.with_name(f"{path.stem}_int8_{samples}.xml")
+    if target.exists():
+        return target
+    import vinopy as ov
+    from vinopy import quantization
+
+    rng = np.random.default_rng(2)
+    data = [list(spec.inputs(rng).values()) for _ in range(samples)]
+    model = ov.Core().read_model(str(path))
+    quantized = quantization.quantize(model, quantization.Dataset(data), subset_size=samples)
+    ov.save_model(quantized, str(target), compress_to_fp16=False)
+    return target
 
 
 # --- per-layer profile ------------------------------------------------------------------------------
@@ -350,6 +374,12 @@ def _ratios(result: ModelResult, other: str) -> list[float]:
 
 def report(results: list[ModelResult], args: argparse.Namespace, command: str) -> str:
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    precision = args.precision
+    if args.int8:
+        precision = (
+            f"int8 for vinopy and OpenVINO (the same IR, quantized by vinopy.quantization with "
+            f"{args.calibration_samples} random samples), f32 for ONNX Runtime"
+        )
     lines = [
         "# vinopy CPU benchmark",
         "",
@@ -357,7 +387,7 @@ def report(results: list[ModelResult], args: argparse.Namespace, command: str) -
         f"- Machine: {machine()}",
         f"- Software: {versions()}",
         f"- Command: `{command}`",
-        f"- Precision: {args.precision}; batch 1; latency threads: {args.threads or 'default'}; "
+        f"- Precision: {precision}; batch 1; latency threads: {args.threads or 'default'}; "
         f"{args.rounds} rounds of {args.seconds:g} s per runtime and mode, runtimes interleaved "
         "(order rotates each round).",
         "",
@@ -422,6 +452,8 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=ROOT / ".cache")
     parser.add_argument("--output", type=Path, default=ROOT / "RESULTS.md")
     parser.add_argument("--profile", metavar="MODEL", help="print per-layer times instead of benchmarking")
+    parser.add_argument("--int8", action="store_true", help="vinopy and OpenVINO run the model quantized")
+    parser.add_argument("--calibration-samples", type=int, default=30, help="for --int8")
     args = parser.parse_args()
     if args.profile:
         profile(args.profile, args)

@@ -292,3 +292,29 @@ def test_scan8_runs_the_body_per_batch_item(directions: list[int]) -> None:
         "Scan", ["", "init", "x"], ["y", "z"], body=body, num_scan_inputs=1, directions=directions
     )
     compare(make_model([scan], feeds, ["y", "z"], opset=8), feeds)
+
+
+@pytest.mark.parametrize(
+    ("direction", "clip", "with_lengths"),
+    [("forward", 0.0, False), ("forward", 0.0, True), ("reverse", 0.0, True), ("bidirectional", 0.7, True)],
+)
+def test_lstm_with_peepholes(direction: str, clip: float, with_lengths: bool) -> None:
+    from tests.frontend.onnx.helpers import compare
+
+    seq, batch, size, hidden = 5, 3, 4, 3
+    dirs = 2 if direction == "bidirectional" else 1
+    feeds = {
+        "x": rand([seq, batch, size]),
+        "w": rand([dirs, 4 * hidden, size], low=-0.5, high=0.5),
+        "r": rand([dirs, 4 * hidden, hidden], low=-0.5, high=0.5),
+        "b": rand([dirs, 8 * hidden], low=-0.5, high=0.5),
+        "lens": np.array([5, 2, 4] if with_lengths else [seq] * batch, np.int32),
+        "h0": rand([dirs, batch, hidden]),
+        "c0": rand([dirs, batch, hidden]),
+        "p": rand([dirs, 3 * hidden]),
+    }
+    attrs = {"hidden_size": hidden, "direction": direction}
+    if clip:
+        attrs["clip"] = clip
+    lstm = node("LSTM", list(feeds), ["y", "y_h", "y_c"], **attrs)
+    compare(make_model([lstm], feeds, ["y", "y_h", "y_c"], opset=14), feeds)

@@ -55,10 +55,14 @@ def _net(x: ov.Output) -> ov.Output:
     dw = _weights((16, 1, 1, 3, 3), (2, 3, 4), seed=5)
     c = ops.group_convolution(b, dw, [1, 1], [1, 1], [1, 1], [1, 1])
     c = ops.add(c, a)  # read both quantized (dequantized) and as a residual
-    pooled = ops.reduce_mean(c, ops.constant(np.array([2, 3], np.int64)), False)
-    fc = _signed(pooled, 4.0, "fq_fc")
+    pooled = ops.reduce_mean(c, ops.constant(np.array([2, 3], np.int64)), True)
+    fc = ops.reshape(_signed(pooled, 4.0, "fq_fc"), ops.constant(np.array([1, 16], np.int64)), False)
     w = _weights((10, 16), (1,), seed=7)
     return ops.matmul(fc, w, False, True)
+
+
+def fc_reshape(model: ov.Model) -> str:
+    return next(n.get_friendly_name() for n in model.get_ordered_ops() if n.get_type_name() == "Reshape")
 
 
 def _compare(model: ov.Model, inputs: list[np.ndarray], steps: float) -> None:
@@ -77,8 +81,22 @@ def test_int8_network_matches_the_fake_quantize_graph() -> None:
     model = model_of(_net, [(1, 8, 12, 12)])
     # the last FakeQuantize's step is 4 / 127; a flip there moves a logit by that step times a weight
     _compare(model, [rand(1, 8, 12, 12, seed=11)], steps=3 * 4 / 127)
-    kinds = {name: kind for name, kind in backends(model).items()}
-    assert kinds["fq_in"] == "oneDNN"
+    kinds = backends(model)
+    assert kinds["fq_in"] == "oneDNN"  # a quantizing reorder
+    assert kinds["fq_relu"].startswith("fused into")  # the convolution writes its integers
+    int8 = {
+        n.get_type_name()
+        for n in model.get_ordered_ops()
+        if kinds.get(n.get_friendly_name(), "").startswith("oneDNN int8")
+    }
+    assert int8 == {"Convolution", "GroupConvolution", "MaxPool", "MatMul"}
+    assert kinds[fc_reshape(model)] == "view"  # of the integers
+    assert (
+        "int8"
+        in kinds[
+            next(n for n in model.get_ordered_ops() if n.get_type_name() == "Convolution").get_friendly_name()
+        ]
+    )
 
 
 def test_int8_steps_are_reported() -> None:
@@ -99,3 +117,21 @@ def test_matmul_int8_with_bias_and_activation() -> None:
 
     model = model_of(build, [(4, 32)])
     _compare(model, [rand(4, 32, seed=9)], steps=1e-3)
+
+
+def test_weight_compressed_matmul_is_decompressed_once() -> None:
+    """compress_weights' int8/int4 decompression subgraphs fold into f32 weights at compile time."""
+    from vinopy.quantization import CompressWeightsMode, compress_weights
+
+    model = model_of(lambda x: ops.matmul(x, ops.constant(rand(64, 32, seed=1)), False, False), [(2, 64)])
+    for mode, group_size in ((CompressWeightsMode.INT8_ASYM, None), (CompressWeightsMode.INT4_SYM, 32)):
+        compressed = compress_weights(model, mode=mode, group_size=group_size, all_layers=True)
+        kinds = backends(compressed)
+        matmul = next(n for n in compressed.get_ordered_ops() if n.get_type_name() == "MatMul")
+        assert kinds[matmul.get_friendly_name()] == "oneDNN"
+        assert {
+            kinds[n.get_friendly_name()]
+            for n in compressed.get_ordered_ops()
+            if n.get_type_name() in ("Convert", "Multiply", "Subtract")
+        } == {"constant"}
+        _compare(compressed, [rand(2, 64, seed=5)], steps=1e-4)

@@ -16,6 +16,8 @@ half step may quantize to the neighbouring level (one step of the next FakeQuant
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from vinopy.graph.node import Node, Output
@@ -23,9 +25,10 @@ from vinopy.plugins.cpu import fusion
 from vinopy.plugins.cpu.dnnl import api
 from vinopy.plugins.cpu.dnnl import constants as dc
 from vinopy.plugins.cpu.lowerings import _create, attr, emit, lowering, window_pads
-from vinopy.plugins.cpu.plan import PlanBuilder, Quant
+from vinopy.plugins.cpu.plan import PlanBuilder, Quant, Rep, Slot
 
 _WEIGHTED = ("Convolution", "GroupConvolution", "MatMul")
+_RESHAPES = ("Reshape", "Squeeze", "Unsqueeze")
 
 
 def fake_quantize_params(b: PlanBuilder, node: Node) -> Quant | None:
@@ -64,7 +67,7 @@ def lower_fake_quantize(b: PlanBuilder, node: Node) -> bool:
 
 def _int8_reader(b: PlanBuilder, node: Node, port: int) -> bool:
     t = node.get_type_name()
-    if t == "MaxPool":
+    if t in ("MaxPool", *_RESHAPES):
         return port == 0 and all(
             _int8_reader(b, r.get_node(), r.get_index()) for r in node.output(0).get_target_inputs()
         )
@@ -109,8 +112,12 @@ def _channel_scales(node: Node, shape: tuple[int, ...], scale: np.ndarray) -> np
     return np.ascontiguousarray(first.reshape(-1) if others else first, np.float32)
 
 
-def _attr(f: fusion.Fusion, q: Quant, weight_mask: int) -> api.Attr:
+def _attr(f: fusion.Fusion, q: Quant, weight_mask: int, out: Quant | None = None) -> api.Attr:
     a = attr(f.post_ops)
+    if out is not None:
+        a.set_scales_mask(dc.ARG_DST, 0)
+        if out.zero_point:
+            a.set_zero_points_mask(dc.ARG_DST, 0)
     a.set_scales_mask(dc.ARG_SRC, 0)
     a.set_scales_mask(dc.ARG_WEIGHTS, weight_mask)
     if q.zero_point:
@@ -146,9 +153,9 @@ def lower_convolution(b: PlanBuilder, node: Node) -> bool:
     left, right = window_pads(node, src_shape[2:], kernel, node.strides, node.dilations, dst_shape[2:])
     if any(r < 0 for r in right):
         return False
-    grouped = node.get_type_name() == "GroupConvolution"
+    mask = 0b11 if node.get_type_name() == "GroupConvolution" else 0b1  # of the output channels
 
-    def build(f: fusion.Fusion) -> api.PrimitiveDesc:
+    def build_with(f: fusion.Fusion, dst: api.MemoryDesc, a: api.Attr) -> api.PrimitiveDesc:
         bias = None if f.bias is None else api.MemoryDesc.plain([dst_shape[1]], dc.f32)
         return _create(
             b,
@@ -158,13 +165,16 @@ def lower_convolution(b: PlanBuilder, node: Node) -> bool:
             api.MemoryDesc.any(src_shape, q.dtype),
             api.MemoryDesc.any(values.shape, dc.s8),
             bias,
-            api.MemoryDesc.any(dst_shape, dc.f32),
+            dst,
             list(node.strides),
             [d - 1 for d in node.dilations],
             left,
             right,
-            _attr(f, q, 0b11 if grouped else 0b1),
+            a,
         )
+
+    def build(f: fusion.Fusion) -> api.PrimitiveDesc:
+        return build_with(f, api.MemoryDesc.any(dst_shape, dc.f32), _attr(f, q, mask))
 
     # the "weights" the fusion folds BatchNorms into are the per-channel scales, one row each
     try:
@@ -176,10 +186,57 @@ def lower_convolution(b: PlanBuilder, node: Node) -> bool:
     consts = {dc.ARG_WEIGHTS: (values, api.MemoryDesc.plain(values.shape, dc.s8))}
     if f.bias is not None:
         consts[dc.ARG_BIAS] = (f.bias, api.MemoryDesc.plain(f.bias.shape, dc.f32))
-    fusion.emit_fused(
-        b, node, f, emit, inputs={dc.ARG_SRC: node.input_value(0)}, consts=consts, fixed=_fixed(b, q, f)
+    fixed = _fixed(b, q, f)
+    requantized = _requantize(
+        b, f, fixed, lambda out: _attr(f, q, mask, out), lambda dst, a: build_with(f, dst, a)
     )
+    fusion.emit_fused(b, node, f, emit, inputs={dc.ARG_SRC: node.input_value(0)}, consts=consts, fixed=fixed)
+    _report(b, node, f.pd)
+    if requantized is not None:
+        _dequantize_for_float_readers(b, f.out)
     return True
+
+
+def _requantize(
+    b: PlanBuilder,
+    f: fusion.Fusion,
+    fixed: dict[int, tuple[np.ndarray, api.MemoryDesc]],
+    attr_of: Callable[[Quant], api.Attr],
+    build: Callable[[api.MemoryDesc, api.Attr], api.PrimitiveDesc],
+) -> Quant | None:
+    """When a FakeQuantize alone reads the result, write its integers directly (the destination's
+    scale and zero point): it becomes part of the step, and no f32 result is written."""
+    fq = b.sole_consumer(f.out)
+    if fq is None or f.residual is not None or fq.input_value(0) != f.out:
+        return None
+    out = fake_quantize_params(b, fq)
+    if out is None:
+        return None
+    try:
+        pd = build(api.MemoryDesc.any(b.value(fq.output(0)).shape, out.dtype), attr_of(out))
+    except api.DnnlError:
+        return None
+    if "ref" in pd.impl_info():
+        return None
+    f.pd = pd
+    f.nodes.append(fq)
+    f.out = fq.output(0)
+    b.value(f.out).quant = Quant(out.scale, out.zero_point, out.dtype, None)
+    scale = np.array([out.scale], np.float32)
+    fixed[dc.ARG_ATTR_SCALES | dc.ARG_DST] = (scale, api.MemoryDesc.plain([1], dc.f32))
+    if out.zero_point:
+        fixed[dc.ARG_ATTR_ZERO_POINTS | dc.ARG_DST] = (
+            np.array([out.zero_point], np.int32),
+            api.MemoryDesc.plain([1], dc.s32),
+        )
+    return out
+
+
+def _dequantize_for_float_readers(b: PlanBuilder, out: Output) -> None:
+    if not all(_int8_reader(b, t.get_node(), t.get_index()) for t in out.get_target_inputs()):
+        shape = b.value(out).shape
+        md = api.MemoryDesc.with_tag(shape, dc.f32, dc.nhwc) if len(shape) == 4 else b.plain_md(b.value(out))
+        b.require(out, md)
 
 
 def lower_matmul(b: PlanBuilder, node: Node) -> bool:
@@ -231,7 +288,13 @@ def lower_matmul(b: PlanBuilder, node: Node) -> bool:
         fixed=_fixed(b, q, f),
         out_md=b.plain_md(b.value(f.out), dc.f32),
     )
+    _report(b, node, f.pd)
     return True
+
+
+def _report(b: PlanBuilder, node: Node, pd: api.PrimitiveDesc) -> None:
+    """query_backends says which steps run in int8, and oneDNN's implementation of them."""
+    b.backends[node.get_friendly_name()] = f"oneDNN int8 ({pd.impl_info()})"
 
 
 def lower_max_pool(b: PlanBuilder, node: Node) -> bool:
@@ -264,8 +327,26 @@ def lower_max_pool(b: PlanBuilder, node: Node) -> bool:
         attr(),
     )
     emit(b, node, pd, node.output(0), inputs={dc.ARG_SRC: node.input_value(0)})
+    _report(b, node, pd)
     b.value(node.output(0)).quant = Quant(q.scale, q.zero_point, q.dtype, None)
     if not all(_int8_reader(b, t.get_node(), t.get_index()) for t in node.output(0).get_target_inputs()):
         b.require(node.output(0), api.MemoryDesc.with_tag(dst_shape, dc.f32, dc.nhwc))
     return True
 
+
+def lower_reshape(b: PlanBuilder, node: Node) -> bool:
+    """A reshape of a quantized value that only int8 layers read: a view of its plain integers."""
+    data = node.input_value(0)
+    q = b.value(data).quant
+    out = node.output(0)
+    if q is None or not all(_int8_reader(b, t.get_node(), t.get_index()) for t in out.get_target_inputs()):
+        return False
+    source = b.require(data, b.plain_md(b.value(data), q.dtype))
+    value = b.value(out)
+    root = b.slots[source.slot].alias
+    slot = b.new_slot(Slot(alias=source.slot if root is None else root))
+    b.viewed.add(b.slots[slot].alias)
+    value.reps.append(Rep(b.plain_md(value, q.dtype), slot))
+    value.quant = Quant(q.scale, q.zero_point, q.dtype, None)
+    b.backends[node.get_friendly_name()] = "view"
+    return True

@@ -283,6 +283,8 @@ def lower_concat(b: PlanBuilder, node: Node) -> bool:
 def lower_reshape(b: PlanBuilder, node: Node) -> bool:
     """A reshape of a plain buffer is the same bytes: the output shares the input's slot (reordered to
     plain first when its producer wrote a blocked layout)."""
+    if int8.lower_reshape(b, node):
+        return True
     data = node.input_value(0)
     source = b.writable_plain(data)
     if source is None and any(r.md is not None and not r.numpy for r in b.value(data).reps):
@@ -642,5 +644,5 @@ def _conv_sources(b: PlanBuilder, data: Output) -> list[api.MemoryDesc]:
 
 
 # the MatMul lowering lives in its own module; importing it registers it
-from vinopy.plugins.cpu import matmul as _matmul  # noqa: E402, F401
 from vinopy.plugins.cpu import int8  # noqa: E402
+from vinopy.plugins.cpu import matmul as _matmul  # noqa: E402, F401

@@ -10,8 +10,8 @@ from vinopy.graph.model import Model
 from vinopy.graph.types import Type
 from vinopy.plugins.cpu.dnnl import api
 from vinopy.plugins.cpu.dnnl import constants as dc
-from vinopy.runtime.properties import ExecutionMode
 from vinopy.runtime.plugin import COMMON_RW, STREAMS_RW, Executable, Plugin
+from vinopy.runtime.properties import ExecutionMode
 
 # oneDNN runs bf16 convolutions and matmuls natively from these ISAs on (a bf16 hint is honoured)
 _BF16_ISAS = (dc.cpu_isa_avx512_core_bf16, dc.cpu_isa_avx2_vnni_2)
@@ -121,8 +121,10 @@ class CPUPlugin(Plugin):
         return {n.get_friendly_name(): self.device_name for n in model.get_ordered_ops()}
 
     def query_backends(self, model: Model, config: dict[str, Any] | None = None) -> dict[str, str]:
-        """Per op (friendly name): "oneDNN", "numpy", "view" (a reshape or transpose that copies
-        nothing), "fused into <op>", "constant" or "input".
+        """Per op (friendly name): "oneDNN", "oneDNN int8 (<oneDNN implementation>)" (a quantized
+        layer run on integers), "numpy", "view" (a reshape or transpose that copies nothing),
+        "fused into <op>" (a FakeQuantize requantizing a layer's result included), "constant" or
+        "input".
 
         A model with dynamic shapes is planned for the shapes its inputs have when each dynamic
         dimension is 1 (the choice can differ for other shapes)."""
