@@ -7,9 +7,10 @@
 The models are built in PyTorch with random weights (bench/models.py), exported to ONNX once into
 bench/.cache/ and read by all three runtimes from that file. With --int8, vinopy.quantization
 quantizes it (random calibration inputs) into an IR in the cache that vinopy and OpenVINO both run;
-ONNX Runtime keeps the f32 model, whose outputs the error column then compares the int8 ones with. Each runtime runs in a worker process of
-its own (so their thread pools cannot disturb each other); each round measures every runtime in turn
-(the order rotates), so machine noise falls on all of them alike; ratios are taken per round.
+ONNX Runtime keeps the f32 model, whose outputs the error column then compares the int8 ones with.
+Each runtime runs in a worker process of its own (so their thread pools cannot disturb each other);
+each round measures every runtime in turn (the order rotates), so machine noise falls on all of them
+alike; ratios are taken per round.
 Latency: synchronous requests with the LATENCY hint. Throughput: asynchronous requests with the
 THROUGHPUT hint (ONNX Runtime: one single-threaded session per core, run from as many threads).
 Load time and memory: reading, compiling and the first inference, timed in a fresh process per

@@ -135,3 +135,21 @@ def test_weight_compressed_matmul_is_decompressed_once() -> None:
             if n.get_type_name() in ("Convert", "Multiply", "Subtract")
         } == {"constant"}
         _compare(compressed, [rand(2, 64, seed=5)], steps=1e-4)
+
+
+def test_fake_quantized_f32_weights_run_in_int8() -> None:
+    """NNCF's older form: f32 weights through a per-channel symmetric FakeQuantize (127 levels, the
+    half grid -63..63 of the overflow fix: no 16-bit saturation)."""
+    w = np.random.default_rng(3).standard_normal((8, 4, 3, 3)).astype(np.float32)
+    high = np.abs(w).max(axis=(1, 2, 3), keepdims=True) * 0.9
+    levels = [ops.constant(v.astype(np.float32)) for v in (-high, high, -high, high)]
+
+    def build(x: ov.Output) -> ov.Output:
+        weights = ops.fake_quantize(ops.constant(w), *levels, 127)
+        return ops.convolution(_fq(x, 0.0, 2.0, "fq"), weights, [1, 1], [1, 1], [1, 1], [1, 1])
+
+    model = model_of(build, [(1, 4, 8, 8)])
+    kinds = backends(model)
+    conv = next(n for n in model.get_ordered_ops() if n.get_type_name() == "Convolution")
+    assert kinds[conv.get_friendly_name()].startswith("oneDNN int8")
+    _compare(model, [rand(1, 4, 8, 8, seed=2, low=-0.5, high=2.5)], steps=1e-4)

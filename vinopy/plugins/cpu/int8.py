@@ -78,6 +78,8 @@ def int8_weights(b: PlanBuilder, node: Node) -> tuple[np.ndarray, np.ndarray] | 
     """The s8 weights and the per-output-channel scales of ``Constant(i8) -> Convert -> Multiply``
     on port 1 (the weights as stored, the scales one per output channel)."""
     mul = node.input_value(1).node
+    if mul.get_type_name() == "FakeQuantize":
+        return _fake_quantized_weights(b, node, mul)
     if mul.get_type_name() != "Multiply":
         return None
     for convert_in, scale_in in (mul.input_values(), mul.input_values()[::-1]):
@@ -93,6 +95,28 @@ def int8_weights(b: PlanBuilder, node: Node) -> tuple[np.ndarray, np.ndarray] | 
         channels = _channel_scales(node, values.shape, np.asarray(scale, np.float32))
         return None if channels is None else (values, channels)
     return None
+
+
+def _fake_quantized_weights(b: PlanBuilder, node: Node, fq: Node) -> tuple[np.ndarray, np.ndarray] | None:
+    """f32 weights through a FakeQuantize (per output channel ranges) whose grid, like NNCF's
+    symmetric one, has zero on a level and fits s8: the levels as integers and the steps as scales."""
+    w = b.value(fq.input_value(0)).const
+    bounds = [b.value(fq.input_value(i)).const for i in range(1, 5)]
+    if w is None or w.dtype != np.float32 or any(v is None for v in bounds) or int(fq.levels) > 256:
+        return None
+    il, ih, ol, oh = (np.broadcast_to(np.asarray(v, np.float32), w.shape) for v in bounds)
+    if not (np.allclose(il, ol, rtol=1e-6) and np.allclose(ih, oh, rtol=1e-6)) or not np.all(ih > il):
+        return None
+    steps = int(fq.levels) - 1
+    scale = (ih - il) / steps
+    zero = -il / scale
+    zero_point = np.round(zero)
+    if np.abs(zero - zero_point).max() > 1e-3 or zero_point.min() < steps - 127 or zero_point.max() > 128:
+        return None  # levels - zero point would not fit -128..127
+    levels = np.round((np.clip(w, il, ih) - il) / scale) - zero_point
+    values = levels.astype(np.int8)
+    channels = _channel_scales(node, w.shape, scale)
+    return None if channels is None else (values, channels)
 
 
 def _channel_scales(node: Node, shape: tuple[int, ...], scale: np.ndarray) -> np.ndarray | None:

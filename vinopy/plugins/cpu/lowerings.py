@@ -155,8 +155,8 @@ def lower_binary(b: PlanBuilder, node: Node) -> bool:
     if b.value(x).shape != out.shape and node.get_type_name() in _COMMUTATIVE:
         x, y = y, x
     vx, vy = b.value(x), b.value(y)
-    if vx.shape != out.shape or vy.dtype != np.float32 or not vy.static:
-        return False  # oneDNN broadcasts only the second source
+    if vx.shape != out.shape or any(v.dtype != np.float32 or not v.static for v in (vx, vy)):
+        return False  # f32 only here; oneDNN broadcasts only the second source
     y_dims = padded(vy.shape, len(out.shape))
     for src0 in (current_md(b, x), b.plain_md(vx)):
         y_md = src0 if vy.shape == out.shape else api.MemoryDesc.plain(y_dims, dc.f32)
