@@ -123,7 +123,9 @@ class _Bound:
 
     def bind_inputs(self, inputs: list[np.ndarray]) -> None:
         for slot, memories in self.input_memories.items():
-            array = np.ascontiguousarray(inputs[self.plan.slots[slot].parameter])
+            given = inputs[self.plan.slots[slot].parameter]
+            # ascontiguousarray makes scalars 1-d: keep the input's own shape
+            array = np.ascontiguousarray(given).reshape(np.shape(given))
             self.arrays[slot] = array
             for memory in memories:
                 memory.bind(array)

@@ -30,9 +30,8 @@ ELTWISE: dict[str, tuple[int, float, float]] = {
     "HSwish": (dc.eltwise_hardswish, 1 / 6, 0.5),
     "HSigmoid": (dc.eltwise_hardsigmoid, 1 / 6, 0.5),
     "Mish": (dc.eltwise_mish, 0.0, 0.0),
-    "SoftPlus": (dc.eltwise_soft_relu, 1.0, 0.0),
     "Negative": (dc.eltwise_linear, -1.0, 0.0),
-}
+}  # no SoftPlus: oneDNN's soft_relu is off by percents where log(1 + exp(x)) is tiny (x < -10)
 
 
 def eltwise_params(b: PlanBuilder, node: Node) -> tuple[int, float, float] | None:
@@ -45,6 +44,8 @@ def eltwise_params(b: PlanBuilder, node: Node) -> tuple[int, float, float] | Non
     if t == "Elu":
         return dc.eltwise_elu, float(node.alpha), 0.0
     if t == "Clamp":
+        if _converted_to_float(b, node.output(0)):
+            return None  # a saturating cast: oneDNN's clip maps NaN to min, numpy's keeps it for the cast
         return dc.eltwise_clip_v2, float(node.min), float(node.max)
     if t == "Gelu":
         mode = str(getattr(node, "approximation_mode", "erf")).lower()
@@ -56,6 +57,17 @@ def eltwise_params(b: PlanBuilder, node: Node) -> tuple[int, float, float] | Non
         if beta is not None and beta.size == 1:
             return dc.eltwise_swish, float(beta.reshape(-1)[0]), 0.0
     return None
+
+
+def _converted_to_float(b: PlanBuilder, output: Output) -> bool:
+    """Whether a Convert to a floating type (one with NaN) reads ``output``."""
+    for target in output.get_target_inputs():
+        node = target.get_node()
+        if node.get_type_name() == "Convert":
+            dtype = b.value(node.output(0)).dtype
+            if dtype.kind == "f" or dtype.name.startswith(("float8", "bfloat")):
+                return True
+    return False
 
 
 @dataclass

@@ -155,8 +155,10 @@ def lower_binary(b: PlanBuilder, node: Node) -> bool:
     if b.value(x).shape != out.shape and node.get_type_name() in _COMMUTATIVE:
         x, y = y, x
     vx, vy = b.value(x), b.value(y)
-    if vx.shape != out.shape or any(v.dtype != np.float32 or not v.static for v in (vx, vy)):
-        return False  # f32 only here; oneDNN broadcasts only the second source
+    if vx.shape != out.shape or vx.const is not None:
+        return False  # oneDNN broadcasts only the second source; constant pairs run in numpy
+    if any(v.dtype != np.float32 or not v.static for v in (vx, vy)):
+        return False
     y_dims = padded(vy.shape, len(out.shape))
     for src0 in (current_md(b, x), b.plain_md(vx)):
         y_md = src0 if vy.shape == out.shape else api.MemoryDesc.plain(y_dims, dc.f32)
@@ -193,11 +195,11 @@ def lower_softmax(b: PlanBuilder, node: Node) -> bool:
     return True
 
 
+# no ReduceMax/ReduceMin: oneDNN's reduction (and max pooling over the whole image) starts from
+# -FLT_MAX/+FLT_MAX, so a row of -inf (a fully masked attention row) reduces to -FLT_MAX, not -inf
 _REDUCE = {
     "ReduceSum": (dc.reduction_sum, 0.0),
     "ReduceMean": (dc.reduction_mean, 0.0),
-    "ReduceMax": (dc.reduction_max, 0.0),
-    "ReduceMin": (dc.reduction_min, 0.0),
     "ReduceProd": (dc.reduction_mul, 0.0),
     "ReduceL1": (dc.reduction_norm_lp_sum, 1.0),
     "ReduceL2": (dc.reduction_norm_lp_sum, 2.0),
@@ -227,7 +229,7 @@ def lower_reduce(b: PlanBuilder, node: Node) -> bool:
     return True
 
 
-_GLOBAL_POOL = {"ReduceMean": dc.pooling_avg_exclude_padding, "ReduceMax": dc.pooling_max}
+_GLOBAL_POOL = {"ReduceMean": dc.pooling_avg_exclude_padding}
 
 
 def _global_pool(b: PlanBuilder, node: Node, reduced: set[int], keep_dims: list[int]) -> bool:

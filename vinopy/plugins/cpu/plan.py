@@ -196,9 +196,20 @@ class PlanBuilder:
         if value.const is not None:
             return self._numpy_slot(value, Slot(const=value.const))
         rep = self.require(output, self.plain_md(value))
-        if rep.md is not None and rep.md.data_type == dnnl_type(value.dtype):
-            self.slots[rep.slot].view = (value.shape, value.dtype)
-            rep.numpy = True
+        if rep.md is None or rep.md.data_type != dnnl_type(value.dtype):
+            return rep
+        slot = self.slots[rep.slot]
+        if rep.strided or (slot.view is not None and slot.view != (value.shape, value.dtype)):
+            # another value's bytes (a transpose that only moves unit dims is plain): numpy reads
+            # them through an alias slot of this value's shape, leaving that value's view as it is
+            root = rep.slot if slot.alias is None else slot.alias
+            alias = Slot(view=(value.shape, value.dtype), alias=root, offset=slot.offset)
+            self.viewed.add(root)
+            numpy = Rep(rep.md, self.new_slot(alias), numpy=True)
+            value.reps.append(numpy)
+            return numpy
+        slot.view = (value.shape, value.dtype)
+        rep.numpy = True
         return rep
 
     def require(self, output: Output, md: api.MemoryDesc) -> Rep:
