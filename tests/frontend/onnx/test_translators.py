@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from onnx import helper
+from onnx import TensorProto, helper
 
+import vinopy as ov
 from tests.frontend.onnx.helpers import compare, make_model, node
 from tests.utils import rand
 
@@ -223,3 +224,18 @@ def test_argmax_becomes_topk() -> None:
 
     model = read_onnx(make_model([node("ArgMax", ["x"], ["y"], axis=1)], {"x": X3}, ["y"]))
     assert "TopK" in {n.get_type_name() for n in model.get_ordered_ops()}
+
+
+def test_flatten_of_a_static_model_can_be_reshaped_to_another_batch():
+    flatten = helper.make_node("Flatten", ["x"], ["y"], axis=1)
+    graph = helper.make_graph(
+        [flatten],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 12])],
+    )
+    model = ov.Core().read_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
+    model.reshape([5, 3, 4])
+    assert model.outputs[0].get_partial_shape() == ov.PartialShape([5, 12])
+    x = np.arange(60, dtype=np.float32).reshape(5, 3, 4)
+    np.testing.assert_array_equal(ov.Core().compile_model(model, "TEMPLATE")(x)[0], x.reshape(5, 12))

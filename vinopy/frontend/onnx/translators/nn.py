@@ -421,11 +421,12 @@ def _flatten(ctx: NodeContext, x: Output, axis: int) -> Output:
         axis += static_rank(ctx, x)
     if axis == 0:
         return ops.reshape(x, i64([1, -1]), False).output(0)
+    # the target shape must not bake in the leading (batch) dims, so the model can be reshaped later
     dims = list(x.get_partial_shape()) if rank_of(x) is not None else []
-    if dims and all(d.is_static for d in dims[:axis]):
-        return ops.reshape(x, i64([int(np.prod([d.get_length() for d in dims[:axis]])), -1]), False).output(0)
     if dims and all(d.is_static for d in dims[axis:]):
         return ops.reshape(x, i64([-1, int(np.prod([d.get_length() for d in dims[axis:]]))]), False).output(0)
+    if axis == 1:
+        return ops.reshape(x, i64([0, -1]), True).output(0)
     shape = shape_of(x)
     head = ops.reduce_prod(ops.slice(shape, i64([0]), i64([axis]), i64([1])), i64([0]), True)
     return ops.reshape(x, ops.concat([head, i64([-1])], 0).output(0), False).output(0)
