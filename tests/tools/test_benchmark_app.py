@@ -1,5 +1,7 @@
 import csv
 import json
+import subprocess
+import sys
 
 import numpy as np
 import onnx
@@ -166,3 +168,31 @@ def test_dumped_config_loads_back(mlp_path, tmp_path, capsys):
     code, out, _ = _run(capsys, *common, "-hint", "none", "-load_config", str(config))
     assert code == 0
     assert "PERFORMANCE_HINT: THROUGHPUT" in out or "PERFORMANCE_HINT: PerformanceMode.THROUGHPUT" in out
+
+
+def _report_labels(text):
+    """The labels of the statistics lines after the last step, which scripts parse."""
+    tail = text.split("[Step 11/11]")[-1]
+    labels = []
+    for line in tail.splitlines():
+        body = line.removeprefix("[ INFO ]").strip()
+        if ":" in body and not body.startswith("Execution Devices"):
+            labels.append(body.split(":")[0].strip())
+    return labels
+
+
+def test_report_labels_match_openvinos_benchmark_app(mlp_path, capsys):
+    argv = ["-m", mlp_path, "-d", "CPU", "-niter", "4", "-api", "sync", "-shape", "[1,16]"]
+    reference = subprocess.run(
+        [sys.executable, "-c", "from openvino.tools.benchmark.main import main; main()", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert reference.returncode == 0, reference.stderr
+    code, out, _ = _run(capsys, *argv)
+    assert code == 0
+    expected = _report_labels(reference.stdout)
+    assert {"Count", "Duration", "Median", "Average", "Min", "Max", "Throughput"} <= set(expected)
+    assert _report_labels(out) == expected
+    assert sum(line.startswith("[Step") for line in out.splitlines()) == 11
