@@ -24,7 +24,7 @@ from vinopy.graph.node import Node, Output
 from vinopy.plugins.cpu import fusion
 from vinopy.plugins.cpu.dnnl import api
 from vinopy.plugins.cpu.dnnl import constants as dc
-from vinopy.plugins.cpu.lowerings import _create, attr, emit, lowering, window_pads
+from vinopy.plugins.cpu.lowerings import _create, attr, emit, lowering, pooling_pd, window_pads
 from vinopy.plugins.cpu.plan import PlanBuilder, Quant, Rep, Slot
 
 _WEIGHTED = ("Convolution", "GroupConvolution", "MatMul")
@@ -336,20 +336,8 @@ def lower_max_pool(b: PlanBuilder, node: Node) -> bool:
     if any(r < 0 for r in right):
         return False
     src = api.MemoryDesc.with_tag(src_shape, q.dtype, dc.nhwc)
-    pd = _create(
-        b,
-        "pooling_forward",
-        dc.forward_inference,
-        dc.pooling_max,
-        src,
-        api.MemoryDesc.any(dst_shape, q.dtype),
-        list(node.strides),
-        list(node.kernel_shape),
-        [d - 1 for d in dilations],
-        left,
-        right,
-        attr(),
-    )
+    dst = api.MemoryDesc.any(dst_shape, q.dtype)
+    pd = pooling_pd(b, node, dc.pooling_max, src, dst, dilations, (left, right))
     emit(b, node, pd, node.output(0), inputs={dc.ARG_SRC: node.input_value(0)})
     _report(b, node, pd)
     b.value(node.output(0)).quant = Quant(q.scale, q.zero_point, q.dtype, None)

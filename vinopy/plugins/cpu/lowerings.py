@@ -504,8 +504,24 @@ def lower_pool(b: PlanBuilder, node: Node) -> bool:
     if any(r < 0 for r in right):
         return False
     src = current_md(b, node.input_value(0))
-    dst = api.MemoryDesc.any(dst_shape, src.data_type)
-    pd = _create(
+    pd = pooling_pd(b, node, alg, src, api.MemoryDesc.any(dst_shape, src.data_type), dilations, pads)
+    emit(b, node, pd, node.output(0), inputs={dc.ARG_SRC: node.input_value(0)})
+    return True
+
+
+def pooling_pd(
+    b: PlanBuilder,
+    node: Node,
+    alg: int,
+    src: api.MemoryDesc,
+    dst: api.MemoryDesc,
+    dilations: list[int],
+    pads: tuple[list[int], list[int]],
+) -> api.PrimitiveDesc:
+    """A forward pooling primitive for a MaxPool/AvgPool node's window attributes."""
+    left, right = pads
+    dilations_dnnl = [d - 1 for d in dilations]  # oneDNN counts dilation from 0
+    return _create(
         b,
         "pooling_forward",
         dc.forward_inference,
@@ -514,13 +530,11 @@ def lower_pool(b: PlanBuilder, node: Node) -> bool:
         dst,
         list(node.strides),
         list(node.kernel_shape),
-        [d - 1 for d in dilations],
+        dilations_dnnl,
         left,
         right,
         attr(),
     )
-    emit(b, node, pd, node.output(0), inputs={dc.ARG_SRC: node.input_value(0)})
-    return True
 
 
 # --- convolution with fused post-ops ---------------------------------
