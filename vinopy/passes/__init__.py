@@ -14,15 +14,18 @@ from vinopy.passes.pattern import (
     match,
     wrap_type,
 )
+from vinopy.passes.qdq import FuseQuantizeDequantize, PullReshapeThroughDequantization
 from vinopy.passes.shape_of_folding import ShapeOfFolding
 
 __all__ = [
     "ConstantFolding",
     "DeadCodeElimination",
+    "FuseQuantizeDequantize",
     "Match",
     "MatcherPass",
     "Pass",
     "PassManager",
+    "PullReshapeThroughDequantization",
     "ShapeOfFolding",
     "any_input",
     "consumers_count",

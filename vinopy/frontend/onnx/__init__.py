@@ -12,6 +12,7 @@ from vinopy.frontend.onnx.context import OnnxConversionError
 from vinopy.frontend.onnx.converter import ModelInfo, Scope, convert_graph, opset_map
 from vinopy.frontend.onnx.functions import find_unsupported
 from vinopy.graph.model import Model
+from vinopy.passes import FuseQuantizeDequantize, PullReshapeThroughDequantization
 
 __all__ = ["OnnxConversionError", "UnsupportedOpsError", "load_onnx", "read_onnx"]
 
@@ -62,6 +63,10 @@ def convert_model_proto(proto: onnx.ModelProto, base_dir: str = "") -> Model:
     if unsupported:
         raise UnsupportedOpsError(unsupported)
     model = convert_graph(proto.graph, Scope(info, opsets), proto.graph.name)
+    # QDQ pairs become FakeQuantize here, as in OpenVINO's ONNX frontend: the model read from ONNX
+    # then has OpenVINO's form for every plugin, for save_model and for vinopy.quantization
+    for qdq_pass in (FuseQuantizeDequantize(), PullReshapeThroughDequantization()):
+        qdq_pass.run_on_model(model)
     for prop in proto.metadata_props:
         model.set_rt_info(prop.value, ["framework", prop.key])
     return model

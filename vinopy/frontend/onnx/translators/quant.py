@@ -9,7 +9,7 @@ from vinopy import opset16 as ops
 from vinopy.frontend.onnx.context import NodeContext, element_type, i64, rank_of
 from vinopy.frontend.onnx.registry import onnx_op
 from vinopy.frontend.onnx.translators.elementwise import cast_to
-from vinopy.graph.node import Output
+from vinopy.graph.node import Output, const_value
 from vinopy.graph.types import Type
 
 
@@ -42,13 +42,29 @@ def _blocked_params(ctx: NodeContext) -> tuple[Output, Output | None]:
     return repeat[0], repeat[1]
 
 
+def _convert_like(value: Output, like: Output) -> Output:
+    """A Convert to ``like``'s type when known: unlike ConvertLike, it folds when ``value`` is a
+    constant and ``like`` is not (a scale converted to the type of the activation it divides)."""
+    et = like.get_element_type()
+    return (ops.convert(value, et) if et.is_static() else ops.convert_like(value, like)).output(0)
+
+
+def _nonzero(zero_point: Output | None) -> Output | None:
+    """The zero point, or None when it is known to be all zeros (as ORT writes for symmetric s8
+    weights): no Subtract then, so that weights stay ``Constant(i8) -> Convert -> Multiply(scale)``,
+    the form the CPU plugin runs as int8 weights."""
+    if zero_point is None:
+        return None
+    value = const_value(zero_point)
+    return None if value is not None and not np.any(value) else zero_point
+
+
 def dequantize(x: Output, scale: Output, zero_point: Output | None, axis: int) -> Output:
     """(x - zero_point) * scale, computed in the scale's type."""
-    value = ops.convert_like(x, scale).output(0)
+    value = _convert_like(x, scale)
+    zero_point = _nonzero(zero_point)
     if zero_point is not None:
-        value = ops.subtract(value, _per_axis(ops.convert_like(zero_point, scale).output(0), x, axis)).output(
-            0
-        )
+        value = ops.subtract(value, _per_axis(_convert_like(zero_point, scale), x, axis)).output(0)
     return ops.multiply(value, _per_axis(scale, x, axis)).output(0)
 
 
@@ -56,12 +72,13 @@ def quantize(
     x: Output, scale: Output, zero_point: Output | None, axis: int, target: Type, saturate: bool = True
 ) -> Output:
     """saturate(round_half_even(x / scale) + zero_point), in the target integer (or float8) type."""
-    value = ops.divide(x, _per_axis(ops.convert_like(scale, x).output(0), x, axis)).output(0)
+    value = ops.divide(x, _per_axis(_convert_like(scale, x), x, axis)).output(0)
     if target.is_real():  # float8/float4: the conversion rounds itself; ONNX's Cast rules for saturation
         return cast_to(value, target, saturate)
     value = ops.round(value, "half_to_even").output(0)
+    zero_point = _nonzero(zero_point)
     if zero_point is not None:
-        value = ops.add(value, _per_axis(ops.convert_like(zero_point, x).output(0), x, axis)).output(0)
+        value = ops.add(value, _per_axis(_convert_like(zero_point, x), x, axis)).output(0)
     info = ml_dtypes.iinfo(target.to_dtype())
     value = ops.clamp(value, float(info.min), float(info.max)).output(0)
     return ops.convert(value, target).output(0)
