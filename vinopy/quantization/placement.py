@@ -18,6 +18,10 @@ The rules follow what OpenVINO's CPU plugin runs in int8 (NNCF's CPU hardware co
    a Concat share one range.
 4. One FakeQuantize per tensor, read only by the inputs that asked for it; model outputs stay float
    unless ``quantize_outputs``. Ignored nodes ask for nothing and pass nothing up.
+5. For ``ModelType.TRANSFORMER``, the attention output (NNCF's ignored pattern
+   "multihead_attention_output") is ignored: a MatMul reading a Softmax, directly or through a
+   Reshape, and the head split (``ATTENTION_VALUE_OPS``) that gives its other input. One per-tensor
+   scale would round most attention probabilities, which are small, to zero.
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ AGNOSTIC_OPS: dict[str, tuple[tuple[int, ...] | None, bool]] = {
     "Unsqueeze": ((0,), False),
     "Concat": (None, True),  # None: every input
 }
+# the ops that may give an attention-output MatMul its values (rule 5)
+ATTENTION_VALUE_OPS = {"ReadValue", "Reshape", "Transpose", "Split", "Gather", "Squeeze", "Concat"}
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,8 @@ def build_plan(
 ) -> QuantizationPlan:
     """Apply the rules to ``model``, leaving ``ignored`` nodes in float."""
     ops = model.get_ordered_ops()
+    if transformer:
+        ignored = ignored | attention_outputs(ops)
     plan = QuantizationPlan()
     groups = _UnionFind()
     for node in ops:
@@ -117,6 +125,23 @@ def build_plan(
     plan.groups = groups.groups(list(plan.activations))
     plan.first_layers = _first_layers(ops, {t.node for t in plan.weights})
     return plan
+
+
+def attention_outputs(ops: list[Node]) -> set[Node]:
+    """The nodes of rule 5's pattern: each MatMul of attention probabilities with values, its
+    Softmax (and the Reshape between them) and the op that gives the values."""
+    found: set[Node] = set()
+    for node in ops:
+        if node.get_type_name() != "MatMul":
+            continue
+        for port in (0, 1):
+            chain = [node.input_value(port).get_node()]
+            if chain[-1].get_type_name() == "Reshape":
+                chain.append(chain[-1].input_value(0).get_node())
+            values = node.input_value(1 - port).get_node()
+            if chain[-1].get_type_name() == "Softmax" and values.get_type_name() in ATTENTION_VALUE_OPS:
+                found.update([node, values, *chain])
+    return found
 
 
 def _is_activation(out: Output) -> bool:
