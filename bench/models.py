@@ -198,6 +198,7 @@ class BenchModel:
     build: Callable[[], nn.Module]
     inputs: Callable[[np.random.Generator], dict[str, np.ndarray]]
     description: str
+    transformer: bool = False  # quantized with ModelType.TRANSFORMER
 
 
 def _image(size: int) -> Callable[[np.random.Generator], dict[str, np.ndarray]]:
@@ -216,7 +217,7 @@ MODELS: dict[str, BenchModel] = {
     for m in (
         BenchModel("resnet50", ResNet50, _image(224), "ResNet-50, 1x3x224x224"),
         BenchModel("mobilenet_v2", MobileNetV2, _image(224), "MobileNetV2, 1x3x224x224"),
-        BenchModel("bert_base", Bert, _tokens, "BERT-base (12 layers, 768 hidden), seq 128"),
+        BenchModel("bert_base", Bert, _tokens, "BERT-base (12 layers, 768 hidden), seq 128", True),
         BenchModel(
             "mlp",
             mlp,

@@ -277,3 +277,34 @@ def test_group_and_transposed_convolutions_with_dynamic_batch() -> None:
     test = [rng.normal(0, 1, (2, 8, 8, 8)).astype(np.float32)]
     reference = run(model, test)
     assert np.linalg.norm(run(quantized, test) - reference) / np.linalg.norm(reference) < 0.05
+
+
+def test_decomposed_activation_functions_are_not_quantized() -> None:
+    # x * sigmoid(x) and x * 0.5 * (1 + erf(x / sqrt 2)) are activations the CPU fuses into the conv;
+    # a Multiply of two independent branches is an element-wise op and gets its inputs quantized
+    rng = np.random.default_rng(0)
+    ops = ov.opset13
+    x = ops.parameter([1, 3, 8, 8], np.float32, name="x")
+    weights = [rng.normal(0, 0.3, (4, 3, 3, 3)).astype(np.float32) for _ in range(3)]
+    convs = [ops.convolution(x, ops.constant(w), [1, 1], [1, 1], [1, 1], [1, 1]) for w in weights]
+    swish = ops.multiply(convs[0], ops.sigmoid(convs[0]), name="swish")
+    erf = ops.erf(ops.divide(convs[1], ops.constant(np.float32(np.sqrt(2)))))
+    gelu = ops.multiply(convs[1], ops.add(erf, ops.constant(np.float32(1))), name="gelu")
+    product = ops.multiply(swish, gelu, name="product")
+    head = ops.convolution(
+        ops.add(product, convs[2]),
+        ops.constant(weights[0][:, :1].repeat(4, 1)),
+        [1, 1],
+        [0, 0],
+        [0, 0],
+        [1, 1],
+    )
+    model = ov.Model([head], [x])
+    quantized = nncf.quantize(model, nncf.Dataset([rng.normal(size=(1, 3, 8, 8)).astype(np.float32)]))
+    fed_by_fq = {
+        n.get_friendly_name()
+        for n in quantized.get_ordered_ops()
+        if any(v.get_node().get_type_name() == "FakeQuantize" for v in n.input_values())
+    }
+    assert "swish" not in fed_by_fq and "gelu" not in fed_by_fq
+    assert "product" in fed_by_fq

@@ -10,7 +10,9 @@ The rules follow what OpenVINO's CPU plugin runs in int8 (NNCF's CPU hardware co
    residual connection), Multiply, AvgPool, AdaptiveAvgPool. Each input keeps its own range: NNCF
    does not unify the scales of Add inputs (checked against NNCF 3.4), the CPU rescales them. An
    Add or Multiply with a constant input is a bias or a scale, which the CPU fuses into the
-   preceding layer: it is left alone. These rules are off for
+   preceding layer: it is left alone; so is a Multiply of a tensor by a function of itself (GELU,
+   Swish, Mish as exporters decompose them: one activation, which the CPU fuses into the preceding
+   layer, as OpenVINO does after fusing the pattern into one op). These rules are off for
    ``ModelType.TRANSFORMER``, where only MatMuls are quantized.
 3. Quantization-agnostic ops (``AGNOSTIC_OPS``: MaxPool, Reshape, Transpose, Squeeze, Unsqueeze,
    Concat) commute with a per-tensor FakeQuantize. When every consumer of their output wants it
@@ -55,6 +57,8 @@ AGNOSTIC_OPS: dict[str, tuple[tuple[int, ...] | None, bool]] = {
     "Unsqueeze": ((0,), False),
     "Concat": (None, True),  # None: every input
 }
+# how far up a Multiply input is followed to find that it is a function of the other input (rule 2)
+ACTIVATION_FUNCTION_DEPTH = 6
 # the ops that may give an attention-output MatMul its values (rule 5)
 ATTENTION_VALUE_OPS = {"ReadValue", "Reshape", "Transpose", "Split", "Gather", "Squeeze", "Concat"}
 
@@ -164,11 +168,30 @@ def _activation_ports(node: Node, transformer: bool, plan: QuantizationPlan) -> 
         else:
             data = [0, 1] if type_name == "MatMul" else [0]
         return [p for p in data if _is_activation(node.input_value(p))], False
-    if type_name in ACTIVATION_OPS and not transformer:
+    if type_name in ACTIVATION_OPS and not transformer and not _is_activation_function(node):
         values = node.input_values()
         if values and all(_is_activation(v) for v in values):
             return list(range(len(values))), ACTIVATION_OPS[type_name]
     return [], False
+
+
+def _is_activation_function(node: Node) -> bool:
+    """A Multiply ``x * f(x)`` where f is a chain of ops with one activation input each."""
+    if node.get_type_name() != "Multiply":
+        return False
+    a, b = node.input_values()
+    return _derives_from(a, b) or _derives_from(b, a)
+
+
+def _derives_from(value: Output, source: Output) -> bool:
+    for _ in range(ACTIVATION_FUNCTION_DEPTH):
+        inputs = [v for v in value.get_node().input_values() if _is_activation(v)]
+        if len(inputs) != 1:
+            return False
+        value = inputs[0]
+        if value == source:
+            return True
+    return False
 
 
 def weight_target(node: Node) -> WeightTarget | None:
