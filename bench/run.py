@@ -3,6 +3,7 @@
     python bench/run.py [--models resnet50,mlp] [--rounds 5] [--seconds 2] [--precision f32]
     python bench/run.py --profile resnet50          # per-layer-type times, vinopy next to OpenVINO
     python bench/run.py --models resnet50 --int8    # vinopy and OpenVINO run an int8 IR
+    python bench/run.py --profile resnet50 --int8   # per-layer times of that int8 IR
 
 The models are built in PyTorch with random weights (bench/models.py), exported to ONNX once into
 bench/.cache/ and read by all three runtimes from that file. With --int8, vinopy.quantization
@@ -281,7 +282,7 @@ def bench_model(name: str, args: argparse.Namespace) -> ModelResult:
 def quantized_ir(spec: Any, path: Path, samples: int) -> Path:
     """The model quantized by vinopy.quantization (``samples`` random calibration inputs), saved as
     IR next to its ONNX file on first use."""
-    target = path.with_name(f"{path.stem}_int8_{samples}.xml")
+    target = path.with_name(f"{path.stem}_int8_{samples}{'_transformer' if spec.transformer else ''}.xml")
     if target.exists():
         return target
     import vinopy as ov
@@ -290,7 +291,10 @@ def quantized_ir(spec: Any, path: Path, samples: int) -> Path:
     rng = np.random.default_rng(2)
     data = [list(spec.inputs(rng).values()) for _ in range(samples)]
     model = ov.Core().read_model(str(path))
-    quantized = quantization.quantize(model, quantization.Dataset(data), subset_size=samples)
+    model_type = quantization.ModelType.TRANSFORMER if spec.transformer else None
+    quantized = quantization.quantize(
+        model, quantization.Dataset(data), subset_size=samples, model_type=model_type
+    )
     ov.save_model(quantized, str(target), compress_to_fp16=False)
     return target
 
@@ -305,6 +309,8 @@ def profile(name: str, args: argparse.Namespace, top: int = 25) -> None:
 
     spec = MODELS[name]
     path = export(spec, args.cache)
+    if args.int8:
+        path = quantized_ir(spec, path, args.calibration_samples)
     inputs = list(spec.inputs(np.random.default_rng(1)).values())
     config = {"INFERENCE_PRECISION_HINT": args.precision, "PERFORMANCE_HINT": "LATENCY", "PERF_COUNT": True}
     if args.threads:

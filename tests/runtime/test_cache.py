@@ -82,3 +82,18 @@ def test_import_of_damaged_blob_is_a_clear_error() -> None:
         ov.Core().import_model(blob[:-1], "TEMPLATE")
     with pytest.raises(CacheError, match="magic"):
         ov.Core().import_model(b"not a blob at all, just some bytes" * 3, "TEMPLATE")
+
+
+def test_hit_compiles_the_model_in_hand_without_reading_the_ir_back(tmp_path, monkeypatch) -> None:
+    core = ov.Core()
+    config = {"CACHE_DIR": str(tmp_path)}
+    core.compile_model(_model(), "TEMPLATE", config)
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("a cache hit read the IR back from the blob")
+
+    monkeypatch.setattr("vinopy.runtime.cache.read_ir", no_reading)
+    model = _model()
+    hit = core.compile_model(model, "TEMPLATE", config)
+    assert hit.get_property("LOADED_FROM_CACHE") and hit.get_runtime_model() is model
+    np.testing.assert_allclose(hit(np.zeros((2, 3), np.float32))[0], np.ones((2, 3)))

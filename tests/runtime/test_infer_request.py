@@ -168,3 +168,24 @@ def test_output_that_is_an_input_never_writes_into_the_callers_array():
     compiled(first)
     compiled(np.array([5, 6], dtype=np.float32))
     np.testing.assert_array_equal(first, [1, 2])
+
+
+def test_input_names_stay_right_after_a_first_lookup(compiled: ov.CompiledModel) -> None:
+    request = compiled.create_infer_request()
+    for _ in range(2):  # the second call finds the names already looked up
+        np.testing.assert_allclose(request.infer({"b": B, "a": A})["out"], expected(A, B), rtol=1e-6)
+    with pytest.raises(KeyError, match="no input named 'c'"):
+        request.infer({"a": A, "c": B})
+    with pytest.raises(TypeError, match="named by int, str or Output, not bool"):
+        request.infer({True: A})
+    assert request.infer([A, B])[-1] is not None
+
+
+def test_unshared_input_memory_keeps_the_ports_element_type(core: ov.Core) -> None:
+    flags = ov.opset13.parameter([3], ov.Type.boolean, name="flags")
+    compiled = core.compile_model(ov.Model([ov.opset13.logical_not(flags)], [flags]), "TEMPLATE")
+    request = compiled.create_infer_request()
+    for value in ([True, False, True], [False, False, True]):
+        got = request.infer(np.array(value))[0]
+        np.testing.assert_array_equal(got, np.logical_not(value))
+        assert request.get_input_tensor(0).get_element_type() == ov.Type.boolean

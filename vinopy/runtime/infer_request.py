@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 def port_index(key: Any, ports: list[Output], what: str) -> int:
     """The index of the port that ``key`` (index, tensor or node name, Output) names."""
+    if type(key) is int and 0 <= key < len(ports):  # the common case, before the general checks
+        return key
     if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
         if not -len(ports) <= key < len(ports):
             raise IndexError(f"{what} index {key} is out of range: the model has {len(ports)} {what}s")
@@ -89,7 +91,13 @@ class InferRequest:
         self._inputs = compiled.inputs
         self._outputs = compiled.outputs
         self._input_bounds = [_shape_bounds(p) for p in self._inputs]  # checked on every inference
+        # (dtype, shape) of each static input: an array that matches skips conversion and checks
+        self._input_exact = [_exact_form(p) for p in self._inputs]
         self._input_tensors: list[Tensor | None] = [None] * len(self._inputs)
+        # the request's own input memory, that unshared arrays are copied into (allocated once)
+        self._own_inputs: list[Tensor | None] = [None] * len(self._inputs)
+        self._input_names: dict[str, int] = {}  # input names already looked up
+        self._profile = compiled.profiling_enabled
         self._output_tensors: list[Tensor | None] = [None] * len(self._outputs)
         self._user_outputs: set[int] = set()  # outputs the user gave a tensor to write into
         self._profiling: list[ProfilingInfo] = []
@@ -170,31 +178,63 @@ class InferRequest:
     # --- running --------------------------------------------------------------
     def _bind_inputs(self, inputs: Any, share: bool) -> None:
         """Inputs as a dict keyed by index, name or Output, a list in input order, or one value."""
-        if inputs is None:
-            return
-        if isinstance(inputs, Mapping):
-            items = list(inputs.items())
+        if isinstance(inputs, np.ndarray):  # first: the common call, and cheaper to test than Mapping
+            self._bind_input(port_index(0, self._inputs, "input"), inputs, share)
+        elif isinstance(inputs, Mapping):
+            for key, value in inputs.items():
+                self._bind_input(self._input_index(key), value, share)
         elif isinstance(inputs, (list, tuple)):
             if len(inputs) > len(self._inputs):
                 raise ValueError(f"{len(inputs)} inputs given; the model has {len(self._inputs)}")
-            items = list(enumerate(inputs))
+            for i, value in enumerate(inputs):
+                self._bind_input(i, value, share)
+        elif inputs is not None:
+            self._bind_input(port_index(0, self._inputs, "input"), inputs, share)
+
+    def _input_index(self, key: Any) -> int:
+        """``port_index`` of an input key; each name is looked up once per request."""
+        if type(key) is not str:
+            return port_index(key, self._inputs, "input")
+        index = self._input_names.get(key)
+        if index is None:
+            index = self._input_names[key] = port_index(key, self._inputs, "input")
+        return index
+
+    def _bind_input(self, i: int, value: Any, share: bool) -> None:
+        """The input tensor for a value: an array of the port's exact dtype and shape is taken as it
+        is (shared) or copied into the request's own memory; anything else is converted and checked."""
+        if isinstance(value, Tensor):
+            self._input_tensors[i] = _checked_tensor(value, self._inputs[i], i)
+            return
+        exact = self._input_exact[i]
+        if (
+            exact is None
+            or type(value) is not np.ndarray
+            or value.dtype != exact[0]
+            or value.shape != exact[1]
+        ):
+            self._input_tensors[i] = _array_tensor(value, self._inputs[i], i, share)
+        elif share:
+            self._input_tensors[i] = Tensor.from_array(value, self._inputs[i].get_element_type())
         else:
-            items = [(0, inputs)]
-        for key, value in items:
-            i = port_index(key, self._inputs, "input")
-            if isinstance(value, Tensor):
-                self._input_tensors[i] = _checked_tensor(value, self._inputs[i], i)
-            else:
-                self._input_tensors[i] = _array_tensor(value, self._inputs[i], i, share)
+            own = self._own_inputs[i]
+            if own is None:
+                memory = np.empty_like(value, order="C")
+                own = self._own_inputs[i] = Tensor.from_array(memory, self._inputs[i].get_element_type())
+            np.copyto(own.data, value)
+            self._input_tensors[i] = own
 
     def _validated_inputs(self) -> list[np.ndarray]:
         arrays = []
-        for i, port in enumerate(self._inputs):
-            tensor = self._input_tensors[i]
+        for i, tensor in enumerate(self._input_tensors):
             if tensor is None:
+                port = self._inputs[i]
                 raise ValueError(f"input {_port_name(port, i)} is not set: expected {_expectation(port)}")
             data = tensor.data
-            arrays.append(data if _fits(data.shape, self._input_bounds[i]) else _checked_shape(data, port, i))
+            exact = self._input_exact[i]
+            if (exact is None or data.shape != exact[1]) and not _fits(data.shape, self._input_bounds[i]):
+                data = _checked_shape(data, self._inputs[i], i)
+            arrays.append(data)
         return arrays
 
     def infer(
@@ -204,29 +244,36 @@ class InferRequest:
         share_outputs: bool = False,
         decode_strings: bool = True,
     ) -> OVDict:
-        """Run synchronously and return the results (copies unless ``share_outputs``)."""
-        self.wait()
+        """Run synchronously, in the calling thread, and return the results: copies, unless
+        ``share_outputs``, whose arrays are the request's output memory that the next inference
+        overwrites (as in OpenVINO)."""
+        if self._jobs is not None:  # only an asynchronous run can be in flight
+            self.wait()
         self._bind_inputs(inputs, share_inputs)
         self._run(self._validated_inputs())
-        values = [t.data if share_outputs else t.data.copy() for t in self.output_tensors]
+        tensors = self._output_tensors
+        values = [t.data for t in tensors] if share_outputs else [t.data.copy() for t in tensors]
         return OVDict(self._outputs, values)
 
     def _run(self, arrays: list[np.ndarray]) -> None:
         start = time.perf_counter()
-        result = self._executor.run(arrays, self._compiled.profiling_enabled)
+        result = self._executor.run(arrays, self._profile)
         self._latency_ms = (time.perf_counter() - start) * 1e3
         self._profiling = result.profiling
         for i, value in enumerate(result.outputs):
-            given = self._output_tensors[i] if i in self._user_outputs else None
-            if (
-                given is not None
-                and given.data.shape == value.shape
-                and given.data.dtype == value.dtype
-                and given.data is not value
-            ):
-                np.copyto(given.data, value)  # keep writing into the tensor the user gave
-            else:
+            current = self._output_tensors[i]
+            if i in self._user_outputs:
+                self._write_user_output(i, value)
+            elif current is None or current.data is not value:  # a static plan returns the same arrays
                 self._output_tensors[i] = Tensor.from_array(value)
+
+    def _write_user_output(self, i: int, value: np.ndarray) -> None:
+        """Keep writing into the tensor the user gave, while the result fits it."""
+        given = self._output_tensors[i].data
+        if given.shape == value.shape and given.dtype == value.dtype and given is not value:
+            np.copyto(given, value)
+        else:
+            self._output_tensors[i] = Tensor.from_array(value)
 
     def start_async(self, inputs: Any = None, userdata: Any = None, share_inputs: bool = False) -> None:
         """Start inference in the background; ``wait()`` or the callback tells when it is done."""
@@ -371,6 +418,14 @@ def _array_tensor(value: Any, port: Output, index: int, share: bool) -> Tensor:
         f"input {_port_name(port, index)} has element type {array.dtype}; "
         f"the model expects {_expectation(port)} ({target})"
     )
+
+
+def _exact_form(port: Output) -> tuple[np.dtype, tuple[int, ...]] | None:
+    """The dtype and shape of a static, numeric input; None when arrays need the general checks."""
+    et, shape = port.get_element_type(), port.get_partial_shape()
+    if et.is_dynamic() or et.get_type_name() == "string" or not shape.is_static:
+        return None
+    return np.dtype(et.to_dtype()), tuple(d.get_length() for d in shape)
 
 
 def _shape_bounds(port: Output) -> list[tuple[int, int]] | None:

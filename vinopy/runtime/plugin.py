@@ -68,7 +68,9 @@ class Executor(ABC):
 
     @abstractmethod
     def run(self, inputs: list[np.ndarray], profile: bool = False) -> ExecutorResult:
-        """Inputs in the order of the model's parameters; outputs in the order of its results."""
+        """Inputs in the order of the model's parameters; outputs in the order of its results. The
+        outputs may be the executor's own memory, which the next run overwrites (the request copies
+        them unless the user asks to share them)."""
 
 
 class Executable(ABC):

@@ -109,14 +109,18 @@ def test_int8_steps_are_reported() -> None:
     assert "int8" in exec_types["GroupConvolution"] or "x8" in exec_types["GroupConvolution"]
 
 
-def test_matmul_int8_with_bias_and_activation() -> None:
+@pytest.mark.parametrize(("shape", "transpose_b"), [((4, 32), False), ((1, 5, 32), True)])
+def test_matmul_int8_with_bias_and_activation(shape: tuple[int, ...], transpose_b: bool) -> None:
+    """Rows of a plain activation (a BERT-like 3-D one too) by 2-D weights, stored either way."""
+
     def build(x: ov.Output) -> ov.Output:
-        w = _weights((32, 24), (0,), seed=2)
-        y = ops.matmul(_fq(x, -1.0, 1.0 * 127 / 128, "fq"), w, False, False)
+        w = _weights((24, 32), (1,), seed=2) if transpose_b else _weights((32, 24), (0,), seed=2)
+        y = ops.matmul(_fq(x, -1.0, 1.0 * 127 / 128, "fq"), w, False, transpose_b, name="mm")
         return ops.relu(ops.add(y, ops.constant(rand(24, seed=4))))
 
-    model = model_of(build, [(4, 32)])
-    _compare(model, [rand(4, 32, seed=9)], steps=1e-3)
+    model = model_of(build, [shape])
+    assert backends(model)["mm"].startswith("oneDNN int8")
+    _compare(model, [rand(*shape, seed=9)], steps=1e-3)
 
 
 def test_weight_compressed_matmul_is_decompressed_once() -> None:
@@ -153,3 +157,79 @@ def test_fake_quantized_f32_weights_run_in_int8() -> None:
     conv = next(n for n in model.get_ordered_ops() if n.get_type_name() == "Convolution")
     assert kinds[conv.get_friendly_name()].startswith("oneDNN int8")
     _compare(model, [rand(1, 4, 8, 8, seed=2, low=-0.5, high=2.5)], steps=1e-4)
+
+
+def _residual_block(x: ov.Output, activation: bool) -> ov.Output:
+    """conv -> FakeQuantize -> (+ quantized input) -> [ReLU] -> FakeQuantize -> conv, ResNet's and
+    MobileNetV2's block as NNCF quantizes it (ranges whose steps have no common multiple, so that no
+    sum falls on a tie of the last rounding)."""
+    a = _signed(x, 2.0, "fq_in")
+    b = _fq(ops.relu(_conv(a, 8, 8, 3, seed=1)), 0.0, 4.0, "fq_relu")
+    dw = ops.group_convolution(
+        b, _weights((8, 1, 1, 3, 3), (2, 3, 4), seed=2), [1, 1], [1, 1], [1, 1], [1, 1]
+    )
+    b = _fq(ops.clamp(dw, 0.0, 6.0), 0.0, 6.0, "fq_relu6")  # MobileNetV2's depthwise step
+    c = _signed(_conv(b, 8, 8, 1, seed=3), 6.1, "fq_mid")
+    y = ops.add(c, a, name="residual")
+    if activation:
+        y = ops.relu(y, name="activation")
+    y = _fq(y, 0.0, 7.3, "fq_out") if activation else _signed(y, 7.3, "fq_out")
+    return _conv(y, 8, 4, 1, seed=5)
+
+
+@pytest.mark.parametrize("activation", [True, False])
+def test_residual_add_runs_in_the_int8_convolution(activation: bool) -> None:
+    """The step writes fq_out's integers: fq_mid's rounding, the sum with fq_in's integers and the
+    activation are its post-ops; nothing is dequantized."""
+    model = model_of(lambda x: _residual_block(x, activation), [(1, 8, 10, 10)])
+    kinds = backends(model)
+    fused = {"fq_mid", "residual", "fq_out", *(["activation"] if activation else [])}
+    assert {kinds[name] for name in fused} == {kinds["fq_mid"]}
+    assert kinds["fq_mid"].startswith("fused into")
+    assert kinds["fq_relu"].startswith("fused into") and kinds["fq_relu6"].startswith("fused into")
+    steps = ov.Core().compile_model(model, "CPU", {**F32, "PERF_COUNT": True}).create_infer_request()
+    steps.infer([rand(1, 8, 10, 10)])
+    reorders = [p.node_name for p in steps.get_profiling_info() if p.node_type == "Reorder"]
+    assert "fq_in/quantize" in reorders
+    assert not [name for name in reorders if "dequantize" in name]  # integers flow from step to step
+    # a flip of fq_out moves an output by its step (7.3 / 127 at most) times a weight
+    _compare(model, [rand(1, 8, 10, 10, seed=4, low=-2, high=2)], steps=3 * 7.3 / 127)
+
+
+def test_zero_pointed_integers_are_dequantized_into_another_layout() -> None:
+    """A model output read from a convolution's channels-last integers with zero point 128 (oneDNN
+    3.2's reorder that also transposes such a tensor loses the zero point)."""
+
+    def build(x: ov.Output) -> ov.Output:
+        return _signed(_conv(_fq(x, 0.0, 2.0, "fq_in"), 16, 2048, 1, seed=1), 8.0, "fq_out")
+
+    model = model_of(build, [(1, 16, 7, 7)])
+    assert backends(model)["fq_out"].startswith("fused into")
+    _compare(model, [rand(1, 16, 7, 7, seed=2, low=0, high=2)], steps=8 / 127 + 1e-5)
+
+
+def test_max_pool_before_a_fake_quantize_runs_on_the_integers() -> None:
+    """conv -> ReLU -> MaxPool -> FakeQuantize (ResNet's stem): the convolution writes the
+    FakeQuantize's integers, the MaxPool takes their maximum and the FakeQuantize is left a view."""
+
+    def build(x: ov.Output) -> ov.Output:
+        a = ops.relu(_conv(_fq(x, 0.0, 2.0, "fq_in"), 8, 8, 3, seed=1))
+        pooled = ops.max_pool(a, [2, 2], [1, 1], [0, 0], [0, 0], [3, 3], name="pool").output(0)
+        return _conv(_fq(pooled, 0.0, 5.3, "fq_pooled"), 8, 4, 1, seed=3)
+
+    model = model_of(build, [(1, 8, 12, 12)])
+    kinds = backends(model)
+    assert kinds["pool"].startswith("oneDNN int8") and kinds["fq_pooled"] == "view"
+    _compare(model, [rand(1, 8, 12, 12, seed=2, low=0, high=2)], steps=3 * 5.3 / 255)
+
+
+def test_fake_quantize_of_a_value_on_its_grid_is_a_view() -> None:
+    """A second FakeQuantize with the first's ranges changes nothing; the convolution reads the
+    integers the first one gives."""
+
+    def build(x: ov.Output) -> ov.Output:
+        return _conv(_fq(_fq(x, 0.0, 2.0, "fq1"), 0.0, 2.0, "fq2"), 8, 4, 1, seed=1)
+
+    model = model_of(build, [(1, 8, 6, 6)])
+    assert backends(model)["fq2"] == "view"
+    _compare(model, [rand(1, 8, 6, 6, seed=3, low=0, high=2)], steps=1e-4)

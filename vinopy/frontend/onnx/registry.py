@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from collections.abc import Callable
@@ -51,6 +52,7 @@ def onnx_op(
     return decorate
 
 
+@functools.cache  # once: listing the package's modules costs milliseconds, and every node asks
 def load_translators() -> None:
     """Import every translator module so that its ops are registered."""
     import vinopy.frontend.onnx.translators as pkg

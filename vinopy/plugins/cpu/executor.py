@@ -54,7 +54,7 @@ class CPUExecutable(Executable):
 class _Bound:
     """A plan made runnable for one request: buffers, memories and the step functions."""
 
-    def __init__(self, plan: Plan, engine: api.Engine, threads: int) -> None:
+    def __init__(self, plan: Plan, engine: api.Engine) -> None:
         self.plan = plan
         self.stream = api.Stream.create(engine)
         self.buffers: list[np.ndarray | None] = []  # bytes oneDNN memories point at
@@ -77,15 +77,17 @@ class _Bound:
             else:
                 self.arrays.append(raw)
         self.scratchpad = aligned_empty(plan.scratchpad_bytes)
-        # model inputs: memories re-pointed at each run's arrays
-        self.input_memories: dict[int, list[api.Memory]] = {
-            i: [] for i, s in enumerate(plan.slots) if s.parameter is not None
-        }
-        self.runs = self._bind_all(engine, threads)
+        # model inputs: (slot, parameter index, the memories re-pointed at each run's arrays)
+        self.inputs: list[tuple[int, int, list[api.Memory]]] = [
+            (i, s.parameter, []) for i, s in enumerate(plan.slots) if s.parameter is not None
+        ]
+        self.input_memories = {slot: memories for slot, _, memories in self.inputs}
+        self.runs = self._bind_all(engine)
 
-    def _bind_all(self, engine: api.Engine, threads: int) -> list[Callable[[], None]]:
-        """Step functions; where a step's thread count differs from the one before, it sets its own."""
-        runs, current = [], threads
+    def _bind_all(self, engine: api.Engine) -> list[Callable[[], None]]:
+        """Step functions; the first oneDNN step, and each whose thread count differs from the one
+        before, set their own (OpenMP's count is per calling thread, and async runs use others)."""
+        runs, current = [], None
         for step in self.plan.steps:
             run = self._bind(step, engine)
             if isinstance(step, DnnlStep) and step.threads != current:
@@ -122,17 +124,33 @@ class _Bound:
         return run
 
     def bind_inputs(self, inputs: list[np.ndarray]) -> None:
-        for slot, memories in self.input_memories.items():
-            given = inputs[self.plan.slots[slot].parameter]
-            # ascontiguousarray makes scalars 1-d: keep the input's own shape
-            array = np.ascontiguousarray(given).reshape(np.shape(given))
-            self.arrays[slot] = array
-            for memory in memories:
-                memory.bind(array)
+        """Point the input memories at the arrays, read in place when they are C-contiguous."""
+        arrays = self.arrays
+        for slot, parameter, memories in self.inputs:
+            given = inputs[parameter]
+            if given is arrays[slot]:
+                continue  # bound by the last run and kept alive since, so still at that address
+            array = given
+            if type(given) is not np.ndarray or not given.flags.c_contiguous:
+                # ascontiguousarray makes scalars 1-d: keep the input's own shape
+                array = np.ascontiguousarray(given).reshape(np.shape(given))
+            arrays[slot] = array
+            if memories:
+                address = array.ctypes.data
+                for memory in memories:
+                    memory.bind(array, address)
+
+    def run_steps(self) -> None:
+        for run in self.runs:
+            run()
+
+    def outputs(self) -> list[np.ndarray]:
+        arrays = self.arrays
+        return [arrays[s] for s in self.plan.outputs]
 
 
 def _with_threads(threads: int, run: Callable[[], None]) -> Callable[[], None]:
-    set_threads = api.library().omp_set_num_threads
+    set_threads = api.set_num_threads
 
     def run_with_threads() -> None:
         set_threads(threads)
@@ -145,25 +163,29 @@ class CPUExecutor(Executor):
     def __init__(self, executable: CPUExecutable) -> None:
         self.executable = executable
         self._bound: dict[int, _Bound] = {}
+        self._last: tuple[Shapes, _Bound | None] = ((), None)  # the input shapes of the last run
 
     def _bound_for(self, inputs: list[np.ndarray]) -> _Bound:
-        plan = self.executable.plan_for(tuple(tuple(np.shape(x)) for x in inputs))
+        shapes = tuple([x.shape for x in inputs])
+        last_shapes, bound = self._last
+        if shapes == last_shapes and bound is not None:
+            return bound
+        plan = self.executable.plan_for(shapes)
         bound = self._bound.get(id(plan))
         if bound is None:
-            bound = self._bound[id(plan)] = _Bound(plan, self.executable.engine, self.executable.threads)
+            bound = self._bound[id(plan)] = _Bound(plan, self.executable.engine)
+        self._last = (shapes, bound)
         return bound
 
     def run(self, inputs: list[np.ndarray], profile: bool = False) -> ExecutorResult:
-        api.set_num_threads(self.executable.threads)  # per calling thread: async runs on new threads
         bound = self._bound_for(inputs)
         bound.bind_inputs(inputs)
         if profile:
             rows = self._profiled(bound)
         else:
+            bound.run_steps()
             rows = []
-            for run in bound.runs:
-                run()
-        return ExecutorResult([bound.arrays[s] for s in bound.plan.outputs], rows)
+        return ExecutorResult(bound.outputs(), rows)
 
     def _profiled(self, bound: _Bound) -> list[ProfilingInfo]:
         rows = []

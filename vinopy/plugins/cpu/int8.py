@@ -6,8 +6,14 @@ of its own. A Convolution, GroupConvolution or MatMul reading it whose weights a
 (``Constant(i8) -> Convert -> Multiply(per-channel scale)``) runs oneDNN's int8 kernel: u8/s8 source
 quantized by a reorder with the FakeQuantize's scale and zero point, s8 weights, s32 accumulation,
 the source scale and the per-channel weight scales applied at the end (``ARG_ATTR_SCALES``), then
-the f32 bias and the fused post-ops as in f32. MaxPool runs on the integers. Any other reader of a
-quantized value gets it dequantized (a reorder with the source scale): the FakeQuantize's result.
+the f32 bias and the fused post-ops as in f32. A FakeQuantize alone reading the result makes the
+step write its integers (destination scale and zero point), so int8 tensors flow from step to step;
+so does ``MaxPool -> FakeQuantize`` (the MaxPool then runs on the integers, which commutes) and
+ResNet's and MobileNetV2's ``FakeQuantize -> Add(quantized residual) -> activation -> FakeQuantize``
+(that FakeQuantize's rounding as eltwise post-ops, the Add as a sum post-op reading the residual's
+integers with their scale and zero point). A MatMul with element-wise post-ops runs as a 1x1
+convolution (its weights packed once). Any other reader of a quantized value gets it dequantized
+(a reorder with the source scale): the FakeQuantize's result.
 
 The result differs from the FakeQuantize graph computed in f32 only by rounding: the integer sums
 are exact, the scaling rounds once in f32, and an activation that lands within float rounding of a
@@ -17,6 +23,7 @@ half step may quantize to the neighbouring level (one step of the next FakeQuant
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -25,7 +32,7 @@ from vinopy.plugins.cpu import fusion
 from vinopy.plugins.cpu.dnnl import api
 from vinopy.plugins.cpu.dnnl import constants as dc
 from vinopy.plugins.cpu.lowerings import _create, attr, emit, lowering, pooling_pd, window_pads
-from vinopy.plugins.cpu.plan import PlanBuilder, Quant, Rep, Slot
+from vinopy.plugins.cpu.plan import PlanBuilder, Quant, Rep, Slot, Value
 
 _WEIGHTED = ("Convolution", "GroupConvolution", "MatMul")
 _RESHAPES = ("Reshape", "Squeeze", "Unsqueeze")
@@ -57,6 +64,10 @@ def lower_fake_quantize(b: PlanBuilder, node: Node) -> bool:
     if q is None:
         return False
     out = node.output(0)
+    data = b.value(node.input_value(0))
+    if data.quant is not None and (data.quant.scale, data.quant.zero_point) == (q.scale, q.zero_point):
+        _same_integers(b, node, data)
+        return True
     b.value(out).quant = q
     if not all(_int8_reader(b, t.get_node(), t.get_index()) for t in out.get_target_inputs()):
         # someone reads it in f32: dequantize once, now, in the layout the input has
@@ -65,12 +76,28 @@ def lower_fake_quantize(b: PlanBuilder, node: Node) -> bool:
     return True
 
 
+def _same_integers(b: PlanBuilder, node: Node, data: Value) -> None:
+    """A FakeQuantize of a value already on its grid changes nothing: its output is the input's
+    integers (a pooled value whose producer wrote this FakeQuantize's integers)."""
+    value = b.value(node.output(0))
+    value.quant = data.quant  # with its source, when the integers are yet to be made from it
+    for rep in data.reps:
+        b.viewed.add(rep.slot)  # two values in one buffer: neither is accumulated into in place
+        value.reps.append(replace(rep, numpy=False))
+    b.backends[node.get_friendly_name()] = "view"
+
+
 def _int8_reader(b: PlanBuilder, node: Node, port: int) -> bool:
+    """Whether ``node`` reads input ``port`` as integers (or dequantizes it itself, when it must)."""
     t = node.get_type_name()
+    if t == "FakeQuantize":
+        return port == 0 and fake_quantize_params(b, node) is not None
     if t in ("MaxPool", *_RESHAPES):
         return port == 0 and all(
             _int8_reader(b, r.get_node(), r.get_index()) for r in node.output(0).get_target_inputs()
         )
+    if t == "Add":
+        return _residual_add(b, node)
     return t in _WEIGHTED and port == 0 and int8_weights(b, node) is not None
 
 
@@ -153,15 +180,17 @@ def _fixed(b: PlanBuilder, q: Quant, f: fusion.Fusion) -> dict[int, tuple[np.nda
     """The execute-time scales (and zero point): the weights' per channel, folded BatchNorms included."""
     w_scales = np.ascontiguousarray(f.weights.reshape(-1), np.float32)
     fixed = {
-        dc.ARG_ATTR_SCALES | dc.ARG_SRC: (np.array([q.scale], np.float32), api.MemoryDesc.plain([1], dc.f32)),
+        dc.ARG_ATTR_SCALES | dc.ARG_SRC: _scalar(q.scale, dc.f32),
         dc.ARG_ATTR_SCALES | dc.ARG_WEIGHTS: (w_scales, api.MemoryDesc.plain([w_scales.size], dc.f32)),
     }
     if q.zero_point:
-        fixed[dc.ARG_ATTR_ZERO_POINTS | dc.ARG_SRC] = (
-            np.array([q.zero_point], np.int32),
-            api.MemoryDesc.plain([1], dc.s32),
-        )
+        fixed[dc.ARG_ATTR_ZERO_POINTS | dc.ARG_SRC] = _scalar(q.zero_point, dc.s32)
     return fixed
+
+
+def _scalar(value: float, dtype: int) -> tuple[np.ndarray, api.MemoryDesc]:
+    """A scale (f32) or zero point (s32) given at execution."""
+    return np.array([value], np.float32 if dtype == dc.f32 else np.int32), api.MemoryDesc.plain([1], dtype)
 
 
 def lower_convolution(b: PlanBuilder, node: Node) -> bool:
@@ -211,49 +240,142 @@ def lower_convolution(b: PlanBuilder, node: Node) -> bool:
     if f.bias is not None:
         consts[dc.ARG_BIAS] = (f.bias, api.MemoryDesc.plain(f.bias.shape, dc.f32))
     fixed = _fixed(b, q, f)
-    requantized = _requantize(
-        b, f, fixed, lambda out: _attr(f, q, mask, out), lambda dst, a: build_with(f, dst, a)
-    )
+    f = _requantize(b, f, fixed, lambda g, out: _attr(g, q, mask, out), build_with)
     fusion.emit_fused(b, node, f, emit, inputs={dc.ARG_SRC: node.input_value(0)}, consts=consts, fixed=fixed)
     _report(b, node, f.pd)
-    if requantized is not None:
+    if b.value(f.out).quant is not None:
         _dequantize_for_float_readers(b, f.out)
     return True
+
+
+@dataclass
+class _Tail:
+    """Nodes after a fused chain that the int8 step takes in, ending in the FakeQuantize whose
+    integers it writes (``out``), and the post-ops they add."""
+
+    nodes: list[Node]
+    kinds: list[tuple]
+    out: Quant
+    residual: Output | None = None
 
 
 def _requantize(
     b: PlanBuilder,
     f: fusion.Fusion,
     fixed: dict[int, tuple[np.ndarray, api.MemoryDesc]],
-    attr_of: Callable[[Quant], api.Attr],
-    build: Callable[[api.MemoryDesc, api.Attr], api.PrimitiveDesc],
-) -> Quant | None:
+    attr_of: Callable[[fusion.Fusion, Quant], api.Attr],
+    build: Callable[[fusion.Fusion, api.MemoryDesc, api.Attr], api.PrimitiveDesc],
+) -> fusion.Fusion:
     """When a FakeQuantize alone reads the result, write its integers directly (the destination's
-    scale and zero point): it becomes part of the step, and no f32 result is written."""
-    fq = b.sole_consumer(f.out)
-    if fq is None or f.residual is not None or fq.input_value(0) != f.out:
-        return None
-    out = fake_quantize_params(b, fq)
-    if out is None:
-        return None
-    try:
-        pd = build(api.MemoryDesc.any(b.value(fq.output(0)).shape, out.dtype), attr_of(out))
-    except api.DnnlError:
-        return None
-    if "ref" in pd.impl_info():
-        return None
-    f.pd = pd
-    f.nodes.append(fq)
-    f.out = fq.output(0)
+    scale and zero point): it becomes part of the step, and no f32 result is written. When that
+    FakeQuantize's value is added to another quantized value (a residual), then activated and
+    quantized again, the step takes all of it in: the integers of the last FakeQuantize come out."""
+    reader = b.sole_consumer(f.out)
+    if reader is None or f.residual is not None or reader.input_value(0) != f.out:
+        return f
+    out = fake_quantize_params(b, reader)
+    tails = (
+        [_pooled_tail(b, reader)]
+        if out is None
+        else [_residual_tail(b, reader, out), _Tail([reader], [], out)]
+    )
+    for tail in tails:
+        if tail is None:
+            continue
+        g = replace(f, nodes=[*f.nodes, *tail.nodes], kinds=[*f.kinds, *tail.kinds], residual=tail.residual)
+        g.out = tail.nodes[-1].output(0) if tail.nodes else f.out
+        g.post_ops = fusion.post_ops(b, g)
+        try:
+            g.pd = build(g, api.MemoryDesc.any(b.value(g.out).shape, tail.out.dtype), attr_of(g, tail.out))
+        except api.DnnlError:
+            continue
+        if "ref" not in g.pd.impl_info():
+            _write_integers(b, g, fixed, tail.out)
+            return g
+    return f
+
+
+def _write_integers(
+    b: PlanBuilder, f: fusion.Fusion, fixed: dict[int, tuple[np.ndarray, api.MemoryDesc]], out: Quant
+) -> None:
+    """``f.out`` holds ``out``'s integers: its quantization, and the destination's execute-time scale
+    and zero point; a residual gets its integers in the destination's layout (the sum reads them)."""
     b.value(f.out).quant = Quant(out.scale, out.zero_point, out.dtype, None)
-    scale = np.array([out.scale], np.float32)
-    fixed[dc.ARG_ATTR_SCALES | dc.ARG_DST] = (scale, api.MemoryDesc.plain([1], dc.f32))
+    fixed[dc.ARG_ATTR_SCALES | dc.ARG_DST] = _scalar(out.scale, dc.f32)
     if out.zero_point:
-        fixed[dc.ARG_ATTR_ZERO_POINTS | dc.ARG_DST] = (
-            np.array([out.zero_point], np.int32),
-            api.MemoryDesc.plain([1], dc.s32),
-        )
-    return out
+        fixed[dc.ARG_ATTR_ZERO_POINTS | dc.ARG_DST] = _scalar(out.zero_point, dc.s32)
+    if f.residual is not None:
+        b.require(f.residual, f.pd.md(dc.query_exec_arg_md, dc.ARG_DST))
+
+
+def _pooled_tail(b: PlanBuilder, pool: Node) -> _Tail | None:
+    """``MaxPool -> FakeQuantize`` alone reading the step's result: the step writes the integers of
+    that FakeQuantize (which commutes with taking a maximum), the MaxPool runs on them and the
+    FakeQuantize then changes nothing."""
+    if pool.get_type_name() != "MaxPool" or _indices_read(pool):
+        return None
+    fq = b.sole_consumer(pool.output(0))
+    out = None if fq is None or fq.input_value(0) != pool.output(0) else fake_quantize_params(b, fq)
+    return None if out is None else _Tail([], [], out)
+
+
+def _residual_tail(b: PlanBuilder, fq: Node, grid: Quant) -> _Tail | None:
+    """``fq -> Add(other quantized value) -> activations -> FakeQuantize``: the FakeQuantize of the
+    step's result as post-ops (to its grid and back), the Add as a sum of the other value's integers
+    (its scale and zero point), the activations as eltwise post-ops."""
+    add = b.sole_consumer(fq.output(0))
+    if add is None or not _residual_add(b, add):
+        return None
+    other = next(v for v in add.input_values() if v != fq.output(0))
+    residual = b.value(other).quant
+    if residual is None or b.value(other).shape != b.value(add.output(0)).shape:
+        return None  # not computed yet: the step producing it may take the Add in instead
+    activations, last = _activated_fake_quantize(b, add)
+    kinds = [
+        ("eltwise", dc.eltwise_linear, 1 / grid.scale, 0.0),
+        ("eltwise", dc.eltwise_round, 0.0, 0.0),
+        ("eltwise", dc.eltwise_clip_v2, -grid.zero_point, 255.0 - grid.zero_point),
+        ("eltwise", dc.eltwise_linear, grid.scale, 0.0),
+        ("sum", residual.scale, residual.zero_point, residual.dtype),
+        *(("eltwise", *params) for _, params in activations),
+    ]
+    nodes = [fq, add, *(node for node, _ in activations), last]
+    return _Tail(nodes, kinds, fake_quantize_params(b, last), other)
+
+
+def _activated_fake_quantize(
+    b: PlanBuilder, add: Node
+) -> tuple[list[tuple[Node, tuple[int, float, float]]], Node] | None:
+    """The activations (each with its eltwise) that alone read the Add's result, one after the
+    other, and the FakeQuantize on oneDNN's grid that alone reads the last; else None."""
+    activations = []
+    x = add.output(0)
+    while (reader := b.sole_consumer(x)) is not None and (params := _activation(b, reader, x)) is not None:
+        activations.append((reader, params))
+        x = reader.output(0)
+    if reader is None or reader.input_value(0) != x or fake_quantize_params(b, reader) is None:
+        return None
+    return activations, reader
+
+
+def _activation(b: PlanBuilder, node: Node, x: Output) -> tuple[int, float, float] | None:
+    """oneDNN's eltwise for an activation of ``x`` (one op, or a scalar Maximum/Minimum of ReLU6)."""
+    if node.input_value(0) == x and (params := fusion.eltwise_params(b, node)) is not None:
+        return params
+    return fusion.scalar_eltwise(b, node, x)
+
+
+def _residual_add(b: PlanBuilder, add: Node) -> bool:
+    """An Add of two FakeQuantize outputs on oneDNN's grids, activated and quantized again: an int8
+    step may take it in as a sum (when it does not, the Add's lowering dequantizes what it reads)."""
+    ins = add.input_values()
+    quantized = [v.node for v in ins if v.node.get_type_name() == "FakeQuantize"]
+    return (
+        add.get_type_name() == "Add"
+        and len({*ins}) == len(quantized) == 2
+        and all(fake_quantize_params(b, fq) is not None for fq in quantized)
+        and _activated_fake_quantize(b, add) is not None
+    )
 
 
 def _dequantize_for_float_readers(b: PlanBuilder, out: Output) -> None:
@@ -298,6 +420,8 @@ def lower_matmul(b: PlanBuilder, node: Node) -> bool:
         return False
     if f is None:
         return False
+    if _emit_as_convolution(b, node, f, q, values):
+        return True
     consts = {dc.ARG_WEIGHTS: (weights, api.MemoryDesc.plain(w_dims, dc.s8))}
     if f.bias is not None:
         bias_dims = [1] * (rank - 1) + [out.shape[-1]]
@@ -316,6 +440,53 @@ def lower_matmul(b: PlanBuilder, node: Node) -> bool:
     return True
 
 
+def _emit_as_convolution(b: PlanBuilder, node: Node, f: fusion.Fusion, q: Quant, values: np.ndarray) -> bool:
+    """Emit an int8 MatMul whose post-ops are element-wise as a 1x1 convolution reading its plain
+    (rows, K) activation as channels-last (1, K, rows, 1): that jit kernel reads weights packed at
+    compile time, where oneDNN's int8 matmul on AVX2 (gemm) packs them at every call (three times
+    slower for one row). False when oneDNN has no such kernel."""
+    if f.residual is not None or any(kind[0] != "eltwise" for kind in f.kinds):
+        return False
+    a = node.input_value(0)
+    rows = int(np.prod(b.value(a).shape[:-1]))
+    channels, depth = values.shape if node.transpose_b else values.shape[::-1]
+    weights = np.ascontiguousarray(values if node.transpose_b else values.T).reshape(channels, depth, 1, 1)
+    src = api.MemoryDesc.with_tag([1, depth, rows, 1], q.dtype, dc.nhwc)
+    dst = api.MemoryDesc.with_tag([1, channels, rows, 1], dc.f32, dc.nhwc)
+    bias = None if f.bias is None else api.MemoryDesc.plain([channels], dc.f32)
+    no_pads = [0, 0]
+    try:
+        pd = _create(
+            b,
+            "convolution_forward",
+            dc.forward_inference,
+            dc.convolution_direct,
+            src,
+            api.MemoryDesc.any(weights.shape, dc.s8),
+            bias,
+            dst,
+            [1, 1],
+            no_pads,
+            no_pads,
+            no_pads,
+            _attr(f, q, 1),
+        )
+    except api.DnnlError:
+        return False
+    if "ref" in pd.impl_info():
+        return False
+    f.pd = pd
+    consts = {dc.ARG_WEIGHTS: (weights, api.MemoryDesc.plain(weights.shape, dc.s8))}
+    if f.bias is not None:
+        consts[dc.ARG_BIAS] = (f.bias, bias)
+    out_md = b.plain_md(b.value(f.out), dc.f32)
+    fusion.emit_fused(
+        b, node, f, emit, views={dc.ARG_SRC: (a, src)}, consts=consts, fixed=_fixed(b, q, f), out_md=out_md
+    )
+    _report(b, node, pd)
+    return True
+
+
 def _report(b: PlanBuilder, node: Node, pd: api.PrimitiveDesc) -> None:
     """query_backends says which steps run in int8, and oneDNN's implementation of them."""
     b.backends[node.get_friendly_name()] = f"oneDNN int8 ({pd.impl_info()})"
@@ -326,7 +497,7 @@ def lower_max_pool(b: PlanBuilder, node: Node) -> bool:
     q = b.value(node.input_value(0)).quant
     if q is None or node.get_type_name() != "MaxPool":
         return False
-    if node.get_output_size() > 1 and node.output(1).get_target_inputs():
+    if _indices_read(node):
         return False
     src_shape, dst_shape = b.value(node.input_value(0)).shape, b.value(node.output(0)).shape
     if len(src_shape) != 4:
@@ -344,6 +515,11 @@ def lower_max_pool(b: PlanBuilder, node: Node) -> bool:
     if not all(_int8_reader(b, t.get_node(), t.get_index()) for t in node.output(0).get_target_inputs()):
         b.require(node.output(0), api.MemoryDesc.with_tag(dst_shape, dc.f32, dc.nhwc))
     return True
+
+
+def _indices_read(pool: Node) -> bool:
+    """Whether anything reads MaxPool's second output (the indices)."""
+    return pool.get_output_size() > 1 and bool(pool.output(1).get_target_inputs())
 
 
 def lower_reshape(b: PlanBuilder, node: Node) -> bool:

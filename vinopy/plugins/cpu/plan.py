@@ -263,6 +263,12 @@ class PlanBuilder:
                     else self.plain_md(value, q.dtype)
                 )
                 source = self._quantized_rep(output, q, int_md)
+        if q.zero_point and (moved := self._moved_apart(output, q, source, md)) is not None:
+            if moved.md.data_type == md.data_type:  # scaled in the source's layout: only a move is left
+                slot = self.new_slot(Slot(nbytes=md.size()))
+                self.add_reorder(moved, md, slot, output.node.get_friendly_name())
+                return self._quantized_slot(value, md, slot)
+            source = moved
         arg = dc.ARG_DST if quantize else dc.ARG_SRC
         attr = api.Attr.create()
         attr.set_scales_mask(arg, 0)
@@ -278,6 +284,37 @@ class PlanBuilder:
         pd = api.PrimitiveDesc.reorder(source.md, md, self.engine, attr)
         name = output.node.get_friendly_name()
         self.add_step(pd, args, f"{name}/{'quantize' if quantize else 'dequantize'}", "Reorder")
+        return self._quantized_slot(value, md, slot)
+
+    def _moved_apart(self, output: Output, q: Quant, source: Rep, md: api.MemoryDesc) -> Rep | None:
+        """oneDNN 3.2's jit reorder drops the zero point when it also changes the layout (seen at
+        1x2048x7x7, nhwc <-> nchw), so the layout changes in a plain reorder of its own: on the
+        integers when the floats' layout is plain or channels-last, else on the floats. Returns the
+        source moved to md's layout (to scale from), or the value scaled in the source's layout (of
+        md's type, to reorder), or None when the layouts agree."""
+        value = self.value(output)
+        quantize = md.data_type == q.dtype
+        floats, ints = (source.md, md) if quantize else (md, source.md)
+        ints_there = self._retyped(value, floats, q.dtype)  # the integers in the floats' layout
+        if ints_there is not None:
+            # quantized where the floats are, or (dequantizing) the integers reordered there
+            return None if ints_there == ints else self._quantized_rep(output, q, ints_there)
+        floats_in_int_layout = self._retyped(value, ints, dc.f32)
+        if floats_in_int_layout is None or floats_in_int_layout == floats:
+            return None
+        if quantize:
+            return self.require(q.source, floats_in_int_layout)
+        return self._quantized_rep(output, q, floats_in_int_layout)  # dequantized where the integers are
+
+    def _retyped(self, value: Value, md: api.MemoryDesc, dtype: int) -> api.MemoryDesc | None:
+        """``md``'s layout, when plain or channels-last, with elements of ``dtype``."""
+        layouts = [lambda dt: self.plain_md(value, dt)]
+        if len(value.shape) == 4:
+            layouts.append(lambda dt: api.MemoryDesc.with_tag(value.shape, dt, dc.nhwc))
+        return next((layout(dtype) for layout in layouts if layout(md.data_type) == md), None)
+
+    def _quantized_slot(self, value: Value, md: api.MemoryDesc, slot: int) -> Rep:
+        """The representation of a quantized value that a step writes in ``slot``."""
         rep = Rep(md, slot)
         if md == self.plain_md(value, md.data_type) and md.data_type == dnnl_type(value.dtype):
             self.slots[slot].view = (value.shape, value.dtype)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ctypes
 import threading
 from collections.abc import Callable, Sequence
-from ctypes import byref, c_char_p, c_int64, c_void_p
+from ctypes import byref, c_char_p, c_int32, c_int64, c_void_p
 from typing import Any
 
 import numpy as np
@@ -53,7 +53,7 @@ def library(path: str | None = None) -> ctypes.CDLL:
 
 def call(name: str, *args: Any) -> None:
     """Call a status-returning function and raise DnnlError unless it succeeded."""
-    status = getattr(library(), name)(*args)
+    status = getattr(_lib or library(), name)(*args)
     if status != dc.success:
         raise DnnlError(name, status)
 
@@ -102,9 +102,15 @@ def has_isa(isa: int, required: int) -> bool:
     return isa & required == required
 
 
+_omp = threading.local()  # .threads: what set_num_threads last set on this thread
+
+
 def set_num_threads(n: int) -> None:
-    """The OpenMP thread count of the calling thread (kernels created after this use it)."""
-    library().omp_set_num_threads(int(n))
+    """The OpenMP thread count of the calling thread (kernels created after this use it); setting the
+    count it already has calls nothing (every inference sets it, and a ctypes call costs a microsecond)."""
+    if getattr(_omp, "threads", None) != n:
+        (_lib or library()).omp_set_num_threads(int(n))
+        _omp.threads = n
 
 
 class Engine(_Owned):
@@ -182,6 +188,14 @@ class MemoryDesc(_Owned):
     def data_type(self) -> int:
         return self._query_int(dc.query_data_type) & 0xFFFFFFFF
 
+    def strides(self) -> list[int]:
+        """The strides (in elements) of a plain descriptor, one per dim."""
+        ndims = c_int32()
+        call("dnnl_memory_desc_query", self.handle, dc.query_ndims_s32, byref(ndims))
+        values = ctypes.POINTER(loader.dims_t)()
+        call("dnnl_memory_desc_query", self.handle, dc.query_strides, byref(values))
+        return list(values.contents[: ndims.value])
+
 
 def row_major(dims: Sequence[int]) -> list[int]:
     strides, step = [], 1
@@ -209,9 +223,11 @@ class Memory(_Owned):
         call("dnnl_memory_create", byref(out), desc.handle, engine.handle, pointer)
         return cls(out, desc, buffer)
 
-    def bind(self, buffer: np.ndarray) -> None:
-        """Point at another buffer (model inputs change per inference)."""
-        call("dnnl_memory_set_data_handle", self.handle, c_void_p(buffer.ctypes.data))
+    def bind(self, buffer: np.ndarray, address: int | None = None) -> None:
+        """Point at another buffer (model inputs change per inference); ``address``: the buffer's, when
+        the caller has it already (``ndarray.ctypes.data`` costs microseconds)."""
+        pointer = buffer.ctypes.data if address is None else address
+        call("dnnl_memory_set_data_handle", self.handle, pointer)
         self.buffer = buffer
 
 
@@ -229,8 +245,9 @@ class PostOps(_Owned):
         call("dnnl_post_ops_append_eltwise", self.handle, alg, alpha, beta)
         self.count += 1
 
-    def sum(self, scale: float = 1.0, data_type: int = dc.data_type_undef) -> None:
-        call("dnnl_post_ops_append_sum", self.handle, scale, 0, data_type)
+    def sum(self, scale: float = 1.0, zero_point: int = 0, data_type: int = dc.data_type_undef) -> None:
+        """dst = scale * (dst - zero_point) + result, dst read as ``data_type`` (undef: its own)."""
+        call("dnnl_post_ops_append_sum", self.handle, scale, zero_point, data_type)
         self.count += 1
 
     def binary(self, alg: int, src1: MemoryDesc) -> int:
@@ -336,10 +353,11 @@ class Primitive(_Owned):
         c_args = (loader.ExecArg * len(args))(*[loader.ExecArg(k, m.handle) for k, m in args.items()])
         execute, prim, strm, n = library().dnnl_primitive_execute, self.handle, stream.handle, len(args)
         keep = (self, stream, args)
+        success = dc.success
 
         def run() -> None:
             status = execute(prim, strm, n, c_args)
-            if status != dc.success:
+            if status != success:
                 raise DnnlError(f"dnnl_primitive_execute({self.desc.impl_info()})", status)
 
         run.keep = keep  # type: ignore[attr-defined]
