@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 import onnx
 from onnx import defs
 
@@ -140,8 +141,9 @@ def convert_body_nodes(graph: onnx.GraphProto, scope: Scope) -> list[Node]:
     return results
 
 
-def add_constant(scope: Scope, name: str, value: object) -> None:
-    node = ops.constant(value, name=name)
+def add_constant(scope: Scope, name: str, value: np.ndarray) -> None:
+    # the array was just decoded from the protobuf and nothing else holds it: no second copy
+    node = ops.constant(value, name=name, shared_memory=True)
     node.output(0).set_names({name})
     scope.values[name] = node.output(0)
 
