@@ -81,6 +81,7 @@ class Fusion:
     kinds: list[tuple[Any, ...]] = field(default_factory=list)
     post_ops: api.PostOps | None = None
     pd: api.PrimitiveDesc | None = None
+    flat: bool = False  # the primitive writes the result as (rows, channels): an inner product
 
 
 def collect(
@@ -89,11 +90,13 @@ def collect(
     weights: np.ndarray | None,
     channel_axis: int,
     build: Callable[[Fusion], api.PrimitiveDesc],
+    flat: bool = False,
 ) -> Fusion | None:
     """The longest fusable chain after ``node`` that oneDNN implements, else the node alone."""
-    for f in reversed(_chains(b, node, weights, channel_axis)):
-        f.post_ops = _post_ops(b, f)
+    for f in reversed(chains(b, node, weights, channel_axis)):
+        f.flat = flat
         try:
+            f.post_ops = post_ops(b, f)
             f.pd = build(f)
             return f
         except api.DnnlError:
@@ -101,12 +104,12 @@ def collect(
     return None
 
 
-def _chains(b: PlanBuilder, node: Node, weights: np.ndarray | None, axis: int) -> list[Fusion]:
+def chains(b: PlanBuilder, node: Node, weights: np.ndarray | None, axis: int) -> list[Fusion]:
     """The node alone, then each longer chain of consumers folded into it (shortest first)."""
-    chains = [Fusion(node.output(0), weights)]
-    while (f := _extend(b, chains[-1], axis)) is not None:
-        chains.append(f)
-    return chains
+    found = [Fusion(node.output(0), weights)]
+    while (f := _extend(b, found[-1], axis)) is not None:
+        found.append(f)
+    return found
 
 
 def _extend(b: PlanBuilder, prev: Fusion, axis: int) -> Fusion | None:
@@ -143,7 +146,7 @@ def _extend(b: PlanBuilder, prev: Fusion, axis: int) -> Fusion | None:
     elif t == "Add" and f.residual is None and (other := _residual(b, consumer, f.out)) is not None:
         f.residual = other
         f.kinds.append(("sum",))
-    elif t in _BINARY_POST and (other := _broadcast_operand(b, consumer, f.out)) is not None:
+    elif t in _BINARY_POST and (other := broadcast_operand(b, consumer, f.out)) is not None:
         f.kinds.append(("binary", _BINARY_POST[t], other))
     else:
         return None
@@ -156,31 +159,37 @@ def _advanced(f: Fusion, nodes: list[Node]) -> Fusion:
     return f
 
 
-def _post_ops(b: PlanBuilder, f: Fusion) -> api.PostOps | None:
+def post_ops(b: PlanBuilder, f: Fusion) -> api.PostOps | None:
     if not f.kinds:
         return None
     ops = api.PostOps.create()
     for kind in f.kinds:
-        if kind[0] == "sum":
-            ops.sum()
+        if kind[0] == "sum":  # ("sum",) or ("sum", scale, zero point, data type) of integers
+            ops.sum(*kind[1:])
         elif kind[0] == "binary":
-            ops.binary(kind[1], binary_md(b, kind[2], len(b.value(f.out).shape)))
+            ops.binary(kind[1], binary_md(b, kind[2], f))
         else:
             ops.eltwise(*kind[1:])
     return ops
 
 
-def binary_md(b: PlanBuilder, operand: Output, rank: int) -> api.MemoryDesc:
-    """A broadcast operand's plain buffer read with its dims padded to the destination's rank."""
-    dims = [1] * (rank - len(b.value(operand).shape)) + list(b.value(operand).shape)
+def binary_md(b: PlanBuilder, operand: Output, f: Fusion) -> api.MemoryDesc:
+    """A broadcast operand's plain buffer read with its dims padded to the destination's rank, or
+    collapsed to (rows, channels) for a flat destination (raises when its broadcast does not collapse)."""
+    shape = b.value(f.out).shape
+    dims = [1] * (len(shape) - len(b.value(operand).shape)) + list(b.value(operand).shape)
+    if f.flat:  # each leading dim is 1 or the result's (a valid broadcast): all of them or none
+        rows = int(np.prod(dims[:-1]))
+        if rows not in (1, int(np.prod(shape[:-1]))):
+            raise api.DnnlError(f"binary post-op on {operand.node.get_friendly_name()}", dc.unimplemented)
+        dims = [rows, dims[-1]]
     return api.MemoryDesc.plain(dims, dc.f32)
 
 
 def binary_views(b: PlanBuilder, f: Fusion) -> dict[int, tuple[Output, api.MemoryDesc]]:
     """The execute arguments of the binary post-ops: each operand's buffer, read as its plain layout."""
-    rank = len(b.value(f.out).shape)
     return {
-        api.post_op_arg(i, dc.ARG_SRC_1): (kind[2], binary_md(b, kind[2], rank))
+        api.post_op_arg(i, dc.ARG_SRC_1): (kind[2], binary_md(b, kind[2], f))
         for i, kind in enumerate(f.kinds)
         if kind[0] == "binary"
     }
@@ -279,7 +288,7 @@ _BINARY_POST = {
 }
 
 
-def _broadcast_operand(b: PlanBuilder, node: Node, out: Output) -> Output | None:
+def broadcast_operand(b: PlanBuilder, node: Node, out: Output) -> Output | None:
     """The other input of a commutative binary op when it is a float tensor broadcast onto ``out``."""
     other = _other(node, out)
     if other is None:
@@ -355,20 +364,42 @@ def _fold_batch_norm(b: PlanBuilder, bn: Node, f: Fusion) -> tuple[np.ndarray, n
     return (flat.reshape(weights.shape).astype(np.float32), ((bias - mean) * scale + beta).astype(np.float32))
 
 
+def transposed_destination(b: PlanBuilder, f: Fusion, build: Callable[..., api.PrimitiveDesc]) -> None:
+    """When a Transpose alone reads the result, write the result transposed: that Transpose is then free."""
+    t = b.sole_consumer(f.out)
+    if t is None or t.get_type_name() != "Transpose" or b.dt != dc.f32 or f.residual is not None:
+        return
+    perm = b.value(t.input_value(1)).const
+    if perm is None:
+        return
+    plain = api.row_major(b.value(t.output(0)).shape)
+    strides = [0] * len(plain)
+    for i, axis in enumerate(np.asarray(perm).reshape(-1)):
+        strides[int(axis)] = plain[i]
+    try:
+        pd = build(f, api.MemoryDesc.plain(b.value(f.out).shape, b.dt, strides))
+    except api.DnnlError:
+        return
+    if "ref" not in pd.impl_info():
+        f.pd = pd
+        f.nodes.append(t)
+        f.out = t.output(0)
+
+
 def float_rep(b: PlanBuilder, output: Output) -> Any:
     """The value's first f32 representation (a quantized value also has integer ones)."""
     reps = [r for r in b.value(output).reps if r.md is not None]
     return next((r for r in reps if r.md.data_type == dc.f32), reps[0])
 
 
-def _last_reader(b: PlanBuilder, residual: Output, fused: list[Node]) -> bool:
-    """Whether every other reader of ``residual`` already has its step, so its buffer may be reused."""
-    index = float_rep(b, residual).slot
+def _last_reader(b: PlanBuilder, residual: Output, index: int, fused: list[Node]) -> bool:
+    """Whether every other reader of ``residual`` already has its step, so its buffer (slot ``index``)
+    may be reused."""
     slot = b.slots[index]
     if slot.parameter is not None or slot.const is not None or b.is_aliased(index):
         return False  # another value may read these bytes later
     readers = [t.get_node() for t in residual.get_target_inputs()]
-    return all(id(n) in b.done or n in fused for n in readers)
+    return all(id(n) in b.done or id(n) in b.fused or n in fused for n in readers)
 
 
 def emit_fused(b: PlanBuilder, node: Node, f: Fusion, emit: Callable[..., None], **kwargs: Any) -> None:
@@ -376,8 +407,17 @@ def emit_fused(b: PlanBuilder, node: Node, f: Fusion, emit: Callable[..., None],
     dst_slot = None
     if f.residual is not None:
         dst = f.pd.md(dc.query_exec_arg_md, dc.ARG_DST)
-        source = float_rep(b, f.residual)
-        if source.md == dst and not source.strided and _last_reader(b, f.residual, f.nodes):
+        if f.flat:  # the same bytes, described with the result's dims
+            dst = b.plain_md(b.value(f.out), dst.data_type)
+        # an int8 sum reads the residual's integers, in the destination's layout when they exist
+        source = next((r for r in b.value(f.residual).reps if r.md == dst), None) or float_rep(b, f.residual)
+        own_source = f.residual in node.input_values()  # the step reads it while writing the sum
+        if (
+            source.md == dst
+            and not source.strided
+            and not own_source
+            and _last_reader(b, f.residual, source.slot, f.nodes)
+        ):
             dst_slot = source.slot  # accumulate in place: nothing reads the residual afterwards
         else:
             dst_slot = b.new_slot(Slot(nbytes=dst.size()))

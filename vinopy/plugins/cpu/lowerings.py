@@ -285,7 +285,7 @@ def lower_concat(b: PlanBuilder, node: Node) -> bool:
 def lower_reshape(b: PlanBuilder, node: Node) -> bool:
     """A reshape of a plain buffer is the same bytes: the output shares the input's slot (reordered to
     plain first when its producer wrote a blocked layout)."""
-    if int8.lower_reshape(b, node):
+    if int8.lower_reshape(b, node) or _split_view(b, node):
         return True
     data = node.input_value(0)
     source = b.writable_plain(data)
@@ -298,16 +298,38 @@ def lower_reshape(b: PlanBuilder, node: Node) -> bool:
     return True
 
 
+def _split_view(b: PlanBuilder, node: Node) -> bool:
+    """A reshape of a strided view (columns of a wider product) that only splits its last axis (into
+    heads) is a strided view of the same bytes too."""
+    data = node.input_value(0)
+    view = _strided_rep(b, data)
+    shape, new_shape = b.value(data).shape, b.value(node.output(0)).shape
+    keep = len(shape) - 1
+    if view is None or tuple(new_shape[:keep]) != tuple(shape[:keep]) or view.md.strides()[-1] != 1:
+        return False
+    strides = view.md.strides()[:keep] + api.row_major(new_shape[keep:])
+    b.strided_view(node.output(0), view, api.MemoryDesc.plain(new_shape, dc.f32, strides))
+    b.backends[node.get_friendly_name()] = "view"
+    return True
+
+
+def _strided_rep(b: PlanBuilder, output: Output) -> Rep | None:
+    """The value's f32 strided view, when that is all there is of it (no plain buffer of its own)."""
+    if b.writable_plain(output) is not None:
+        return None
+    return next((r for r in b.value(output).reps if r.strided and r.md.data_type == dc.f32), None)
+
+
 @lowering("Transpose")
 def lower_transpose(b: PlanBuilder, node: Node) -> bool:
-    """The input's plain buffer read with permuted strides; a consumer that needs the transposed
-    value plain reorders it (oneDNN), and matmuls read the strides as they are."""
+    """The input's plain buffer (or strided view) read with permuted strides; a consumer that needs
+    the transposed value plain reorders it (oneDNN), and matmuls read the strides as they are."""
     perm = b.value(node.input_value(1)).const
-    source = b.writable_plain(node.input_value(0))
+    source = b.writable_plain(node.input_value(0)) or _strided_rep(b, node.input_value(0))
     if perm is None or source is None:
         return False
     perm = [int(p) for p in np.asarray(perm).reshape(-1)]
-    strides = api.row_major(b.value(node.input_value(0)).shape)
+    strides = source.md.strides()
     md = api.MemoryDesc.plain(b.value(node.output(0)).shape, dc.f32, [strides[p] for p in perm])
     b.strided_view(node.output(0), source, md)
     b.backends[node.get_friendly_name()] = "view"

@@ -1,20 +1,20 @@
-"""The MatMul lowering: constant weights in the layout oneDNN picks, fused post-ops, operands that are
-transposed views read through their strides, a result written transposed when a Transpose alone
-reads it, and wide products split into column blocks."""
+"""The MatMul lowering: a product by a constant matrix is an inner product (weights in the blocked
+layout its brgemm kernels want), others a matmul whose operands that are transposed views are read
+through their strides and whose result is written transposed when a Transpose alone reads it; both
+with fused post-ops."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from functools import partial
+from collections.abc import Sequence
 
 import numpy as np
 
 from vinopy.graph.node import Node, Output
-from vinopy.plugins.cpu import fusion, int8
+from vinopy.plugins.cpu import attention, fusion, int8
 from vinopy.plugins.cpu.dnnl import api
 from vinopy.plugins.cpu.dnnl import constants as dc
-from vinopy.plugins.cpu.lowerings import _MD, _create, attr, bind_args, emit, lowering, padded
-from vinopy.plugins.cpu.plan import PlanBuilder, Slot
+from vinopy.plugins.cpu.lowerings import _create, attr, bind_args, emit, lowering, padded
+from vinopy.plugins.cpu.plan import PlanBuilder, Rep, Slot
 
 
 @lowering("MatMul")
@@ -23,7 +23,12 @@ def lower_matmul(b: PlanBuilder, node: Node) -> bool:
     va, vw = b.value(a), b.value(w)
     if len(va.shape) < 2 or len(vw.shape) < 2 or vw.dtype != np.float32:
         return False
-    if int8.lower_matmul(b, node):
+    if (
+        int8.lower_matmul(b, node)
+        or attention.lower_scores(b, node)
+        or _merged_projections(b, node)
+        or _inner_product(b, node)
+    ):
         return True
     # operands that are transposed views are read through their strides, when oneDNN has a fast kernel
     return _matmul(b, node, strided=True) or _matmul(b, node, strided=False)
@@ -54,7 +59,7 @@ def _matmul(b: PlanBuilder, node: Node, strided: bool) -> bool:
     f = fusion.collect(b, node, weights, channel_axis=rank - 1, build=build)
     if f is None or (strided and "ref" in f.pd.impl_info()):
         return False
-    _transposed_destination(b, f, build)
+    fusion.transposed_destination(b, f, build)
     inputs, views, consts = {}, {}, {}
     for arg, operand in ((dc.ARG_SRC, a), (dc.ARG_WEIGHTS, w)):
         if arg in operands:
@@ -69,79 +74,134 @@ def _matmul(b: PlanBuilder, node: Node, strided: bool) -> bool:
         bias_dims = [1] * (rank - 1) + [out.shape[-1]]
         consts[dc.ARG_BIAS] = (f.bias.reshape(bias_dims), api.MemoryDesc.plain(bias_dims, dc.f32))
     out_md = b.plain_md(b.value(f.out), b.dt)
-    blocks = _column_blocks(b, node, f, weights, operands[dc.ARG_SRC][0])
-    emit_fn = emit if blocks is None else partial(_emit_blocks, blocks)
-    fusion.emit_fused(b, node, f, emit_fn, inputs=inputs, views=views, consts=consts, out_md=out_md)
+    fusion.emit_fused(b, node, f, emit, inputs=inputs, views=views, consts=consts, out_md=out_md)
     return True
 
 
-# oneDNN 3.2's f32 matmul on AVX2 (gemm_jit_f32) slows down more than linearly as the result widens:
-# (128x768)@(768x3072) takes about 1.6 times as long as four (768x768) products. Wide results with
-# enough rows are computed in blocks of columns, each written into its place in the one result.
-_BLOCK_COLUMNS = 768
-_MIN_ROWS = 16
-
-Block = tuple[api.PrimitiveDesc, np.ndarray, np.ndarray | None, int]  # (pd, weights, bias, first column)
-
-
-def _column_blocks(
-    b: PlanBuilder, node: Node, f: fusion.Fusion, weights: np.ndarray | None, src: api.MemoryDesc
-) -> list[Block] | None:
+def _inner_product(b: PlanBuilder, node: Node) -> bool:
+    """A product by a constant matrix as an inner product over the rows of the input: oneDNN 3.2's
+    brgemm kernels for it on AVX2 (weights reordered once into their blocked layout) keep pace with
+    the matmul's gemm on narrow products and compute wide ones in one step, where the gemm slowed
+    down unless split into blocks of columns."""
+    weights = _inner_product_weights(b, node)
+    if weights is None:
+        return False
+    a = node.input_value(0)
     shape = b.value(node.output(0)).shape
-    columns, rows = shape[-1], int(np.prod(shape[:-1]))
-    plain_result = b.value(f.out).shape == shape and not any(k[0] == "binary" for k in f.kinds)
-    if weights is None or not plain_result or rows < _MIN_ROWS or columns < 2 * _BLOCK_COLUMNS:
-        return None
-    logical = np.swapaxes(weights, -1, -2) if node.transpose_b else weights
-    strides = api.row_major(shape)
-    blocks = []
-    for first in range(0, columns, _BLOCK_COLUMNS):
-        last = min(first + _BLOCK_COLUMNS, columns)
-        block_weights = np.ascontiguousarray(logical[..., first:last])
-        bias = None if f.bias is None else np.ascontiguousarray(f.bias[first:last])
-        dims = [*shape[:-1], last - first]
-        bias_md = (
-            None if bias is None else api.MemoryDesc.plain([1] * (len(shape) - 1) + [last - first], dc.f32)
+    src, dst = _rows_md(b, a, weights.shape[1]), _rows_md(b, node.output(0), shape[-1])
+
+    def build(f: fusion.Fusion) -> api.PrimitiveDesc:
+        bias = None if f.bias is None else api.MemoryDesc.plain([shape[-1]], dc.f32)
+        return _inner_product_pd(b, src, f.weights, bias, dst, f.post_ops)
+
+    f = fusion.collect(b, node, weights, channel_axis=len(shape) - 1, build=build, flat=True)
+    if f is None or "ref" in f.pd.impl_info() or _transpose_reads(b, f.out):
+        return False  # a matmul can write the result transposed, for free
+    consts = {dc.ARG_WEIGHTS: (f.weights, api.MemoryDesc.plain(f.weights.shape, dc.f32))}
+    if f.bias is not None:
+        consts[dc.ARG_BIAS] = (f.bias, api.MemoryDesc.plain(f.bias.shape, dc.f32))
+    out_md = b.plain_md(b.value(f.out), b.dt)
+    fusion.emit_fused(b, node, f, emit, views={dc.ARG_SRC: (a, src)}, consts=consts, out_md=out_md)
+    return True
+
+
+def _merged_projections(b: PlanBuilder, node: Node) -> bool:
+    """Products of one input by several constant matrices, each followed by a bias at most (attention's
+    query, key and value projections): one inner product over the weights stacked, each result a
+    strided view of its columns of the wide one."""
+    group = _projections_of(b, node)
+    if len(group) < 2:
+        return False
+    a = node.input_value(0)
+    weights = np.concatenate([f.weights for _, f in group])
+    widths = [f.weights.shape[0] for _, f in group]
+    bias = np.concatenate(
+        [np.zeros(n, np.float32) if f.bias is None else f.bias for n, (_, f) in zip(widths, group)]
+    )
+    src, dst = _rows_md(b, a, weights.shape[1]), _rows_md(b, a, weights.shape[0])
+    pd = _inner_product_pd(b, src, weights, api.MemoryDesc.plain(bias.shape, dc.f32), dst, None)
+    if "ref" in pd.impl_info():
+        return False
+    consts = {
+        dc.ARG_WEIGHTS: (weights, api.MemoryDesc.plain(weights.shape, dc.f32)),
+        dc.ARG_BIAS: (bias, api.MemoryDesc.plain(bias.shape, dc.f32)),
+    }
+    itemsize = dst.size() // weights.shape[0] // int(np.prod(b.value(a).shape[:-1]))
+    firsts = np.cumsum([0, *widths[:-1]]).tolist()
+    # oneDNN sizes each strided view of columns as the whole result: room for the last one to start late
+    slot = b.new_slot(Slot(nbytes=dst.size() + firsts[-1] * itemsize))
+    args = bind_args(b, pd, views={dc.ARG_SRC: (a, src)}, consts=consts)
+    b.add_step(pd, [*args, (dc.ARG_DST, slot, dst)], node.get_friendly_name(), node.get_type_name())
+    for (product, f), first in zip(group, firsts):
+        shape = list(b.value(f.out).shape)
+        strides = api.row_major([*shape[:-1], weights.shape[0]])
+        columns = Rep(dst, b.new_slot(Slot(alias=slot, offset=first * itemsize)))
+        b.strided_view(f.out, columns, api.MemoryDesc.plain(shape, b.dt, strides))
+        for fused in [product, *f.nodes]:
+            if fused is not node:
+                b.fuse(fused, node)
+    return True
+
+
+def _projections_of(b: PlanBuilder, first: Node) -> list[tuple[Node, fusion.Fusion]]:
+    """``first`` and the products of its input not lowered yet, by constant matrices, whose results
+    only get a bias: (node, that chain); empty when ``first`` is not one of them."""
+    group = []
+    readers = [t for t in first.input_value(0).get_target_inputs() if t.get_node() is not first]
+    for target in [*first.inputs()[:1], *sorted(readers, key=lambda t: t.get_node().get_friendly_name())]:
+        node = target.get_node()
+        if node.get_type_name() != "MatMul" or target.get_index() != 0:
+            continue
+        if node is not first and (id(node) in b.done or id(node) in b.fused):
+            continue
+        weights = _inner_product_weights(b, node)
+        chains = (
+            [] if weights is None else fusion.chains(b, node, weights, len(b.value(node.output(0)).shape) - 1)
         )
-        dst = api.MemoryDesc.plain(dims, b.dt, strides)
-        weights_md = api.MemoryDesc.any(block_weights.shape, b.dt)
-        try:
-            pd = _create(b, "matmul", src, weights_md, bias_md, dst, attr(f.post_ops))
-        except api.DnnlError:
-            return None
-        blocks.append((pd, block_weights, bias, first))
-    return blocks
+        if chains and not chains[-1].kinds:
+            group.append((node, chains[-1]))
+        elif node is first:
+            return []
+    return group
 
 
-def _emit_blocks(
-    blocks: list[Block],
+def _inner_product_weights(b: PlanBuilder, node: Node) -> np.ndarray | None:
+    """The (N, K) weights of a product of rows by a constant matrix, which an inner product computes."""
+    a, w = node.input_values()
+    const, shape = b.value(w).const, b.value(node.output(0)).shape
+    if (
+        const is None
+        or node.transpose_a
+        or any(d != 1 for d in const.shape[:-2])
+        or int(np.prod(b.value(a).shape[:-1])) != int(np.prod(shape[:-1]))
+    ):
+        return None
+    matrix = const.reshape(const.shape[-2:])
+    return np.ascontiguousarray(matrix if node.transpose_b else matrix.T, np.float32)
+
+
+def _rows_md(b: PlanBuilder, output: Output, width: int) -> api.MemoryDesc:
+    """(rows, width) over a value's leading axes, in the compute type."""
+    return api.MemoryDesc.plain([int(np.prod(b.value(output).shape[:-1])), width], b.dt)
+
+
+def _inner_product_pd(
     b: PlanBuilder,
-    node: Node,
-    pd: api.PrimitiveDesc,
-    out: Output,
-    *,
-    inputs: dict[int, Output],
-    views: dict[int, tuple[Output, api.MemoryDesc]],
-    consts: dict[int, tuple[np.ndarray, api.MemoryDesc]],
-    out_md: api.MemoryDesc | None,
-    dst_slot: int | None,
-) -> None:
-    """One step per block, each with its slice of the weights and bias (``consts``, the whole ones,
-    are not used), writing into its columns of the result."""
-    full = pd.md(_MD, dc.ARG_DST)
-    slot = b.output_rep(out, out_md or full, dst_slot, full.size())
-    itemsize = full.size() // int(np.prod(b.value(node.output(0)).shape))
-    # oneDNN sizes a block's strided view as a whole result: room for the last block's to start late
-    b.slots[slot].nbytes = max(b.slots[slot].nbytes, full.size() + blocks[-1][3] * itemsize)
-    for i, (block_pd, weights, bias, first) in enumerate(blocks):
-        block_consts = {dc.ARG_WEIGHTS: (weights, api.MemoryDesc.plain(weights.shape, dc.f32))}
-        if bias is not None:
-            bias_dims = padded([bias.size], weights.ndim)
-            block_consts[dc.ARG_BIAS] = (bias.reshape(bias_dims), api.MemoryDesc.plain(bias_dims, dc.f32))
-        args = bind_args(b, block_pd, inputs, block_consts, views)
-        dst = block_pd.md(_MD, dc.ARG_DST)
-        args.append((dc.ARG_DST, b.new_slot(Slot(alias=slot, offset=first * itemsize)), dst))
-        b.add_step(block_pd, args, f"{node.get_friendly_name()}/block{i}", node.get_type_name())
+    src: api.MemoryDesc,
+    weights: np.ndarray,
+    bias: api.MemoryDesc | None,
+    dst: api.MemoryDesc,
+    post_ops: api.PostOps | None,
+) -> api.PrimitiveDesc:
+    weights_md = api.MemoryDesc.any(list(weights.shape), b.dt)
+    args = (dc.forward_inference, src, weights_md, bias, dst, attr(post_ops))
+    return _create(b, "inner_product_forward", *args)
+
+
+def _transpose_reads(b: PlanBuilder, output: Output) -> bool:
+    """Whether a Transpose alone reads ``output`` (the matmul then writes it transposed)."""
+    consumer = b.sole_consumer(output)
+    return consumer is not None and consumer.get_type_name() == "Transpose"
 
 
 def _operand(
@@ -155,30 +215,6 @@ def _operand(
             if rep.strided:
                 return rep.md, True
     return _matrix_md(padded(value.shape, rank), transposed, b.dt), False
-
-
-def _transposed_destination(
-    b: PlanBuilder, f: fusion.Fusion, build: Callable[..., api.PrimitiveDesc]
-) -> None:
-    """When a Transpose alone reads the result, write the result transposed: that Transpose is then free."""
-    t = b.sole_consumer(f.out)
-    if t is None or t.get_type_name() != "Transpose" or b.dt != dc.f32 or f.residual is not None:
-        return
-    perm = b.value(t.input_value(1)).const
-    if perm is None:
-        return
-    plain = api.row_major(b.value(t.output(0)).shape)
-    strides = [0] * len(plain)
-    for i, axis in enumerate(np.asarray(perm).reshape(-1)):
-        strides[int(axis)] = plain[i]
-    try:
-        pd = build(f, api.MemoryDesc.plain(b.value(f.out).shape, b.dt, strides))
-    except api.DnnlError:
-        return
-    if "ref" not in pd.impl_info():
-        f.pd = pd
-        f.nodes.append(t)
-        f.out = t.output(0)
 
 
 def _logical(dims: Sequence[int], transposed: bool) -> list[int]:
