@@ -23,6 +23,7 @@ from vinopy.quantization.parameters import (
 )
 from vinopy.quantization.quantizer import PostTrainingQuantizer, Settings
 from vinopy.quantization.scope import IgnoredScope
+from vinopy.quantization.statistics import default_device
 from vinopy.quantization.weight_compression import compress
 
 
@@ -188,5 +189,5 @@ def _settings(
         bias_correction_threshold=advanced.bias_correction_params.threshold,
         smooth_quant_alpha=alpha,
         subset_size=subset_size,
-        device=advanced.backend_params.get("device", "TEMPLATE"),
+        device=advanced.backend_params.get("device") or default_device(),
     )

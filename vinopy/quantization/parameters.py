@@ -143,7 +143,8 @@ class AdvancedBiasCorrectionParameters:
 class AdvancedQuantizationParameters:
     """Fine control of :func:`quantize`.
 
-    ``backend_params["device"]`` names the device that runs the model for statistics (TEMPLATE).
+    ``backend_params["device"]`` names the device that runs the model for statistics (default: CPU,
+    else TEMPLATE where CPU is not available).
     ``smooth_quant_alpha`` (deprecated in NNCF) sets the MatMul alpha when given."""
 
     overflow_fix: OverflowFix = OverflowFix.FIRST_LAYER

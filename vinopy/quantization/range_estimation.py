@@ -14,7 +14,7 @@ from vinopy.quantization.parameters import (
     StatisticsCollectorParameters,
     StatisticsType,
 )
-from vinopy.quantization.statistics import Reducer
+from vinopy.quantization.statistics import Reducer, quantile
 
 ACTIVATION_LEVELS = 256
 _MIN_RANGE = 1e-8  # a tensor that is constant zero still needs a non-empty range
@@ -69,7 +69,7 @@ def _with_defaults(params: RangeEstimatorParameters) -> tuple[StatisticsCollecto
 def _statistic(x: np.ndarray, params: StatisticsCollectorParameters, high: bool) -> float:
     if params.statistics_type is StatisticsType.QUANTILE:
         q = 1.0 - params.quantile_outlier_prob if high else params.quantile_outlier_prob
-        return float(np.quantile(x, q))
+        return quantile(x, q)
     if params.statistics_type is StatisticsType.MAX:
         return float(x.max())
     return float(x.min())
@@ -80,7 +80,7 @@ def range_reducer(params: RangeEstimatorParameters) -> Reducer:
     low, high = _with_defaults(params)
 
     def reduce(x: np.ndarray) -> np.ndarray:
-        flat = x.reshape(-1).astype(np.float64)
+        flat = x.reshape(-1)  # min, max and quantile are exact without a float64 copy
         lo, hi = _statistic(flat, low, False), _statistic(flat, high, True)
         return np.array([lo, hi, max(abs(lo), abs(hi))])
 

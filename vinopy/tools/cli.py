@@ -18,11 +18,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "benchmark": ("vinopy.tools.benchmark_app.main:main", "measure inference speed (benchmark_app)"),
     "convert": ("vinopy.tools.ovc:main", "convert a model to OpenVINO IR (ovc)"),
     "mo": ("vinopy.tools.mo:main", "convert a model to IR with Model Optimizer's options (mo)"),
+    "quantize": ("vinopy.tools.quantize:main", "quantize a model to int8 with calibration data (NNCF PTQ)"),
 }
+
+
+INPUT_ERROR_CODE = 2
 
 
 class UsageError(Exception):
     """A bad command line: reported as one line, exit code 1."""
+
+
+class InputError(Exception):
+    """Bad input data or files (an empty folder, a wrong shape): one line, exit code 2."""
 
 
 class CliParser(argparse.ArgumentParser):
@@ -60,7 +68,7 @@ def run_command(
     prog: str, parser: CliParser, argv: Sequence[str] | None, command: Callable[[argparse.Namespace], None]
 ) -> int:
     """Parse ``argv`` (``sys.argv[1:]`` when None) and run ``command`` on the result; a bad command
-    line or any failure is reported as one line with exit code 1."""
+    line or any failure is reported as one line with exit code 1, an :class:`InputError` with 2."""
     try:
         args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     except UsageError as e:
@@ -68,16 +76,18 @@ def run_command(
         return 1
     try:
         command(args)
+    except InputError as e:
+        return fail(prog, str(e), INPUT_ERROR_CODE)
     except Exception as e:  # the command line reports any failure as one line
         return fail(prog, str(e) or type(e).__name__)
     return 0
 
 
-def fail(prog: str, message: str) -> int:
-    """Print a one-line error and give the exit code of failures."""
+def fail(prog: str, message: str, code: int = 1) -> int:
+    """Print a one-line error and give the exit code ``code``."""
     first_line = str(message).strip().splitlines()[0] if str(message).strip() else "failed"
     print(f"{prog}: error: {first_line}", file=sys.stderr)
-    return 1
+    return code
 
 
 def _command(name: str) -> Callable[[list[str]], int]:

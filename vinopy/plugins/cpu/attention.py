@@ -7,8 +7,6 @@ product by V then lowers as an ordinary MatMul."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +16,7 @@ from vinopy.plugins.cpu import fusion
 from vinopy.plugins.cpu.dnnl import api
 from vinopy.plugins.cpu.dnnl import constants as dc
 from vinopy.plugins.cpu.lowerings import _create, attr, lowering, padded
-from vinopy.plugins.cpu.plan import SMALL_WORK, PlanBuilder, Rep, Slot
+from vinopy.plugins.cpu.plan import PlanBuilder, Rep, Slot
 
 Mask = Output | np.ndarray | None  # a float value added to the scores, or a constant one
 
@@ -159,7 +157,7 @@ def _scores(
         mask_arg = (api.post_op_arg(post_ops.count, dc.ARG_SRC_1), mask_md)
         post_ops.binary(dc.binary_add, mask_md)
     matmul = _create(b, "matmul", q.md, k.md, None, md, attr(post_ops if post_ops.count else None))
-    with _threads_for(b, int(np.prod(dims))):
+    with b.threads_for(int(np.prod(dims))):
         softmax = _create(
             b, "softmax_forward", dc.forward_inference, dc.softmax_accurate, md, md, rank - 1, attr()
         )
@@ -189,19 +187,6 @@ def _bind(b: PlanBuilder, arg: int, operand: Operand) -> tuple[int, int, api.Mem
     return arg, b.require(operand.value, b.plain_md(value, operand.md.data_type)).slot, operand.md
 
 
-@contextmanager
-def _threads_for(b: PlanBuilder, elements: int) -> Iterator[None]:
-    """Create (and so run) a step on one thread when its work is small, as the plan does per node."""
-    saved = b.step_threads
-    b.step_threads = 1 if elements < SMALL_WORK else b.threads
-    api.set_num_threads(b.step_threads)
-    try:
-        yield
-    finally:
-        b.step_threads = saved
-        api.set_num_threads(saved)
-
-
 def _emit_scores(b: PlanBuilder, node: Node, s: Scores) -> int:
     """The scores step and the softmax over its result in place; returns the slot holding both."""
     slot = b.new_slot(Slot(nbytes=s.md.size()))
@@ -215,7 +200,7 @@ def _emit_scores(b: PlanBuilder, node: Node, s: Scores) -> int:
         args.append((arg, mask_slot, md))
     name = node.get_friendly_name()
     b.add_step(s.matmul, args, name, node.get_type_name())
-    with _threads_for(b, int(np.prod(s.dims))):
+    with b.threads_for(int(np.prod(s.dims))):
         in_place = [(dc.ARG_SRC, slot, s.md), (dc.ARG_DST, slot, s.md)]
         b.add_step(s.softmax, in_place, f"{name}/softmax", "Softmax")
     return slot

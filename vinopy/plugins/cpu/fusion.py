@@ -82,6 +82,8 @@ class Fusion:
     post_ops: api.PostOps | None = None
     pd: api.PrimitiveDesc | None = None
     flat: bool = False  # the primitive writes the result as (rows, channels): an inner product
+    # flat, as the channels-last (1, channels, rows, 1) of a 1x1 convolution: the same bytes
+    pointwise: bool = False
 
 
 def collect(
@@ -175,7 +177,8 @@ def post_ops(b: PlanBuilder, f: Fusion) -> api.PostOps | None:
 
 def binary_md(b: PlanBuilder, operand: Output, f: Fusion) -> api.MemoryDesc:
     """A broadcast operand's plain buffer read with its dims padded to the destination's rank, or
-    collapsed to (rows, channels) for a flat destination (raises when its broadcast does not collapse)."""
+    collapsed to (rows, channels) for a flat destination, which a pointwise one reads as a 1x1
+    convolution's channels-last (1, channels, rows, 1) (raises when its broadcast does not collapse)."""
     shape = b.value(f.out).shape
     dims = [1] * (len(shape) - len(b.value(operand).shape)) + list(b.value(operand).shape)
     if f.flat:  # each leading dim is 1 or the result's (a valid broadcast): all of them or none
@@ -183,6 +186,8 @@ def binary_md(b: PlanBuilder, operand: Output, f: Fusion) -> api.MemoryDesc:
         if rows not in (1, int(np.prod(shape[:-1]))):
             raise api.DnnlError(f"binary post-op on {operand.node.get_friendly_name()}", dc.unimplemented)
         dims = [rows, dims[-1]]
+        if f.pointwise:
+            return api.MemoryDesc.with_tag([1, dims[1], dims[0], 1], dc.f32, dc.nhwc)
     return api.MemoryDesc.plain(dims, dc.f32)
 
 

@@ -68,12 +68,46 @@ def lower_fake_quantize(b: PlanBuilder, node: Node) -> bool:
     if data.quant is not None and (data.quant.scale, data.quant.zero_point) == (q.scale, q.zero_point):
         _same_integers(b, node, data)
         return True
+    scaling = node.input_value(0).node
+    if b.backends.get(scaling.get_friendly_name()) == f"fused into {node.get_friendly_name()}":
+        q = replace(q, source=scaling.input_value(0), source_scales=_channel_factors(b, scaling))
     b.value(out).quant = q
     if not all(_int8_reader(b, t.get_node(), t.get_index()) for t in out.get_target_inputs()):
         # someone reads it in f32: dequantize once, now, in the layout the input has
         source_md = next(r.md for r in b.value(q.source).reps if r.md is not None)
         b.require(out, source_md if source_md.data_type == dc.f32 else b.plain_md(b.value(out)))
     return True
+
+
+def lower_scaling(b: PlanBuilder, node: Node) -> bool:
+    """A product by factors along the last axis (SmoothQuant's, before a projection) that only a
+    FakeQuantize read by int8 steps reads: no step of its own, the quantizing reorder applies the
+    factors as source scales (see ``lower_fake_quantize``)."""
+    fq = b.sole_consumer(node.output(0))
+    if (
+        fq is None
+        or fq.input_value(0) != node.output(0)
+        or _channel_factors(b, node) is None
+        or fake_quantize_params(b, fq) is None
+        or not all(_int8_reader(b, t.get_node(), t.get_index()) for t in fq.output(0).get_target_inputs())
+    ):
+        return False
+    b.fuse(node, fq)
+    return True
+
+
+def _channel_factors(b: PlanBuilder, mul: Node) -> np.ndarray | None:
+    """The factors of ``data * constant`` when the constant varies along the last axis only."""
+    if mul.get_type_name() != "Multiply":
+        return None
+    data, factors = mul.input_values()
+    const = b.value(factors).const
+    shape = b.value(mul.output(0)).shape
+    if const is None or b.value(data).shape != shape or const.dtype != np.float32 or const.ndim > len(shape):
+        return None
+    if any(d != 1 for d in const.shape[:-1]) or const.shape[-1] not in (1, shape[-1]):
+        return None
+    return np.broadcast_to(const.reshape(-1), shape[-1:]).astype(np.float32)
 
 
 def _same_integers(b: PlanBuilder, node: Node, data: Value) -> None:
@@ -332,15 +366,42 @@ def _residual_tail(b: PlanBuilder, fq: Node, grid: Quant) -> _Tail | None:
         return None  # not computed yet: the step producing it may take the Add in instead
     activations, last = _activated_fake_quantize(b, add)
     kinds = [
-        ("eltwise", dc.eltwise_linear, 1 / grid.scale, 0.0),
-        ("eltwise", dc.eltwise_round, 0.0, 0.0),
-        ("eltwise", dc.eltwise_clip_v2, -grid.zero_point, 255.0 - grid.zero_point),
-        ("eltwise", dc.eltwise_linear, grid.scale, 0.0),
+        *_rounding(grid),
         ("sum", residual.scale, residual.zero_point, residual.dtype),
         *(("eltwise", *params) for _, params in activations),
     ]
     nodes = [fq, add, *(node for node, _ in activations), last]
     return _Tail(nodes, kinds, fake_quantize_params(b, last), other)
+
+
+def _rounding(grid: Quant) -> list[tuple]:
+    """A FakeQuantize as eltwise post-ops: to its grid's integers, rounded and clipped, and back."""
+    return [
+        ("eltwise", dc.eltwise_linear, 1 / grid.scale, 0.0),
+        ("eltwise", dc.eltwise_round, 0.0, 0.0),
+        ("eltwise", dc.eltwise_clip_v2, -grid.zero_point, 255.0 - grid.zero_point),
+        ("eltwise", dc.eltwise_linear, grid.scale, 0.0),
+    ]
+
+
+def _rounded_in_float(
+    b: PlanBuilder, f: fusion.Fusion, build: Callable[[fusion.Fusion], api.PrimitiveDesc]
+) -> fusion.Fusion:
+    """When a FakeQuantize that only float steps read alone reads the result (attention's query and
+    key before the f32 scores), its rounding as post-ops: the step writes the fake-quantized floats,
+    and no quantizing and dequantizing reorders follow it."""
+    reader = b.sole_consumer(f.out)
+    grid = None if reader is None or reader.input_value(0) != f.out else fake_quantize_params(b, reader)
+    readers = [] if grid is None else reader.output(0).get_target_inputs()
+    if grid is None or any(_int8_reader(b, t.get_node(), t.get_index()) for t in readers):
+        return f
+    g = replace(f, nodes=[*f.nodes, reader], kinds=[*f.kinds, *_rounding(grid)], out=reader.output(0))
+    try:
+        g.post_ops = fusion.post_ops(b, g)
+        g.pd = build(g)
+    except api.DnnlError:
+        return f
+    return g
 
 
 def _activated_fake_quantize(
@@ -420,6 +481,7 @@ def lower_matmul(b: PlanBuilder, node: Node) -> bool:
         return False
     if f is None:
         return False
+    f = _rounded_in_float(b, f, build)
     if _emit_as_convolution(b, node, f, q, values):
         return True
     consts = {dc.ARG_WEIGHTS: (weights, api.MemoryDesc.plain(w_dims, dc.s8))}
@@ -441,12 +503,11 @@ def lower_matmul(b: PlanBuilder, node: Node) -> bool:
 
 
 def _emit_as_convolution(b: PlanBuilder, node: Node, f: fusion.Fusion, q: Quant, values: np.ndarray) -> bool:
-    """Emit an int8 MatMul whose post-ops are element-wise as a 1x1 convolution reading its plain
-    (rows, K) activation as channels-last (1, K, rows, 1): that jit kernel reads weights packed at
-    compile time, where oneDNN's int8 matmul on AVX2 (gemm) packs them at every call (three times
-    slower for one row). False when oneDNN has no such kernel."""
-    if f.residual is not None or any(kind[0] != "eltwise" for kind in f.kinds):
-        return False
+    """Emit an int8 MatMul as a 1x1 convolution reading its plain (rows, K) activation as
+    channels-last (1, K, rows, 1) and writing (rows, N) as (1, N, rows, 1): that jit kernel reads
+    weights packed at compile time, where oneDNN's int8 matmul on AVX2 (gemm) packs them at every call
+    (three times slower for one row, twice for BERT's 128). Broadcast operands and a residual are read
+    in that layout too. False when oneDNN has no such kernel."""
     a = node.input_value(0)
     rows = int(np.prod(b.value(a).shape[:-1]))
     channels, depth = values.shape if node.transpose_b else values.shape[::-1]
@@ -455,8 +516,10 @@ def _emit_as_convolution(b: PlanBuilder, node: Node, f: fusion.Fusion, q: Quant,
     dst = api.MemoryDesc.with_tag([1, channels, rows, 1], dc.f32, dc.nhwc)
     bias = None if f.bias is None else api.MemoryDesc.plain([channels], dc.f32)
     no_pads = [0, 0]
+    g = replace(f, flat=True, pointwise=True)
     try:
-        pd = _create(
+        g.post_ops = fusion.post_ops(b, g)
+        g.pd = _create(
             b,
             "convolution_forward",
             dc.forward_inference,
@@ -469,21 +532,20 @@ def _emit_as_convolution(b: PlanBuilder, node: Node, f: fusion.Fusion, q: Quant,
             no_pads,
             no_pads,
             no_pads,
-            _attr(f, q, 1),
+            _attr(g, q, 1),
         )
     except api.DnnlError:
         return False
-    if "ref" in pd.impl_info():
+    if "ref" in g.pd.impl_info():
         return False
-    f.pd = pd
     consts = {dc.ARG_WEIGHTS: (weights, api.MemoryDesc.plain(weights.shape, dc.s8))}
-    if f.bias is not None:
-        consts[dc.ARG_BIAS] = (f.bias, bias)
-    out_md = b.plain_md(b.value(f.out), dc.f32)
+    if g.bias is not None:
+        consts[dc.ARG_BIAS] = (g.bias, bias)
+    out_md = b.plain_md(b.value(g.out), dc.f32)
     fusion.emit_fused(
-        b, node, f, emit, views={dc.ARG_SRC: (a, src)}, consts=consts, fixed=_fixed(b, q, f), out_md=out_md
+        b, node, g, emit, views={dc.ARG_SRC: (a, src)}, consts=consts, fixed=_fixed(b, q, g), out_md=out_md
     )
-    _report(b, node, pd)
+    _report(b, node, g.pd)
     return True
 
 

@@ -150,6 +150,8 @@ _COMMUTATIVE = {"Add", "Multiply", "Maximum", "Minimum"}
 def lower_binary(b: PlanBuilder, node: Node) -> bool:
     if getattr(node, "auto_broadcast", "numpy") not in ("numpy", "none"):
         return False
+    if int8.lower_scaling(b, node):
+        return True
     x, y = node.input_values()
     out = b.value(node.output(0))
     if b.value(x).shape != out.shape and node.get_type_name() in _COMMUTATIVE:

@@ -10,6 +10,8 @@ whose values are never alive together share buffers (``memory.share_buffers``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +68,8 @@ class Quant:
     zero_point: int
     dtype: int
     source: Output
+    # factors along the source's last axis applied before quantizing (a SmoothQuant Multiply taken in)
+    source_scales: np.ndarray | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -236,7 +240,8 @@ class PlanBuilder:
     ) -> None:
         pd = api.PrimitiveDesc.reorder(source_md or source.md, md, self.engine)
         args = [(dc.ARG_FROM, source.slot, source_md or source.md), (dc.ARG_TO, slot, md)]
-        self.add_step(pd, args, f"{name}/reorder", "Reorder")
+        with self.threads_for(_elements(md)):
+            self.add_step(pd, args, f"{name}/reorder", "Reorder")
 
     def _quantized_rep(self, output: Output, q: Quant, md: api.MemoryDesc) -> Rep:
         """The FakeQuantize's output in ``md``: quantized from its input by a reorder with the
@@ -249,6 +254,9 @@ class PlanBuilder:
             slot = self.new_slot(Slot(nbytes=md.size()))
             self.add_reorder(existing, md, slot, output.node.get_friendly_name())
             return self._add_rep(value, Rep(md, slot))
+        if quantize and q.source_scales is not None:
+            scaled = self._scaled_quantize(output, q)
+            return scaled if scaled.md == md else self._quantized_rep(output, q, md)
         if quantize:
             source = next(r for r in self.value(q.source).reps if r.md is not None)
             if source.md.data_type != dc.f32:
@@ -283,7 +291,41 @@ class PlanBuilder:
         args.append((dc.ARG_TO, slot, md))
         pd = api.PrimitiveDesc.reorder(source.md, md, self.engine, attr)
         name = output.node.get_friendly_name()
-        self.add_step(pd, args, f"{name}/{'quantize' if quantize else 'dequantize'}", "Reorder")
+        with self.threads_for(_elements(md)):
+            self.add_step(pd, args, f"{name}/{'quantize' if quantize else 'dequantize'}", "Reorder")
+        return self._quantized_slot(value, md, slot)
+
+    def _scaled_quantize(
+        self,
+        output: Output,
+        q: Quant,
+    ) -> Rep:
+        """The plain integers of ``q.source`` times its factors along the last axis: a binary product
+        by the factors over q's scale, plus the zero point as a post-op, written in q's integer type
+        (oneDNN's conversion rounds to nearest and saturates, as the FakeQuantize clips)."""
+        value = self.value(output)
+        source = self.require(q.source, self.plain_md(self.value(q.source)))
+        factors = np.ascontiguousarray(q.source_scales / np.float32(q.scale), np.float32)
+        factors_md = api.MemoryDesc.plain([1] * (len(value.shape) - 1) + [factors.size], dc.f32)
+        md = self.plain_md(value, q.dtype)
+        post_ops = api.PostOps.create()
+        post_ops.eltwise(dc.eltwise_linear, 1.0, float(q.zero_point))
+        pd = api.PrimitiveDesc.create(
+            "dnnl_binary_primitive_desc_create",
+            self.engine,
+            dc.binary_mul,
+            source.md,
+            factors_md,
+            md,
+            api.Attr.create(post_ops),
+        )
+        slot = self.new_slot(Slot(nbytes=md.size()))
+        factors_slot = self.new_slot(Slot(const=factors))
+        args = [(dc.ARG_SRC_0, source.slot, source.md), (dc.ARG_SRC_1, factors_slot, factors_md)]
+        with self.threads_for(_elements(md)):
+            self.add_step(
+                pd, [*args, (dc.ARG_DST, slot, md)], f"{output.node.get_friendly_name()}/quantize", "Multiply"
+            )
         return self._quantized_slot(value, md, slot)
 
     def _moved_apart(self, output: Output, q: Quant, source: Rep, md: api.MemoryDesc) -> Rep | None:
@@ -370,6 +412,19 @@ class PlanBuilder:
                 primitive, args, scratch if size else None, name, type_name, exec_type, self.step_threads
             )
         )
+
+    @contextmanager
+    def threads_for(self, work: int) -> Iterator[None]:
+        """Create (and so run) the steps added inside on one thread when ``work`` is small, as
+        ``_visit`` does per node: a reorder made for a large node's input is small work of its own."""
+        saved = self.step_threads
+        self.step_threads = 1 if work < SMALL_WORK else self.threads
+        api.set_num_threads(self.step_threads)
+        try:
+            yield
+        finally:
+            self.step_threads = saved
+            api.set_num_threads(saved)
 
     def writable_plain(self, output: Output) -> Rep | None:
         """The value's plain f32 representation in a buffer the plan owns (not a model input)."""
@@ -482,6 +537,13 @@ class PlanBuilder:
 
 
 SMALL_WORK = 1 << 20  # about 30 microseconds of one AVX2 core's multiply-adds
+
+_ITEM_BYTES = {dc.f32: 4, dc.s32: 4, dc.f16: 2, dc.bf16: 2, dc.s8: 1, dc.u8: 1}
+
+
+def _elements(md: api.MemoryDesc) -> int:
+    """The elements a descriptor holds (padding of blocked layouts included)."""
+    return md.size() // _ITEM_BYTES.get(md.data_type, 1)
 
 
 def aligned_empty(nbytes: int, alignment: int = 64) -> np.ndarray:

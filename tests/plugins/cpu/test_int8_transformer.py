@@ -1,0 +1,124 @@
+"""INT8 execution of a BERT-like encoder layer as vinopy.quantization quantizes it in transformer
+mode (SmoothQuant scales before the projections, FakeQuantize on the MatMul inputs only), checked
+against TEMPLATE running the same graph in f32, and the int8 path it takes.
+
+Tolerance as in test_int8.py: an activation within float rounding of a half step may land on the
+neighbouring level, which moves a following product by that step times a weight; most elements
+agree to float precision."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import vinopy as ov
+from tests.plugins.cpu.helpers import F32, backends, model_of, rand
+from vinopy import opset13 as ops
+from vinopy import quantization
+
+pytestmark = pytest.mark.usefixtures("cpu_plugin")
+
+ROWS, HIDDEN, HEADS, FFN = 16, 32, 2, 64
+
+
+def _i64(*values: int) -> ov.Output:
+    return ops.constant(np.array(values, np.int64))
+
+
+def _linear(x: ov.Output, cin: int, cout: int, seed: int, name: str) -> ov.Output:
+    w = np.random.default_rng(seed).standard_normal((cin, cout)) / np.sqrt(cin)
+    y = ops.matmul(x, ops.constant(w.astype(np.float32)), False, False, name=name)
+    return ops.add(y, ops.constant(rand(cout, seed=seed + 1, low=-0.1, high=0.1)), name=f"{name}/bias")
+
+
+def _layer_norm(x: ov.Output, seed: int) -> ov.Output:
+    normed = ops.mvn(x, _i64(-1), True, 1e-5, "inside_sqrt")
+    gamma = ops.constant(rand(HIDDEN, seed=seed, low=0.5, high=1.5))
+    return ops.add(ops.multiply(normed, gamma), ops.constant(rand(HIDDEN, seed=seed + 1, low=-0.1, high=0.1)))
+
+
+def _heads(x: ov.Output, order: tuple[int, ...]) -> ov.Output:
+    split = ops.reshape(x, _i64(1, ROWS, HEADS, HIDDEN // HEADS), False)
+    return ops.transpose(split, _i64(*order))
+
+
+def _encoder_layer(x: ov.Output) -> ov.Output:
+    h = _layer_norm(x, seed=1)
+    q = _heads(_linear(h, HIDDEN, HIDDEN, 10, "q"), (0, 2, 1, 3))
+    k = _heads(_linear(h, HIDDEN, HIDDEN, 20, "k"), (0, 2, 3, 1))
+    v = _heads(_linear(h, HIDDEN, HIDDEN, 30, "v"), (0, 2, 1, 3))
+    scores = ops.divide(ops.matmul(q, k, False, False), ops.constant(np.float32(np.sqrt(HIDDEN // HEADS))))
+    context = ops.matmul(ops.softmax(scores, -1), v, False, False)
+    merged = ops.reshape(ops.transpose(context, _i64(0, 2, 1, 3)), _i64(1, ROWS, HIDDEN), False)
+    h = _layer_norm(ops.add(h, _linear(merged, HIDDEN, HIDDEN, 40, "out"), name="residual1"), seed=3)
+    ffn = ops.gelu(_linear(h, HIDDEN, FFN, 50, "ffn_in"), name="gelu")
+    return ops.add(h, _linear(ffn, FFN, HIDDEN, 60, "ffn_out"), name="residual2")
+
+
+def _quantized_layer() -> ov.Model:
+    model = model_of(_encoder_layer, [(1, ROWS, HIDDEN)])
+    samples = [[rand(1, ROWS, HIDDEN, seed=s, low=-2, high=2)] for s in range(8)]
+    return quantization.quantize(
+        model,
+        quantization.Dataset(samples),
+        subset_size=len(samples),
+        model_type=quantization.ModelType.TRANSFORMER,
+        # 7-bit weights everywhere: AVX2's 16-bit pair sums (vpmaddubsw) then never saturate, so the
+        # integer products are exact, as in test_int8.py
+        advanced_parameters=quantization.AdvancedQuantizationParameters(
+            overflow_fix=quantization.OverflowFix.ENABLE
+        ),
+    )
+
+
+def _compare(model: ov.Model, x: np.ndarray, steps: float) -> None:
+    core = ov.Core()
+    got = core.compile_model(model, "CPU", F32)([x])[0]
+    want = core.compile_model(model, "TEMPLATE")([x])[0]
+    np.testing.assert_allclose(got, want, rtol=0, atol=steps)
+    close = np.isclose(got, want, rtol=1e-4, atol=1e-4).mean()
+    assert close > 0.95, f"only {close:.1%} of the elements agree to float precision"
+
+
+@pytest.fixture(scope="module")
+def quantized_layer() -> ov.Model:
+    return _quantized_layer()
+
+
+def test_every_projection_runs_in_int8_with_its_post_ops(quantized_layer: ov.Model) -> None:
+    """Each product by int8 weights is one int8 1x1 convolution (weights packed once) that also adds
+    its bias, and the residual or applies the GELU (and the next projection's SmoothQuant scale)."""
+    kinds = backends(quantized_layer)
+    for name in ("q", "k", "v", "out", "ffn_in", "ffn_out"):
+        assert kinds[name].startswith("oneDNN int8 (jit_uni_int8_1x1"), (name, kinds[name])
+        assert kinds[f"{name}/bias"] == f"fused into {name}"
+    assert kinds["residual1"] == "fused into out" and kinds["residual2"] == "fused into ffn_out"
+    assert kinds["gelu"] == "fused into ffn_in"
+
+
+def test_query_and_key_are_fake_quantized_by_their_projections(quantized_layer: ov.Model) -> None:
+    """The FakeQuantizes of the query and key, which only the f32 scores read, are rounding post-ops
+    of the projections: no quantizing or dequantizing reorder runs for them."""
+    kinds = backends(quantized_layer)
+    rounded = {
+        fq.input_value(0).node.get_friendly_name(): kinds[fq.get_friendly_name()]
+        for fq in quantized_layer.get_ordered_ops()
+        if fq.get_type_name() == "FakeQuantize" and fq.input_value(0).node.get_type_name() == "Add"
+    }
+    assert rounded["q/bias"] == "fused into q" and rounded["k/bias"] == "fused into k"
+    request = ov.Core().compile_model(quantized_layer, "CPU", {**F32, "PERF_COUNT": True}).create_infer_request()
+    request.infer([rand(1, ROWS, HIDDEN)])
+    reorders = [p.node_name for p in request.get_profiling_info() if p.node_type == "Reorder"]
+    assert not [name for name in reorders if "dequantize" in name]
+
+
+def test_quantized_layer_matches_the_fake_quantize_graph(quantized_layer: ov.Model) -> None:
+    x = rand(1, ROWS, HIDDEN, seed=99, low=-2, high=2)
+    fq_steps = [
+        float((node.input_value(2).node.get_data() - node.input_value(1).node.get_data()).max()) / 255
+        for node in quantized_layer.get_ordered_ops()
+        if node.get_type_name() == "FakeQuantize"
+    ]
+    # a flip moves a projection's output by one input step times a weight (|w| < 1 here), and the
+    # residual stream carries it on
+    _compare(quantized_layer, x, steps=3 * max(fq_steps))
