@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import vinopy as ov
-from tests.plugins.cpu.helpers import backends, check, model_of, rand
+from tests.plugins.cpu.helpers import F32, backends, check, model_of, rand
 
 ops = ov.opset13
 
@@ -82,6 +82,23 @@ def test_binary_with_constant() -> None:
     model = model_of(lambda a: ops.multiply(a, ops.constant(c), name="mul"), [(2, 3, 4, 4)])
     check(model, [rand(2, 3, 4, 4)])
     _on_onednn(model, "mul")
+
+
+def test_constant_broadcast_after_a_blocked_convolution_is_not_the_reference_kernel() -> None:
+    # the convolution's output is also a model output, so the bias Add is a step of its own, reading
+    # the blocked layout the convolution wrote
+    w, bias = rand(32, 3, 3, 3, seed=2), rand(1, 32, 1, 1, seed=3)
+
+    def build(x: ov.Output) -> list[ov.Node]:
+        conv = _conv(x, w, [2, 2], ([1, 1], [1, 1]), [1, 1])
+        return [ops.relu(ops.add(conv, ops.constant(bias), name="bias")), conv]
+
+    model = model_of(build, [(1, 3, 64, 64)])
+    check(model, [rand(1, 3, 64, 64)])
+    request = ov.Core().compile_model(model, "CPU", {**F32, "PERF_COUNT": True}).create_infer_request()
+    request.infer([rand(1, 3, 64, 64)])
+    kernel = next(p.exec_type for p in request.profiling_info if p.node_name == "bias")
+    assert not kernel.startswith("ref"), kernel
 
 
 def _conv(

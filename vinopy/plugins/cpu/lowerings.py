@@ -162,13 +162,21 @@ def lower_binary(b: PlanBuilder, node: Node) -> bool:
     if any(v.dtype != np.float32 or not v.static for v in (vx, vy)):
         return False
     y_dims = padded(vy.shape, len(out.shape))
-    for src0 in (current_md(b, x), b.plain_md(vx)):
-        y_md = src0 if vy.shape == out.shape else api.MemoryDesc.plain(y_dims, dc.f32)
+    candidates = (current_md(b, x), b.plain_md(vx))
+    for src0 in candidates:
+        if vy.shape == out.shape:
+            y_md = src0
+        elif vy.const is not None:  # oneDNN lays it out as src0 is: next to a blocked src0, a plain
+            y_md = api.MemoryDesc.any(y_dims, dc.f32)  # broadcast operand gets the reference kernel
+        else:
+            y_md = api.MemoryDesc.plain(y_dims, dc.f32)
         try:
             dst = api.MemoryDesc.any(out.shape, src0.data_type)
             pd = _create(b, "binary", _BINARY[node.get_type_name()], src0, y_md, dst, attr())
         except api.DnnlError:
             continue
+        if pd.impl_info().startswith("ref") and src0 is not candidates[-1]:
+            continue  # the reference kernel is slower than reordering the source to plain
         if vy.const is not None:
             consts = {
                 dc.ARG_SRC_1: (
