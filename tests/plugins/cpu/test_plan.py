@@ -251,3 +251,12 @@ def test_small_steps_run_on_one_thread_large_ones_on_all() -> None:
     plan = next(iter(compiled._executable._plans.values()))
     threads = {s.name: s.threads for s in plan.steps if hasattr(s, "threads")}
     assert threads["big"] == 2 and threads["small"] == 1, threads
+
+
+def test_nodes_sharing_a_friendly_name_all_run() -> None:
+    # OpenVINO allows duplicate friendly names; the plan must not take one node for another
+    def build(x: ov.Output) -> ov.Node:
+        hidden = ops.sigmoid(ops.relu(x, name="same"), name="same")
+        return ops.add(hidden, ops.constant(np.full((1, 8), 2, np.float32)), name="same")
+
+    check(model_of(build, [(1, 8)]), [np.linspace(-1, 1, 8, dtype=np.float32).reshape(1, 8)])

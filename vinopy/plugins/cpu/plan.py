@@ -156,6 +156,7 @@ class PlanBuilder:
         self.fused: set[int] = set()
         self.viewed: set[int] = set()  # slots that other values read as views (reshaped, transposed)
         self.done: set[int] = set()  # nodes whose steps are emitted (or that are being lowered)
+        self.folded: set[int] = set()  # nodes computed at compile time
         self.scratchpad_bytes = 0
         self.model = model
 
@@ -486,8 +487,9 @@ class PlanBuilder:
         for index, param in enumerate(self.model.get_parameters()):
             self._numpy_slot(self.value(param.output(0)), Slot(parameter=index))
             self.backends[param.get_friendly_name()] = "input"
-        for node in ops:
-            if node.get_friendly_name() not in self.backends and id(node) not in self.fused:
+            self.done.add(id(param))
+        for node in ops:  # by identity: friendly names need not be unique
+            if id(node) not in self.done and id(node) not in self.fused and id(node) not in self.folded:
                 self._visit(node, lower)
         outputs = [self.numpy_rep(r.input_value(0)).slot for r in self.model.get_results()]
         plan = Plan(self.slots, self.steps, outputs, self.scratchpad_bytes, self.backends)
@@ -503,6 +505,7 @@ class PlanBuilder:
             return
         for output, array in zip(node.outputs(), folded):
             self._define(output, const=np.asarray(array))
+        self.folded.add(id(node))
         self.backends[node.get_friendly_name()] = "constant"
 
     def _visit(self, node: Node, lower: Any) -> None:
