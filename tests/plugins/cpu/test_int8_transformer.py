@@ -94,6 +94,10 @@ def test_every_projection_runs_in_int8_with_its_post_ops(quantized_layer: ov.Mod
         assert kinds[f"{name}/bias"] == f"fused into {name}"
     assert kinds["residual1"] == "fused into out" and kinds["residual2"] == "fused into ffn_out"
     assert kinds["gelu"] == "fused into ffn_in"
+    ffn_out = next(n for n in quantized_layer.get_ordered_ops() if n.get_friendly_name() == "ffn_out")
+    fq = ffn_out.input_value(0).node
+    assert fq.get_type_name() == "FakeQuantize"
+    assert kinds[fq.get_friendly_name()] == "fused into ffn_in"  # it writes the integers ffn_out reads
 
 
 def test_query_and_key_are_fake_quantized_by_their_projections(quantized_layer: ov.Model) -> None:
@@ -106,7 +110,9 @@ def test_query_and_key_are_fake_quantized_by_their_projections(quantized_layer: 
         if fq.get_type_name() == "FakeQuantize" and fq.input_value(0).node.get_type_name() == "Add"
     }
     assert rounded["q/bias"] == "fused into q" and rounded["k/bias"] == "fused into k"
-    request = ov.Core().compile_model(quantized_layer, "CPU", {**F32, "PERF_COUNT": True}).create_infer_request()
+    request = (
+        ov.Core().compile_model(quantized_layer, "CPU", {**F32, "PERF_COUNT": True}).create_infer_request()
+    )
     request.infer([rand(1, ROWS, HIDDEN)])
     reorders = [p.node_name for p in request.get_profiling_info() if p.node_type == "Reorder"]
     assert not [name for name in reorders if "dequantize" in name]
@@ -122,3 +128,26 @@ def test_quantized_layer_matches_the_fake_quantize_graph(quantized_layer: ov.Mod
     # a flip moves a projection's output by one input step times a weight (|w| < 1 here), and the
     # residual stream carries it on
     _compare(quantized_layer, x, steps=3 * max(fq_steps))
+
+
+def test_smoothing_factors_are_applied_by_the_quantizing_step(quantized_layer: ov.Model) -> None:
+    """SmoothQuant's Multiply before a projection has no step of its own: the step that quantizes
+    the projection's input multiplies by its factors (a jit binary kernel writing the integers)."""
+    kinds = backends(quantized_layer)
+    scalings = [
+        node
+        for node in quantized_layer.get_ordered_ops()
+        if node.get_type_name() == "Multiply"
+        and {t.get_node().get_type_name() for t in node.output(0).get_target_inputs()} == {"FakeQuantize"}
+    ]
+    assert len(scalings) == 4  # before the Q/K/V, output and both feed-forward projections
+    assert all(kinds[node.get_friendly_name()].startswith("fused into") for node in scalings)
+    request = (
+        ov.Core().compile_model(quantized_layer, "CPU", {**F32, "PERF_COUNT": True}).create_infer_request()
+    )
+    request.infer([rand(1, ROWS, HIDDEN)])
+    products = [(p.node_name, p.exec_type) for p in request.get_profiling_info() if p.node_type == "Multiply"]
+    assert len(products) == 3 and all(
+        name.endswith("/quantize") for name, _ in products
+    )  # the 4th: a post-op
+    assert all(exec_type.startswith("jit") for _, exec_type in products)

@@ -11,9 +11,13 @@ step write its integers (destination scale and zero point), so int8 tensors flow
 so does ``MaxPool -> FakeQuantize`` (the MaxPool then runs on the integers, which commutes) and
 ResNet's and MobileNetV2's ``FakeQuantize -> Add(quantized residual) -> activation -> FakeQuantize``
 (that FakeQuantize's rounding as eltwise post-ops, the Add as a sum post-op reading the residual's
-integers with their scale and zero point). A MatMul with element-wise post-ops runs as a 1x1
-convolution (its weights packed once). Any other reader of a quantized value gets it dequantized
-(a reorder with the source scale): the FakeQuantize's result.
+integers with their scale and zero point). An int8 MatMul runs as a 1x1 convolution (its weights
+packed once) with its bias, activations, broadcast operands and residual as post-ops; a FakeQuantize
+that alone reads it and that only float steps read (attention's query and key) becomes rounding
+post-ops. A product by per-channel factors (SmoothQuant's) that only such a FakeQuantize reads has
+no step: the quantizing step multiplies by the factors over the scale and writes the integers. Any
+other reader of a quantized value gets it dequantized (a reorder with the source scale): the
+FakeQuantize's result.
 
 The result differs from the FakeQuantize graph computed in f32 only by rounding: the integer sums
 are exact, the scaling rounds once in f32, and an activation that lands within float rounding of a
@@ -60,17 +64,16 @@ def fake_quantize_params(b: PlanBuilder, node: Node) -> Quant | None:
 
 @lowering("FakeQuantize")
 def lower_fake_quantize(b: PlanBuilder, node: Node) -> bool:
+    out = node.output(0)
+    if b.value(out).quant is not None:
+        return True  # quantized from the input of the scaling it took in (see lower_scaling)
     q = fake_quantize_params(b, node)
     if q is None:
         return False
-    out = node.output(0)
     data = b.value(node.input_value(0))
     if data.quant is not None and (data.quant.scale, data.quant.zero_point) == (q.scale, q.zero_point):
         _same_integers(b, node, data)
         return True
-    scaling = node.input_value(0).node
-    if b.backends.get(scaling.get_friendly_name()) == f"fused into {node.get_friendly_name()}":
-        q = replace(q, source=scaling.input_value(0), source_scales=_channel_factors(b, scaling))
     b.value(out).quant = q
     if not all(_int8_reader(b, t.get_node(), t.get_index()) for t in out.get_target_inputs()):
         # someone reads it in f32: dequantize once, now, in the layout the input has
@@ -81,17 +84,16 @@ def lower_fake_quantize(b: PlanBuilder, node: Node) -> bool:
 
 def lower_scaling(b: PlanBuilder, node: Node) -> bool:
     """A product by factors along the last axis (SmoothQuant's, before a projection) that only a
-    FakeQuantize read by int8 steps reads: no step of its own, the quantizing reorder applies the
-    factors as source scales (see ``lower_fake_quantize``)."""
+    FakeQuantize read by int8 steps reads: no step of its own, the step that quantizes its input
+    multiplies by the factors (``PlanBuilder._scaled_quantize``)."""
     fq = b.sole_consumer(node.output(0))
-    if (
-        fq is None
-        or fq.input_value(0) != node.output(0)
-        or _channel_factors(b, node) is None
-        or fake_quantize_params(b, fq) is None
-        or not all(_int8_reader(b, t.get_node(), t.get_index()) for t in fq.output(0).get_target_inputs())
-    ):
+    if fq is None or fq.input_value(0) != node.output(0):
         return False
+    factors, q = _channel_factors(b, node), fake_quantize_params(b, fq)
+    readers = fq.output(0).get_target_inputs()
+    if factors is None or q is None or not all(_int8_reader(b, t.get_node(), t.get_index()) for t in readers):
+        return False
+    b.value(fq.output(0)).quant = replace(q, source=node.input_value(0), source_scales=factors)
     b.fuse(node, fq)
     return True
 
@@ -104,6 +106,8 @@ def _channel_factors(b: PlanBuilder, mul: Node) -> np.ndarray | None:
     const = b.value(factors).const
     shape = b.value(mul.output(0)).shape
     if const is None or b.value(data).shape != shape or const.dtype != np.float32 or const.ndim > len(shape):
+        return None
+    if const.ndim == 0 or not shape:  # a scalar factor: left to the plain eltwise lowering
         return None
     if any(d != 1 for d in const.shape[:-1]) or const.shape[-1] not in (1, shape[-1]):
         return None
@@ -507,19 +511,19 @@ def _emit_as_convolution(b: PlanBuilder, node: Node, f: fusion.Fusion, q: Quant,
     channels-last (1, K, rows, 1) and writing (rows, N) as (1, N, rows, 1): that jit kernel reads
     weights packed at compile time, where oneDNN's int8 matmul on AVX2 (gemm) packs them at every call
     (three times slower for one row, twice for BERT's 128). Broadcast operands and a residual are read
-    in that layout too. False when oneDNN has no such kernel."""
+    in that layout too, and a FakeQuantize that int8 steps read gets its integers written (as for
+    convolutions). False when oneDNN has no such kernel."""
     a = node.input_value(0)
     rows = int(np.prod(b.value(a).shape[:-1]))
     channels, depth = values.shape if node.transpose_b else values.shape[::-1]
     weights = np.ascontiguousarray(values if node.transpose_b else values.T).reshape(channels, depth, 1, 1)
     src = api.MemoryDesc.with_tag([1, depth, rows, 1], q.dtype, dc.nhwc)
-    dst = api.MemoryDesc.with_tag([1, channels, rows, 1], dc.f32, dc.nhwc)
     bias = None if f.bias is None else api.MemoryDesc.plain([channels], dc.f32)
     no_pads = [0, 0]
-    g = replace(f, flat=True, pointwise=True)
-    try:
-        g.post_ops = fusion.post_ops(b, g)
-        g.pd = _create(
+
+    def build_with(g: fusion.Fusion, dst: api.MemoryDesc, a: api.Attr) -> api.PrimitiveDesc:
+        """The convolution writing ``dst``'s type (its dims are the MatMul's)."""
+        return _create(
             b,
             "convolution_forward",
             dc.forward_inference,
@@ -527,25 +531,34 @@ def _emit_as_convolution(b: PlanBuilder, node: Node, f: fusion.Fusion, q: Quant,
             src,
             api.MemoryDesc.any(weights.shape, dc.s8),
             bias,
-            dst,
+            api.MemoryDesc.with_tag([1, channels, rows, 1], dst.data_type, dc.nhwc),
             [1, 1],
             no_pads,
             no_pads,
             no_pads,
-            _attr(g, q, 1),
+            a,
         )
+
+    g = replace(f, flat=True, pointwise=True)
+    try:
+        g.post_ops = fusion.post_ops(b, g)
+        g.pd = build_with(g, api.MemoryDesc.any(b.value(g.out).shape, dc.f32), _attr(g, q, 1))
     except api.DnnlError:
         return False
     if "ref" in g.pd.impl_info():
         return False
+    fixed = _fixed(b, q, g)
+    g = _requantize(b, g, fixed, lambda h, out: _attr(h, q, 1, out), build_with)
     consts = {dc.ARG_WEIGHTS: (weights, api.MemoryDesc.plain(weights.shape, dc.s8))}
     if g.bias is not None:
         consts[dc.ARG_BIAS] = (g.bias, bias)
-    out_md = b.plain_md(b.value(g.out), dc.f32)
+    out_md = b.plain_md(b.value(g.out), g.pd.md(dc.query_exec_arg_md, dc.ARG_DST).data_type)
     fusion.emit_fused(
-        b, node, g, emit, views={dc.ARG_SRC: (a, src)}, consts=consts, fixed=_fixed(b, q, g), out_md=out_md
+        b, node, g, emit, views={dc.ARG_SRC: (a, src)}, consts=consts, fixed=fixed, out_md=out_md
     )
     _report(b, node, g.pd)
+    if b.value(g.out).quant is not None:
+        _dequantize_for_float_readers(b, g.out)
     return True
 
 

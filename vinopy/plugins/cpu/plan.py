@@ -296,11 +296,7 @@ class PlanBuilder:
             self.add_step(pd, args, f"{name}/{'quantize' if quantize else 'dequantize'}", "Reorder")
         return self._quantized_slot(value, md, slot)
 
-    def _scaled_quantize(
-        self,
-        output: Output,
-        q: Quant,
-    ) -> Rep:
+    def _scaled_quantize(self, output: Output, q: Quant) -> Rep:
         """The plain integers of ``q.source`` times its factors along the last axis: a binary product
         by the factors over q's scale, plus the zero point as a post-op, written in q's integer type
         (oneDNN's conversion rounds to nearest and saturates, as the FakeQuantize clips)."""
