@@ -36,6 +36,9 @@ from typing import Any
 
 import numpy as np
 
+# torch (which exports the models, and is imported before vinopy by --profile) would start libgomp
+# with spinning idle threads; this is the policy vinopy sets when it loads oneDNN itself
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 # the names of bench.models.MODELS: that module (torch) is imported where models are exported only,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -67,3 +71,15 @@ def test_post_ops_and_attributes() -> None:
     attr = api.Attr.create(ops, fpmath_mode=dc.fpmath_mode_strict)
     attr.set_scales_mask(dc.ARG_SRC, 0)
     assert index == 2 and api.post_op_arg(index, dc.ARG_SRC_1) == dc.ARG_ATTR_MULTIPLE_POST_OP_BASE * 3 | 2
+
+
+@pytest.mark.parametrize("policy", [None, "PASSIVE"])
+def test_warns_when_openmp_was_loaded_first(policy: str | None) -> None:
+    # torch brings its own libgomp, already started with spinning threads: vinopy cannot change that
+    script = "import torch, vinopy.plugins.cpu.dnnl.loader as l; l.load()"
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if policy:
+        env["OMP_WAIT_POLICY"] = policy
+    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert ("OMP_WAIT_POLICY=PASSIVE" in run.stderr) == (policy is None)

@@ -7,6 +7,7 @@ import importlib.metadata
 import os
 import site
 import sys
+import warnings
 from ctypes import POINTER, c_char_p, c_float, c_int, c_int32, c_int64, c_size_t, c_uint, c_void_p
 from pathlib import Path
 
@@ -142,10 +143,27 @@ def find_library() -> Path:
     raise OSError(f"{LIBRARY} not found (install the '{WHEEL}' package); searched {searched}")
 
 
+def _libgomp_loaded() -> bool:
+    """Whether this process already mapped an OpenMP runtime (Linux; False where it cannot tell)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            return any("libgomp" in line for line in maps)
+    except OSError:
+        return False
+
+
 def load(path: str | os.PathLike[str] | None = None) -> ctypes.CDLL:
     """Load oneDNN and declare its signatures; OSError says why it cannot be loaded."""
     # libgomp reads its wait policy when it loads: idle threads that sleep instead of spinning keep
     # latency steady when other processes share the cores (a user's own setting wins)
+    if "OMP_WAIT_POLICY" not in os.environ and _libgomp_loaded():
+        warnings.warn(
+            "libgomp was loaded before vinopy's CPU plugin (by importing torch first, for example), so its "
+            "idle threads spin and inference can be several times slower when the cores are shared: "
+            "import vinopy first, or set OMP_WAIT_POLICY=PASSIVE in the environment",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     lib = ctypes.CDLL(str(path or find_library()))
     for table in (SIGNATURES, OPENMP_SIGNATURES):
