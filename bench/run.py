@@ -200,6 +200,11 @@ class Worker:
 
 
 def _serve(conn: Any, runtime: str, path: Path, inputs: list[np.ndarray], args: argparse.Namespace) -> None:
+    # installed packages carry bytecode (pip compiles it); a source checkout under
+    # PYTHONDONTWRITEBYTECODE (as on the development machines) would compile every module it imports
+    # while the model loads: keep its bytecode, so that load times compare like with like
+    sys.dont_write_bytecode = False
+    sys.pycache_prefix = str(ROOT / ".cache" / "pycache")
     __import__(runtime)  # the library's own import is not the model's cost
     runner = make_runner(runtime, path, inputs, args)
     conn.send((runner.compile_s, runner.peak_mib))

@@ -15,6 +15,9 @@ import pytest
 import vinopy as ov
 from tests.plugins.cpu.helpers import F32, backends, model_of, rand
 from vinopy import opset13 as ops
+from vinopy.plugins.cpu.dnnl import constants as dc
+from vinopy.plugins.cpu.int8 import _without_saturated_clamps
+from vinopy.plugins.cpu.plan import Quant
 from vinopy.quantization.range_estimation import FQParams, make_fake_quantize
 from vinopy.quantization.weights import decompression, quantize_symmetric
 
@@ -233,3 +236,43 @@ def test_fake_quantize_of_a_value_on_its_grid_is_a_view() -> None:
     model = model_of(build, [(1, 8, 6, 6)])
     assert backends(model)["fq2"] == "view"
     _compare(model, [rand(1, 8, 6, 6, seed=3, low=0, high=2)], steps=1e-4)
+
+
+def _relu6_by_extremes(x: ov.Output) -> ov.Output:
+    """ReLU6 as exporters write it without Clip: Minimum(Maximum(x, 0), 6)."""
+    return ops.minimum(ops.maximum(x, ops.constant(np.float32(0.0))), ops.constant(np.float32(6.0)))
+
+
+@pytest.mark.parametrize(
+    ("activation", "low", "high"),
+    [
+        (lambda x: ops.clamp(x, 0.0, 6.0), 0.0, 4.0),  # the grid saturates first: no clamp is computed
+        (_relu6_by_extremes, 0.0, 6.0),  # MobileNetV2's: ReLU6 is the grid's range
+        (lambda x: ops.clamp(x, 0.0, 6.0), 0.0, 8.0),  # levels above 6 exist: the clamp stays
+        (ops.relu, -2.0, 2.0 * 127 / 128),  # zero point 128: ReLU stays
+    ],
+)
+def test_clamp_before_a_fake_quantize_matches_the_graph(activation, low: float, high: float) -> None:
+    """A convolution's ReLU/ReLU6 before the FakeQuantize whose integers it writes, folded into the
+    destination's saturation where that saturation clamps as much (as OpenVINO does), kept otherwise."""
+
+    def build(x: ov.Output) -> ov.Output:
+        y = activation(_conv(_fq(x, -4.0, 4.0 * 127 / 128, "fq_in"), 8, 8, 3, seed=1))
+        return _fq(y, low, high, "fq_out")
+
+    model = model_of(build, [(1, 8, 10, 10)])
+    inputs = [rand(1, 8, 10, 10, seed=3, low=-4, high=4)]
+    want = ov.Core().compile_model(model, "TEMPLATE")(inputs)[0]
+    assert (want == want.min()).mean() > 0.3  # the activation clamps much: a dropped clamp would show
+    assert backends(model)["fq_out"].startswith("fused into")
+    _compare(model, inputs, steps=(high - low) / 255 * 1.001)  # one step of fq_out
+
+
+def test_only_clamps_the_grid_saturation_covers_are_dropped() -> None:
+    grid = Quant(6.0 / 255, 0, dc.u8, None)  # levels 0..6
+    relu, relu6 = ("eltwise", dc.eltwise_relu, 0.0, 0.0), ("eltwise", dc.eltwise_clip_v2, 0.0, 6.0)
+    linear = ("eltwise", dc.eltwise_linear, 2.0, 0.0)
+    assert _without_saturated_clamps([linear, relu, relu6], grid) == [linear]
+    assert _without_saturated_clamps([relu6, linear], grid) == [relu6, linear]  # not at the end
+    assert _without_saturated_clamps([relu6], Quant(8.0 / 255, 0, dc.u8, None)) == [relu6]
+    assert _without_saturated_clamps([relu], Quant(2.0 / 255, 128, dc.u8, None)) == [relu]

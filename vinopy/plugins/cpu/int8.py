@@ -7,7 +7,8 @@ of its own. A Convolution, GroupConvolution or MatMul reading it whose weights a
 quantized by a reorder with the FakeQuantize's scale and zero point, s8 weights, s32 accumulation,
 the source scale and the per-channel weight scales applied at the end (``ARG_ATTR_SCALES``), then
 the f32 bias and the fused post-ops as in f32. A FakeQuantize alone reading the result makes the
-step write its integers (destination scale and zero point), so int8 tensors flow from step to step;
+step write its integers (destination scale and zero point), so int8 tensors flow from step to step
+(a ReLU or ReLU6 before it is no post-op when the integers' saturation clamps as much);
 so does ``MaxPool -> FakeQuantize`` (the MaxPool then runs on the integers, which commutes) and
 ResNet's and MobileNetV2's ``FakeQuantize -> Add(quantized residual) -> activation -> FakeQuantize``
 (that FakeQuantize's rounding as eltwise post-ops, the Add as a sum post-op reading the residual's
@@ -320,7 +321,8 @@ def _requantize(
     for tail in tails:
         if tail is None:
             continue
-        g = replace(f, nodes=[*f.nodes, *tail.nodes], kinds=[*f.kinds, *tail.kinds], residual=tail.residual)
+        kinds = _without_saturated_clamps([*f.kinds, *tail.kinds], tail.out)
+        g = replace(f, nodes=[*f.nodes, *tail.nodes], kinds=kinds, residual=tail.residual)
         g.out = tail.nodes[-1].output(0) if tail.nodes else f.out
         g.post_ops = fusion.post_ops(b, g)
         try:
@@ -344,6 +346,37 @@ def _write_integers(
         fixed[dc.ARG_ATTR_ZERO_POINTS | dc.ARG_DST] = _scalar(out.zero_point, dc.s32)
     if f.residual is not None:
         b.require(f.residual, f.pd.md(dc.query_exec_arg_md, dc.ARG_DST))
+
+
+def _without_saturated_clamps(kinds: list[tuple], grid: Quant) -> list[tuple]:
+    """The post-ops less the clamps at their end (ReLU, ReLU6, Clamp) that the destination's saturation
+    to ``grid``'s levels makes redundant: OpenVINO folds ReLU6 into the quantization range alike, and
+    each eltwise post-op costs the int8 kernel instructions per output vector. A MaxPool between the
+    step and the FakeQuantize does not matter: a clamp commutes with taking a maximum."""
+    kept = list(kinds)
+    while kept and (bounds := _clamp_bounds(kept[-1])) is not None and _saturation_covers(bounds, grid):
+        kept.pop()
+    return kept
+
+
+def _clamp_bounds(kind: tuple) -> tuple[float, float] | None:
+    """The (low, high) an eltwise post-op clamps to, or None when it is no clamp."""
+    if kind[0] != "eltwise":
+        return None
+    algorithm, alpha, beta = kind[1:]
+    if algorithm == dc.eltwise_relu and alpha == 0.0:
+        return 0.0, np.inf
+    if algorithm in (dc.eltwise_clip, dc.eltwise_clip_v2):
+        return alpha, beta
+    return None
+
+
+def _saturation_covers(bounds: tuple[float, float], grid: Quant) -> bool:
+    """Whether clamping to ``bounds`` before quantizing to ``grid`` changes no level: the grid's lowest
+    and highest values (levels 0 and 255: fake_quantize_params makes u8 grids) lie within them."""
+    tolerance = 1e-3  # of a level: float rounding of the range's ends
+    low, high = (v / grid.scale + grid.zero_point for v in bounds)
+    return low <= tolerance and high >= 255 - tolerance
 
 
 def _pooled_tail(b: PlanBuilder, pool: Node) -> _Tail | None:

@@ -42,7 +42,7 @@ def _float_static(b: PlanBuilder, node: Node) -> bool:
     """The outputs anyone reads (MaxPool's unread indices aside) and the non-constant inputs are f32
     tensors of known, non-empty shape and rank >= 1."""
     outs = [b.value(o) for o in node.outputs() if o.index == 0 or o.get_target_inputs()]
-    ins = [v for v in map(b.value, node.input_values()) if v.const is None]
+    ins = [v for v in map(b.value, node.input_values()) if not v.is_const]
     return all(v.static and v.dtype == np.float32 and v.shape and 0 not in v.shape for v in outs + ins)
 
 

@@ -10,9 +10,10 @@ whose values are never alive together share buffers (``memory.share_buffers``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -74,15 +75,37 @@ class Quant:
 
 @dataclass
 class Value:
+    """A tensor of the graph. A constant one has its array, or computes it when first asked for:
+    folding every node of constants at once would keep an f32 copy of each dequantized weight
+    (``Constant(i8) -> Convert -> Multiply``) that int8 steps, reading the integers, never use."""
+
     shape: tuple[int, ...] | None  # None: known only at run time
     dtype: np.dtype
     reps: list[Rep] = field(default_factory=list)
-    const: np.ndarray | None = None
     quant: Quant | None = None
+    array: np.ndarray | None = field(default=None, repr=False)  # the constant's, once known
+    compute: Callable[[], np.ndarray] | None = field(default=None, repr=False)  # makes ``array``
 
     @property
     def static(self) -> bool:
         return self.shape is not None
+
+    @property
+    def is_const(self) -> bool:
+        """Whether the value is known before run time (without computing it)."""
+        return self.array is not None or self.compute is not None
+
+    @property
+    def const(self) -> np.ndarray | None:
+        """The constant's array (computed now if not yet), or None for a run-time value."""
+        if self.array is None and self.compute is not None:
+            self.array = self.compute()
+        return self.array
+
+    def forget(self) -> None:
+        """Drop a computed array (slots holding it keep it); it is computed again if asked for."""
+        if self.compute is not None:
+            self.array = None
 
 
 @dataclass
@@ -157,6 +180,7 @@ class PlanBuilder:
         self.viewed: set[int] = set()  # slots that other values read as views (reshaped, transposed)
         self.done: set[int] = set()  # nodes whose steps are emitted (or that are being lowered)
         self.folded: set[int] = set()  # nodes computed at compile time
+        self.computed: list[Output] = []  # folded values whose arrays are computed and kept for now
         self.scratchpad_bytes = 0
         self.model = model
 
@@ -168,12 +192,17 @@ class PlanBuilder:
         self.slots.append(slot)
         return len(self.slots) - 1
 
-    def _define(self, output: Output, const: np.ndarray | None = None) -> Value:
+    def _define(
+        self,
+        output: Output,
+        array: np.ndarray | None = None,
+        compute: Callable[[], np.ndarray] | None = None,
+    ) -> Value:
         ps = output.get_partial_shape()
         shape = tuple(d.get_length() for d in ps) if ps.is_static else None
         et = output.get_element_type()
         dtype = np.dtype(et.to_dtype()) if et.is_static() else np.dtype(object)
-        value = Value(shape, dtype, const=const)
+        value = Value(shape, dtype, array=array, compute=compute)
         self.values[output] = value
         return value
 
@@ -392,7 +421,7 @@ class PlanBuilder:
 
     def const_input(self, array: np.ndarray, md: api.MemoryDesc, source_md: api.MemoryDesc) -> int:
         """The slot of a constant (not a graph value: folded weights, biases) in layout ``md``."""
-        holder = Value(tuple(array.shape), array.dtype, const=array)
+        holder = Value(tuple(array.shape), array.dtype, array=array)
         return self._const_rep(holder, md, source_md).slot
 
     # --- steps ----------------------------------------------------------------
@@ -485,24 +514,55 @@ class PlanBuilder:
             self.backends[param.get_friendly_name()] = "input"
             self.done.add(id(param))
         for node in ops:  # by identity: friendly names need not be unique
-            if id(node) not in self.done and id(node) not in self.fused and id(node) not in self.folded:
+            if not self._handled(node):
                 self._visit(node, lower)
+                self._forget_unread()
         outputs = [self.numpy_rep(r.input_value(0)).slot for r in self.model.get_results()]
         plan = Plan(self.slots, self.steps, outputs, self.scratchpad_bytes, self.backends)
         plan.plan_memory()
         return plan
 
     def _define_outputs(self, node: Node) -> None:
-        inputs_known = all(self.value(o).const is not None for o in node.input_values())
-        folded = node.fold() if inputs_known and node.get_type_name() != "Parameter" else None
-        if folded is None:
+        """Each output's value: a Constant's array, a foldable op of constants computed when asked
+        for (see ``Value``), else a run-time value."""
+        if node.get_input_size() == 0 and (arrays := node.fold()) is not None:
+            for output, array in zip(node.outputs(), arrays):
+                self._define(output, array=np.asarray(array))
+        elif (
+            node.get_input_size()
+            and node.foldable
+            and all(self.value(o).is_const for o in node.input_values())
+        ):
+            for output in node.outputs():
+                self._define(output, compute=partial(self._fold, output))
+        else:
             for output in node.outputs():
                 self._define(output)
             return
-        for output, array in zip(node.outputs(), folded):
-            self._define(output, const=np.asarray(array))
         self.folded.add(id(node))
         self.backends[node.get_friendly_name()] = "constant"
+
+    def _fold(self, output: Output) -> np.ndarray:
+        """The value of a folded node's output, from its inputs' (computed in turn when needed)."""
+        node = output.node
+        arrays = node.evaluate(*(self.value(o).const for o in node.input_values()))
+        self.computed.append(output)
+        return np.asarray(arrays[output.index] if isinstance(arrays, (list, tuple)) else arrays)
+
+    def _handled(self, node: Node) -> bool:
+        """Whether the walk is past ``node``: its steps emitted, fused into another's, or folded."""
+        return id(node) in self.done or id(node) in self.fused or id(node) in self.folded
+
+    def _forget_unread(self) -> None:
+        """Drop the computed arrays that no node left to lower reads: what steps use is in their
+        slots already (packed weights, say), so the arrays would only outlive the compile."""
+        pending = []
+        for output in self.computed:
+            if all(self._handled(t.get_node()) for t in output.get_target_inputs()):
+                self.value(output).forget()
+            else:
+                pending.append(output)
+        self.computed = pending
 
     def _visit(self, node: Node, lower: Any) -> None:
         name = node.get_friendly_name()
