@@ -73,6 +73,7 @@ class StatisticsType(Enum):
     MIN = "min"
     MAX = "max"
     QUANTILE = "quantile"
+    RAW = "raw"  # the values themselves: what the HISTOGRAM aggregator takes
 
 
 class AggregatorType(Enum):
@@ -82,6 +83,9 @@ class AggregatorType(Enum):
     MAX = "max"
     MEAN = "mean"
     MEDIAN = "median"
+    MEAN_NO_OUTLIERS = "mean_no_outliers"
+    MEDIAN_NO_OUTLIERS = "median_no_outliers"
+    HISTOGRAM = "histogram"  # the range of least quantization error (mean squared) over all values
 
 
 @dataclass
@@ -89,7 +93,8 @@ class StatisticsCollectorParameters:
     """One end of a range: a per-batch statistic and its aggregation.
 
     ``quantile_outlier_prob`` is the probability mass left outside by QUANTILE (1e-4 is the 0.01 and
-    99.99 percentiles); ``clipping_value`` bounds the result when set."""
+    99.99 percentiles) and the share of batches that the NO_OUTLIERS aggregators drop at each end;
+    ``clipping_value`` bounds the result when set."""
 
     statistics_type: StatisticsType | None = None
     aggregator_type: AggregatorType | None = None
@@ -106,7 +111,8 @@ class RangeEstimatorParameters:
 
 
 class RangeEstimatorParametersSet:
-    """Ready-made estimators: absolute min/max, mean of per-batch min/max, mean of percentiles."""
+    """Ready-made estimators: absolute min/max, mean or median of per-batch min/max (optionally
+    without outlying batches), mean of percentiles, and the histogram's least-squared-error range."""
 
     MINMAX = RangeEstimatorParameters(
         StatisticsCollectorParameters(StatisticsType.MIN, AggregatorType.MIN),
@@ -116,9 +122,21 @@ class RangeEstimatorParametersSet:
         StatisticsCollectorParameters(StatisticsType.MIN, AggregatorType.MEAN),
         StatisticsCollectorParameters(StatisticsType.MAX, AggregatorType.MEAN),
     )
+    MEDIAN_MINMAX = RangeEstimatorParameters(
+        StatisticsCollectorParameters(StatisticsType.MIN, AggregatorType.MEDIAN),
+        StatisticsCollectorParameters(StatisticsType.MAX, AggregatorType.MEDIAN),
+    )
+    MEAN_NO_OUTLIERS_MINMAX = RangeEstimatorParameters(
+        StatisticsCollectorParameters(StatisticsType.MIN, AggregatorType.MEAN_NO_OUTLIERS),
+        StatisticsCollectorParameters(StatisticsType.MAX, AggregatorType.MEAN_NO_OUTLIERS),
+    )
     MEAN_QUANTILE = RangeEstimatorParameters(
         StatisticsCollectorParameters(StatisticsType.QUANTILE, AggregatorType.MEAN),
         StatisticsCollectorParameters(StatisticsType.QUANTILE, AggregatorType.MEAN),
+    )
+    HISTOGRAM = RangeEstimatorParameters(
+        StatisticsCollectorParameters(StatisticsType.RAW, AggregatorType.HISTOGRAM),
+        StatisticsCollectorParameters(StatisticsType.RAW, AggregatorType.HISTOGRAM),
     )
 
 
