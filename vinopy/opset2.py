@@ -1,5 +1,7 @@
-"""OpenVINO opset 2: factory functions for the newest version of every op introduced up to opset2."""
+"""OpenVINO opset 2: factory functions for the newest version of every op introduced up to opset2.
 
-from vinopy.ops.registry import opset_factories as _opset_factories
+Importing this module is cheap: they are made on first use (``vinopy.ops.registry.opset_namespace``)."""
 
-globals().update(_opset_factories(2))
+from vinopy.ops.registry import opset_namespace as _opset_namespace
+
+__getattr__, __dir__ = _opset_namespace(2, globals())

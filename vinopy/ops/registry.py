@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 import re
@@ -29,12 +30,19 @@ def register(cls: type[Node]) -> type[Node]:
     return cls
 
 
+_all_loaded = False
+
+
 def load_all() -> None:
-    """Import every module of vinopy.ops so that their ops are registered."""
+    """Import every module of vinopy.ops so that their ops are registered (once: callers ask per layer)."""
+    global _all_loaded
+    if _all_loaded:
+        return
     import vinopy.ops as pkg
 
     for info in pkgutil.iter_modules(pkg.__path__):
         importlib.import_module(f"vinopy.ops.{info.name}")
+    _all_loaded = True
 
 
 def get_op_class(type_name: str, version: str | int) -> type[Node]:
@@ -94,8 +102,9 @@ def _default_order(cls: type[Node]) -> list[str]:
     return [s.strip("*?") for s in cls.inputs_spec] + list(cls.attrs)
 
 
+@functools.cache
 def opset_factories(number: int) -> dict[str, Callable[..., Node]]:
-    """The factory functions of opset ``number``: the newest version of each op up to it."""
+    """Opset ``number``'s factory functions: the newest version of each op up to it (cached: read only)."""
     load_all()
     factories: dict[str, Callable[..., Node]] = {}
     for versions in OPS.values():
@@ -106,7 +115,45 @@ def opset_factories(number: int) -> dict[str, Callable[..., Node]]:
     return factories
 
 
+def opset_namespace(
+    number: int, namespace: dict[str, Any]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """``__getattr__`` and ``__dir__`` for the module ``vinopy.opset<number>`` (PEP 562): its factories,
+    and the op modules behind them, are made on the first look-up of one of its names."""
+    module = f"vinopy.opset{number}"
+
+    def fill() -> dict[str, Callable[..., Node]]:
+        factories = opset_factories(number)
+        namespace.update(factories)
+        namespace["__all__"] = sorted(factories)
+        return factories
+
+    def get_attribute(name: str) -> Any:
+        # tools probe modules for dunders (__path__, __wrapped__): these need no ops
+        if name.startswith("__") and name != "__all__":
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        fill()
+        if name in namespace:
+            return namespace[name]
+        raise AttributeError(f"module {module!r} has no attribute {name!r}{_first_opset_hint(name)}")
+
+    def list_names() -> list[str]:
+        return sorted({*namespace, *fill()})
+
+    return get_attribute, list_names
+
+
+def _first_opset_hint(name: str) -> str:
+    """For an op that exists in a later opset only: which one to use instead."""
+    later = [
+        number for versions in OPS.values() for number, cls in versions.items() if factory_name(cls) == name
+    ]
+    return f" (the op is in opset{min(later)} and later)" if later else ""
+
+
+@functools.cache
 def _factory(cls: type[Node]) -> Callable[..., Node]:
+    """One factory per op class, shared by every opset that has it (as OpenVINO's opset modules share)."""
     custom = getattr(cls, "factory", None)
     make = custom if custom is not None else (lambda *a, **k: create(cls, *a, **k))
 
