@@ -1,16 +1,22 @@
 """Per-inference cost of small models, where Python's share shows: the median of many calls.
 
-    python bench/overhead.py [--calls 5000] [--rounds 3]
+    python bench/overhead.py [--calls 5000] [--rounds 3] [--steps]
 
 Runs ``compiled(x)``, ``request.infer(x)`` and ``request.infer({name: x})`` on the MLP of bench/run.py
 (784-512-512-10, from bench/.cache/mlp.onnx) and on a tiny MLP (8-8-8-8, built here) whose kernels take
 almost nothing, so that its times are the per-call overhead. vinopy and OpenVINO run in the same
 process, one after the other in each round; the table gives each case's median per round in µs.
+
+``--steps`` breaks the MLP down instead: each oneDNN step of vinopy's plan executed alone, on the
+threads the plan gives it and with every step made for two threads, then all steps in one loop, the
+executor's run and the request's infer (the differences are Python); and onnxruntime's per-node
+kernel times (its profiler, one thread and its default) next to its whole run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -18,6 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 
@@ -64,25 +71,95 @@ def median_us(fn: Callable[[], Any], calls: int) -> float:
     return statistics.median(samples) / 1000
 
 
+def vinopy_steps(threads: str) -> dict[str, Callable[[], Any]]:
+    """The MLP's oneDNN steps alone, all of them, the executor's run and the request's infer, on the
+    plan's own thread counts ("plan") or with every step made for two threads ("2")."""
+    import vinopy
+    from vinopy.plugins.cpu import plan
+
+    core = vinopy.Core()
+    model = core.read_model(str(ROOT / ".cache" / "mlp.onnx"))
+    config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": 2}
+    with mock.patch.object(plan, "SMALL_WORK", 0 if threads == "2" else plan.SMALL_WORK):
+        request = core.compile_model(model, "CPU", config).create_infer_request()
+    x = np.random.default_rng(1).random((1, 784), dtype=np.float32)
+    request.infer(x)
+    executor = request._executor
+    bound = executor._static  # the static plan, bound for this request
+    found = {
+        f"{step.name} ({step.exec_type}, {step.threads} thr)": run
+        for step, run in zip(bound.plan.steps, bound.runs)
+    }
+    return {
+        **found,
+        "all steps": bound.run_steps,
+        "executor.run": lambda: executor.run([x]),
+        "infer(x)": lambda: request.infer(x),
+    }
+
+
+def onnxruntime_nodes(threads: int, calls: int) -> dict[str, float]:
+    """Median µs of each node's kernel and of the whole run, from onnxruntime's profiler."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.enable_profiling = threads, True
+    session = ort.InferenceSession(
+        str(ROOT / ".cache" / "mlp.onnx"), options, providers=["CPUExecutionProvider"]
+    )
+    feed = {session.get_inputs()[0].name: np.random.default_rng(1).random((1, 784), dtype=np.float32)}
+    for _ in range(calls):
+        session.run(None, feed)
+    trace = Path(session.end_profiling())
+    durations: dict[str, list[float]] = {}
+    for event in json.loads(trace.read_text()):
+        name = event["name"]
+        if name.endswith("_kernel_time") or name == "model_run":
+            durations.setdefault(name.removesuffix("_kernel_time"), []).append(event["dur"])
+    trace.unlink()
+    return {name: statistics.median(values) for name, values in durations.items()}
+
+
+def print_steps(calls: int, rounds: int) -> None:
+    print(f"| vinopy, MLP | median µs per round ({calls} calls each) |\n|---|---|")
+    for threads in ("plan", "2"):
+        table = vinopy_steps(threads)
+        medians = {name: [median_us(fn, calls) for _ in range(rounds)] for name, fn in table.items()}
+        for name, values in medians.items():
+            print(f"| {name} | {' '.join(f'{v:.1f}' for v in values)} |")
+    print("\n| onnxruntime node (profiler) | 1 thread µs | default threads µs |\n|---|---|---|")
+    one, default = onnxruntime_nodes(1, calls), onnxruntime_nodes(0, calls)
+    for name in one:
+        print(f"| {name} | {one[name]:.0f} | {default.get(name, float('nan')):.0f} |")
+
+
 def main() -> None:
     formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
     parser.add_argument("--calls", type=int, default=5000, help="calls per case and round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--steps", action="store_true", help="the MLP per step, and onnxruntime per node")
     args = parser.parse_args()
+    if args.steps:
+        print_steps(args.calls, args.rounds)
+    else:
+        print_cases(args.calls, args.rounds)
+    print(f"\nload average (1, 5, 15 min): {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
+
+
+def print_cases(calls: int, rounds: int) -> None:
     import openvino
 
     import vinopy
 
     table = {**cases(vinopy, "vinopy"), **cases(openvino, "OpenVINO")}
     medians: dict[str, list[float]] = {name: [] for name in table}
-    for _ in range(args.rounds):
+    for _ in range(rounds):
         for name, fn in table.items():
-            medians[name].append(median_us(fn, args.calls))
-    print(f"| case | median µs per round ({args.calls} calls each) |\n|---|---|")
+            medians[name].append(median_us(fn, calls))
+    print(f"| case | median µs per round ({calls} calls each) |\n|---|---|")
     for name, values in medians.items():
         print(f"| {name} | {' '.join(f'{v:.1f}' for v in values)} |")
-    print(f"\nload average (1, 5, 15 min): {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
 
 if __name__ == "__main__":

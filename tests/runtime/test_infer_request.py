@@ -71,6 +71,24 @@ def test_output_tensor_given_by_user_is_filled(compiled: ov.CompiledModel) -> No
     np.testing.assert_allclose(out.data, expected(A, B), rtol=1e-6)
 
 
+@pytest.mark.parametrize("device", ["TEMPLATE", "CPU"])
+def test_output_tensor_set_after_runs_is_filled(core: ov.Core, model: ov.Model, device: str) -> None:
+    """The request wraps a static plan's output arrays once; a tensor set later still gets results."""
+    config = {"INFERENCE_PRECISION_HINT": "f32"} if device == "CPU" else {}
+    request = core.compile_model(model, device, config).create_infer_request()
+    request.infer([A, B])
+    wrapped = request.get_output_tensor(0)
+    np.testing.assert_allclose(request.infer([-A, B])["out"], expected(-A, B), rtol=1e-6, atol=1e-6)
+    if device == "CPU":  # its static plan writes the same memory each run, wrapped once
+        assert request.get_output_tensor(0) is wrapped
+    out = ov.Tensor(np.zeros((2, 4), np.float32))
+    request.set_output_tensor(0, out)
+    for a in (A, 2 * A):
+        request.infer([a, B])
+        np.testing.assert_allclose(out.data, expected(a, B), rtol=1e-6, atol=1e-6)
+        assert request.get_output_tensor(0) is out
+
+
 def test_f64_is_converted_to_f32(compiled: ov.CompiledModel) -> None:
     result = compiled.create_infer_request().infer({"a": A.astype(np.float64), "b": B.astype(np.float64)})
     assert result[0].dtype == np.float32

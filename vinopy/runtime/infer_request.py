@@ -100,6 +100,7 @@ class InferRequest:
         self._profile = compiled.profiling_enabled
         self._output_tensors: list[Tensor | None] = [None] * len(self._outputs)
         self._user_outputs: set[int] = set()  # outputs the user gave a tensor to write into
+        self._wrapped_outputs: list[np.ndarray] | None = None  # the executor's list the tensors wrap
         self._profiling: list[ProfilingInfo] = []
         self._latency_ms = 0.0
         self._callback: tuple[Callable[[Any], Any], Any] | None = None
@@ -215,13 +216,15 @@ class InferRequest:
         ):
             self._input_tensors[i] = _array_tensor(value, self._inputs[i], i, share)
         elif share:
-            self._input_tensors[i] = Tensor.from_array(value, self._inputs[i].get_element_type())
+            current = self._input_tensors[i]
+            if current is None or current.data is not value:  # the same array again: its tensor too
+                self._input_tensors[i] = Tensor.from_array(value, self._inputs[i].get_element_type())
         else:
             own = self._own_inputs[i]
             if own is None:
                 memory = np.empty_like(value, order="C")
                 own = self._own_inputs[i] = Tensor.from_array(memory, self._inputs[i].get_element_type())
-            np.copyto(own.data, value)
+            own.data[...] = value  # of the same dtype and shape: cheaper than np.copyto's checks
             self._input_tensors[i] = own
 
     def _validated_inputs(self) -> list[np.ndarray]:
@@ -260,7 +263,14 @@ class InferRequest:
         result = self._executor.run(arrays, self._profile)
         self._latency_ms = (time.perf_counter() - start) * 1e3
         self._profiling = result.profiling
-        for i, value in enumerate(result.outputs):
+        if result.outputs is not self._wrapped_outputs or self._user_outputs:
+            self._take_outputs(result.outputs)
+
+    def _take_outputs(self, outputs: list[np.ndarray]) -> None:
+        """Wrap the executor's outputs in the output tensors, or copy them into the user's. A static
+        plan returns the same list of the same arrays each run: wrapped once, they stay so."""
+        self._wrapped_outputs = outputs
+        for i, value in enumerate(outputs):
             current = self._output_tensors[i]
             if i in self._user_outputs:
                 self._write_user_output(i, value)

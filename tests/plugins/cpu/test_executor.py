@@ -11,6 +11,7 @@ import pytest
 import vinopy as ov
 from tests.plugins.cpu.helpers import F32, rand
 from vinopy.plugins.cpu.dnnl import api
+from vinopy.plugins.cpu.dnnl import constants as dc
 
 ops = ov.opset13
 
@@ -148,3 +149,90 @@ def test_set_num_threads_calls_the_library_only_on_a_change(monkeypatch) -> None
     api.set_num_threads(2)
     api.set_num_threads(1)
     assert calls[-2:] == [2, 1] and len(calls) <= 3  # the first may be skipped: already 1 here
+
+
+def _dense_layers(transpose_b: bool, widths: tuple[int, ...] = (64, 48, 32, 10)) -> ov.Model:
+    """A batch-1 MLP: relu(x @ W + b) layers, the last without relu; input 'x' [1, widths[0]]."""
+    x = ops.parameter([1, widths[0]], np.float32, name="x")
+    h = x
+    for layer, (k, n) in enumerate(zip(widths, widths[1:])):
+        w = rand(n, k, seed=20 + layer) if transpose_b else rand(k, n, seed=20 + layer)
+        product = ops.matmul(h, ops.constant(w), False, transpose_b)
+        h = ops.add(product, ops.constant(rand(n, seed=30 + layer)), name=f"bias{layer}")
+        if layer < len(widths) - 2:
+            h = ops.relu(h, name=f"relu{layer}")
+    return ov.Model([h], [x], "dense")
+
+
+def _dense_reference(model: ov.Model, x: np.ndarray) -> np.ndarray:
+    return ov.Core().compile_model(model, "TEMPLATE")(x)[0]
+
+
+def _plan(compiled: ov.CompiledModel):
+    return next(iter(compiled._executable._plans.values()))
+
+
+@pytest.mark.parametrize("transpose_b", [False, True])
+def test_single_row_dense_layers_are_one_fused_matrix_vector_step_each(transpose_b: bool) -> None:
+    """Each layer of a batch-1 MLP is one gemm step on one thread, bias and relu fused, reading the
+    weights as (N, K) rows (transposed strides), whether the model stores them (K, N) or (N, K)."""
+    model = _dense_layers(transpose_b)
+    compiled = ov.Core().compile_model(model, "CPU", {**F32, "INFERENCE_NUM_THREADS": 2})
+    plan = _plan(compiled)
+    assert [s.type_name for s in plan.steps] == ["MatMul"] * 3
+    for step in plan.steps:
+        assert "gemm" in step.exec_type and "brgemm" not in step.exec_type, step.exec_type
+        assert step.threads == 1  # tiny work: waking a second thread costs more than it gains
+        weights = next(md for arg, _, md in step.args if arg == dc.ARG_WEIGHTS)
+        assert weights.strides()[-2] == 1  # K varies fastest: rows of the (N, K) matrix
+    fused = [f"bias{i}" for i in range(3)] + [f"relu{i}" for i in range(2)]
+    assert all(plan.backends[name].startswith("fused into") for name in fused), plan.backends
+    for seed in (1, 2):
+        x = rand(1, 64, seed=seed)
+        np.testing.assert_allclose(compiled(x)[0], _dense_reference(model, x), rtol=1e-5, atol=1e-5)
+
+
+def test_single_row_of_a_rank_3_input_with_gelu() -> None:
+    x = ops.parameter([1, 1, 16], np.float32, name="x")
+    product = ops.matmul(x, ops.constant(rand(24, 16, seed=5)), False, True, name="mm")
+    y = ops.gelu(ops.add(product, ops.constant(rand(24, seed=6))), name="act")
+    model = ov.Model([y], [x], "row3d")
+    compiled = ov.Core().compile_model(model, "CPU", F32)
+    [step] = _plan(compiled).steps
+    assert "gemm" in step.exec_type and _plan(compiled).backends["act"] == "fused into mm"
+    value = rand(1, 1, 16, seed=7)
+    np.testing.assert_allclose(compiled(value)[0], _dense_reference(model, value), rtol=1e-5, atol=1e-5)
+
+
+def test_products_of_several_rows_stay_inner_products() -> None:
+    x = ops.parameter([3, 16], np.float32, name="x")
+    y = ops.matmul(x, ops.constant(rand(16, 24, seed=3)), False, False, name="mm")
+    model = ov.Model([y], [x], "rows")
+    compiled = ov.Core().compile_model(model, "CPU", F32)
+    [step] = _plan(compiled).steps
+    assert "brgemm" in step.exec_type, step.exec_type
+    value = rand(3, 16, seed=4)
+    np.testing.assert_allclose(compiled(value)[0], _dense_reference(model, value), rtol=1e-5, atol=1e-5)
+
+
+def test_a_failing_onednn_step_raises_naming_the_step(compiled) -> None:
+    request = compiled.create_infer_request()
+    request.infer(rand(4, 6))
+    bound = request._executor._static
+    failing = bound.plan.steps[0]
+    bound.runs[0] = lambda: dc.invalid_arguments  # the status a broken argument would give
+    with pytest.raises(api.DnnlError, match=f"{failing.name} .*invalid"):
+        request.infer(rand(4, 6))
+
+
+def test_an_output_that_is_an_input_follows_each_run() -> None:
+    """A static plan returns its output arrays without a lookup, except outputs bound per run."""
+    x = ops.parameter([2, 3], np.float32, name="x")
+    doubled = ops.multiply(x, ops.constant(np.float32(2)), name="doubled")
+    model = ov.Model([doubled, x], [x], "passthrough")
+    request = ov.Core().compile_model(model, "CPU", F32).create_infer_request()
+    for seed in (1, 2):
+        value = rand(2, 3, seed=seed)
+        got = request.infer(value, share_inputs=True)  # a new array each run: the output is it
+        np.testing.assert_allclose(got[0], value * 2, rtol=1e-6)
+        np.testing.assert_array_equal(got[1], value)
