@@ -17,6 +17,11 @@ QDQ models, which the CPU plugin runs on integers.
 Weights are ``Constant(i8) -> Convert -> Multiply(scale)``, which the CPU plugin reads as int8
 weights; a Reshape after them (a grouped Conv's filters split into groups) moves onto the integers
 and the scales, as OpenVINO's PullReshapeThroughDequantization does.
+
+ONNX Runtime's QOperator form (QLinearConv, QLinearAdd, ... translated as dequantize -> float op ->
+quantize) gives the same pairs, with two differences that MoveDequantizeBeforeDataMovement and
+MergeDuplicateReaders remove before and after the fusion: integers pass through Flatten, MaxPool,
+Transpose or Split between a quantize and its dequantize, and each reader dequantizes a value on its own.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import numpy as np
 
 from vinopy import opset16 as ops
 from vinopy.graph.model import Model
-from vinopy.graph.node import Output, const_value
+from vinopy.graph.node import Node, Output, const_value
 from vinopy.graph.shape import PartialShape
 from vinopy.graph.types import Type
 from vinopy.passes.base import MatcherPass, Pass, replace_output
@@ -150,6 +155,169 @@ def _without_repeats(values: np.ndarray) -> np.ndarray:
         if np.array_equal(np.broadcast_to(first, values.shape), values):
             values = first
     return values
+
+
+# ops that only move or pick integers (or, as MaxPool, commute with a positive scale; a constant Pad
+# with its value dequantized too): on a quantized value, dequantizing their result is dequantizing
+# their input first, as ORT's QOperator form does it
+_DATA_MOVEMENT = (
+    "Reshape",
+    "Squeeze",
+    "Unsqueeze",
+    "Transpose",
+    "MaxPool",
+    "Gather",
+    "Split",
+    "VariadicSplit",
+    "Pad",
+)
+_SPLITS = ("Split", "VariadicSplit")  # every output moves data; MaxPool's second gives indices
+
+
+@dataclass(frozen=True)
+class _MovedDequantizePattern:
+    """Multiply(Subtract?(Convert(mover), zero_point), scale): the dequantize of a data movement."""
+
+    mover: Output
+    zero_point: Output | None
+    scale: Output
+    root: Output
+
+
+def _moved_dequantize_pattern(with_zero_point: bool) -> _MovedDequantizePattern:
+    mover = wrap_type(_DATA_MOVEMENT)
+    convert = ops.convert(mover, "f32").output(0)
+    zero_point = any_input(_is_constant) if with_zero_point else None
+    value = convert if zero_point is None else ops.subtract(convert, zero_point).output(0)
+    scale = any_input(_is_constant)
+    root = ops.multiply(value, scale).output(0)
+    return _MovedDequantizePattern(mover, zero_point, scale, root)
+
+
+def _moved_constant(value: Output) -> bool:
+    """Whether ``value`` is a Constant, or data movement ops applied to one."""
+    node = value.get_node()
+    while node.get_type_name() in _DATA_MOVEMENT:
+        node = node.input_value(0).get_node()
+    return node.get_type_name() == "Constant"
+
+
+def _other_inputs(mover: Node, step: float, zero: float, dtype: np.dtype) -> list[Output] | None:
+    """The inputs after the data for ``mover`` on dequantized data: the same, but a constant Pad's
+    value dequantized as well (None when that value is not known)."""
+    others = mover.input_values()[1:]
+    if mover.get_type_name() != "Pad" or mover.pad_mode != "constant":
+        return others
+    value = const_value(others[2]) if len(others) > 2 else np.zeros(())  # absent: integer 0
+    if value is None:
+        return None
+    return [*others[:2], ops.constant(np.array((float(value) - zero) * step, dtype)).output(0)]
+
+
+def _dequantize_first(p: _MovedDequantizePattern, m: Match) -> bool:
+    moved, dequantized = m[p.mover], m.root
+    integers = moved.node.input_value(0)
+    step, zero = _scalar(m, p.scale), _scalar(m, p.zero_point)
+    if (
+        (moved.get_index() != 0 and moved.node.get_type_name() not in _SPLITS)
+        or integers.get_element_type() not in _EIGHT_BIT
+        or _moved_constant(integers)  # weights: PullReshapeThroughDequantization moves the other way
+        or step is None
+        or zero is None
+        or not step > 0
+        or dequantized.get_partial_shape() != moved.get_partial_shape()
+    ):
+        return False
+    dtype = dequantized.get_element_type().to_dtype()
+    others = _other_inputs(moved.node, step, zero, dtype)
+    if others is None:
+        return False
+    value = ops.convert(integers, dequantized.get_element_type()).output(0)
+    if p.zero_point is not None:
+        value = ops.subtract(value, ops.constant(np.array(zero, dtype))).output(0)
+    name = dequantized.node.get_friendly_name()
+    source_name = f"{moved.node.get_friendly_name()}/input/dequantized"
+    value = ops.multiply(value, ops.constant(np.array(step, dtype)), name=source_name).output(0)
+    mover = moved.node.clone_with_new_inputs([value, *others])
+    # the moved values are still on the grid: quantizing them again changes nothing, and gives
+    # their readers a FakeQuantize to read (the CPU plugin runs a Conv or MatMul reading one on int8)
+    info = ml_dtypes.iinfo(integers.get_element_type().to_dtype())
+    low, high = (np.array((info.min - zero) * step, dtype), np.array((info.max - zero) * step, dtype))
+    ranges = [ops.constant(v) for v in (low, high, low, high)]
+    requantized = ops.fake_quantize(mover.output(moved.get_index()), *ranges, _LEVELS, name=name)
+    replace_output(dequantized, requantized.output(0))
+    return True
+
+
+class MoveDequantizeBeforeDataMovement(_RewriteThenUnhook):
+    """Dequantize(Reshape(q)) -> FakeQuantize(Reshape(Dequantize(q))) for per-tensor 8-bit values
+    that are not constants (likewise Squeeze, Unsqueeze, Transpose, MaxPool, Gather, Split, Pad): ORT's
+    QOperator models move quantized integers between ops, and this puts each dequantize right after
+    its quantize, where FuseQuantizeDequantize makes them one FakeQuantize, and requantizes after the
+    move (an exact no-op), as ORT's QDQ form of the same model does. Repeats until chains of such ops
+    are crossed."""
+
+    def __init__(self) -> None:
+        variants = [_moved_dequantize_pattern(zp) for zp in (True, False)]
+        self.matchers = [MatcherPass(p.root, partial(_dequantize_first, p)) for p in variants]
+
+    def run_on_model(self, model: Model) -> bool:
+        changed = False
+        while super().run_on_model(model):
+            changed = True
+        return changed
+
+
+def _input_key(value: Output) -> object:
+    """An input as part of a node's identity: a Constant by its value, anything else by itself."""
+    node = value.get_node()
+    if node.get_type_name() != "Constant":
+        return value
+    data = node.get_data()
+    return data.dtype.str, data.shape, data.tobytes()
+
+
+def _identity(node: Node) -> tuple[object, ...]:
+    """What makes a node compute what it computes: its type, attributes and inputs."""
+    attributes = repr(sorted(node.get_attributes().items()))
+    return (node.get_type_name(), attributes, *(_input_key(v) for v in node.input_values()))
+
+
+class MergeDuplicateReaders(Pass):
+    """FakeQuantize ops that compute the same from the same value become one, and so do data
+    movement ops that do the same to one FakeQuantize's result: ORT's QOperator form dequantizes a
+    value once per reader, which leaves a FakeQuantize (and a moved MaxPool or Reshape) per reader;
+    the CPU plugin then quantizes and pools once. Float models keep their graphs."""
+
+    def run_on_model(self, model: Model) -> bool:
+        changed = False
+        for node in model.get_ordered_ops():  # readers first merged are then read as one, in order
+            types = (
+                ("FakeQuantize", *_DATA_MOVEMENT)
+                if node.get_type_name() == "FakeQuantize"
+                else ("FakeQuantize",)
+            )
+            for output in node.outputs():
+                changed = _merge_readers(output, types) or changed
+        if changed:
+            DeadCodeElimination().run_on_model(model)
+        return changed
+
+
+def _merge_readers(output: Output, types: tuple[str, ...]) -> bool:
+    """Make the readers of ``output`` of the given types that compute the same one node."""
+    kept: dict[tuple[object, ...], Node] = {}
+    changed = False
+    # in name order, so that the same model always keeps the same one
+    for reader in sorted({t.get_node() for t in output.get_target_inputs()}, key=lambda n: n.get_name()):
+        if reader.get_type_name() not in types:
+            continue
+        first = kept.setdefault(_identity(reader), reader)
+        if first is not reader:
+            for mine, theirs in zip(reader.outputs(), first.outputs()):
+                replace_output(mine, theirs)
+            changed = True
+    return changed
 
 
 def _reshaped_weights_pattern() -> tuple[Output, Output, Output]:

@@ -12,7 +12,12 @@ from vinopy.frontend.onnx.context import OnnxConversionError
 from vinopy.frontend.onnx.converter import ModelInfo, Scope, convert_graph, opset_map
 from vinopy.frontend.onnx.functions import find_unsupported
 from vinopy.graph.model import Model
-from vinopy.passes import FuseQuantizeDequantize, PullReshapeThroughDequantization
+from vinopy.passes.qdq import (
+    FuseQuantizeDequantize,
+    MergeDuplicateReaders,
+    MoveDequantizeBeforeDataMovement,
+    PullReshapeThroughDequantization,
+)
 
 __all__ = ["OnnxConversionError", "UnsupportedOpsError", "load_onnx", "read_onnx"]
 
@@ -65,7 +70,13 @@ def convert_model_proto(proto: onnx.ModelProto, base_dir: str = "") -> Model:
     model = convert_graph(proto.graph, Scope(info, opsets), proto.graph.name)
     # QDQ pairs become FakeQuantize here, as in OpenVINO's ONNX frontend: the model read from ONNX
     # then has OpenVINO's form for every plugin, for save_model and for vinopy.quantization
-    for qdq_pass in (FuseQuantizeDequantize(), PullReshapeThroughDequantization()):
+    qdq_passes = (
+        MoveDequantizeBeforeDataMovement(),
+        FuseQuantizeDequantize(),
+        MergeDuplicateReaders(),
+        PullReshapeThroughDequantization(),
+    )
+    for qdq_pass in qdq_passes:
         qdq_pass.run_on_model(model)
     for prop in proto.metadata_props:
         model.set_rt_info(prop.value, ["framework", prop.key])

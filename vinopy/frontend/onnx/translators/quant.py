@@ -59,13 +59,28 @@ def _nonzero(zero_point: Output | None) -> Output | None:
     return None if value is not None and not np.any(value) else zero_point
 
 
-def dequantize(x: Output, scale: Output, zero_point: Output | None, axis: int) -> Output:
-    """(x - zero_point) * scale, computed in the scale's type."""
+def dequantize(
+    x: Output, scale: Output, zero_point: Output | None, axis: int, name: str | None = None
+) -> Output:
+    """(x - zero_point) * scale, computed in the scale's type; ``name`` names the result's node (the
+    FakeQuantize it may become takes it)."""
     value = _convert_like(x, scale)
     zero_point = _nonzero(zero_point)
     if zero_point is not None:
         value = ops.subtract(value, _per_axis(_convert_like(zero_point, scale), x, axis)).output(0)
-    return ops.multiply(value, _per_axis(scale, x, axis)).output(0)
+    return ops.multiply(value, _per_axis(scale, x, axis), name=name).output(0)
+
+
+def dequantized_input(ctx: NodeContext, index: int, axis: int = 1) -> Output:
+    """Input ``index`` of a QLinear op as float: its scale and zero point are the next two inputs;
+    named after the input tensor."""
+    x, tensor = ctx.input(index), ctx.node.input[index]
+    et = x.get_element_type()
+    if et.is_static() and et.get_bitwidth() > 8:
+        raise ctx.fail(
+            f"input {index} ('{tensor}') must be a quantized 8-bit tensor, got {et.get_type_name()}"
+        )
+    return dequantize(x, ctx.input(index + 1), ctx.optional(index + 2), axis, f"{tensor}/dequantized")
 
 
 def quantize(
@@ -105,8 +120,7 @@ def quantize_linear(ctx: NodeContext) -> Output:
 
 @onnx_op("QLinearMatMul")
 def qlinear_matmul(ctx: NodeContext) -> Output:
-    a = dequantize(ctx.input(0), ctx.input(1), ctx.optional(2), -1)
-    b = dequantize(ctx.input(3), ctx.input(4), ctx.optional(5), -1)
+    a, b = dequantized_input(ctx, 0, -1), dequantized_input(ctx, 3, -1)
     y = ops.matmul(a, b, False, False).output(0)
     zero_point = ctx.input(7)
     return quantize(y, ctx.input(6), zero_point, -1, zero_point.get_element_type())
@@ -142,8 +156,7 @@ def conv_integer(ctx: NodeContext) -> Output:
 def qlinear_conv(ctx: NodeContext) -> Output:
     from vinopy.frontend.onnx.translators.nn import convolve
 
-    x = dequantize(ctx.input(0), ctx.input(1), ctx.input(2), 1)
-    w = dequantize(ctx.input(3), ctx.input(4), ctx.input(5), 0)
+    x, w = dequantized_input(ctx, 0), dequantized_input(ctx, 3, 0)
     y = convolve(ctx, x, w)
     if ctx.has_input(8):  # int32 bias in units of x_scale * w_scale
         bias_scale = ops.multiply(ctx.input(1), ctx.input(4))
