@@ -276,3 +276,58 @@ def test_only_clamps_the_grid_saturation_covers_are_dropped() -> None:
     assert _without_saturated_clamps([relu6, linear], grid) == [relu6, linear]  # not at the end
     assert _without_saturated_clamps([relu6], Quant(8.0 / 255, 0, dc.u8, None)) == [relu6]
     assert _without_saturated_clamps([relu], Quant(2.0 / 255, 128, dc.u8, None)) == [relu]
+
+
+def _i64(*values: int) -> ov.Output:
+    return ops.constant(np.array(values, np.int64))
+
+
+def _channel_ranges(channels: int, seed: int) -> list[ov.Output]:
+    """Per-channel [0, high] ranges (NNCF's on a depthwise convolution's input), shaped (1, C, 1, 1)."""
+    high = rand(1, channels, 1, 1, seed=seed, low=0.5, high=4.0)
+    low = np.zeros_like(high)
+    return [ops.constant(v) for v in (low, high, low, high)]
+
+
+@pytest.mark.parametrize("offset", [False, True])
+def test_per_channel_fake_quantize_is_rounded_by_the_int8_step(offset: bool) -> None:
+    """NNCF's per-channel FakeQuantize after an int8 1x1 convolution's ReLU6, read by an f32
+    depthwise convolution: its rounding is the convolution's post-ops (per-channel scales as binary
+    operands), no numpy FakeQuantize and no reorders; ``offset``: ranges not starting at 0."""
+    ranges = _channel_ranges(16, seed=7)
+    if offset:
+        ranges = [ops.subtract(r, ops.constant(np.float32(0.25))) for r in ranges]
+
+    def build(x: ov.Output) -> ov.Output:
+        y = ops.clamp(_conv(_fq(x, 0.0, 2.0, "fq_in"), 8, 16, 1, seed=1), 0.0, 6.0)
+        y = ops.fake_quantize(y, *ranges, 256, name="fq_channels")
+        dw = np.random.default_rng(2).standard_normal((16, 1, 1, 3, 3)).astype(np.float32)
+        return ops.group_convolution(y, ops.constant(dw), [1, 1], [1, 1], [1, 1], [1, 1], name="dw")
+
+    model = model_of(build, [(1, 8, 10, 10)])
+    kinds = backends(model)
+    conv = next(n for n in model.get_ordered_ops() if n.get_type_name() == "Convolution")
+    assert kinds[conv.get_friendly_name()].startswith("oneDNN int8")
+    assert kinds["fq_channels"] == f"fused into {conv.get_friendly_name()}"
+    # a flip moves a depthwise output by one step (4 / 255 at most) times a weight (|w| < 4)
+    _compare(model, [rand(1, 8, 10, 10, seed=3, low=0, high=2)], steps=3 * 4 * 4 / 255)
+
+
+def test_bias_shaped_by_shape_of_is_fused() -> None:
+    """OpenVINO's ONNX reader shapes a convolution's bias by a ShapeOf of the convolution's result:
+    with static shapes that is a constant, and the bias and activation still fuse into the step."""
+
+    def build(x: ov.Output) -> ov.Output:
+        w = _weights((8, 8, 1, 1), (1, 2, 3), seed=1)
+        conv = ops.convolution(_fq(x, 0.0, 2.0, "fq_in"), w, [1, 1], [0, 0], [0, 0], [1, 1], name="conv")
+        bias = ops.constant(rand(8, seed=2))
+        rank = ops.shape_of(ops.shape_of(conv))
+        ones = ops.broadcast(ops.constant(np.array([1], np.int64)), ops.subtract(rank, _i64(2)))
+        shape = ops.concat([_i64(1), ops.shape_of(bias), ones], 0)
+        return ops.relu(ops.add(conv, ops.reshape(bias, shape, False), name="bias"), name="relu")
+
+    model = model_of(build, [(1, 8, 6, 6)])
+    kinds = backends(model)
+    assert kinds["conv"].startswith("oneDNN int8")
+    assert kinds["bias"] == kinds["relu"] == "fused into conv"
+    _compare(model, [rand(1, 8, 6, 6, seed=3, low=0, high=2)], steps=1e-4)

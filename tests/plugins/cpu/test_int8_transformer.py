@@ -15,6 +15,7 @@ import vinopy as ov
 from tests.plugins.cpu.helpers import F32, backends, model_of, rand
 from vinopy import opset13 as ops
 from vinopy import quantization
+from vinopy.quantization.weights import decompression, quantize_symmetric
 
 pytestmark = pytest.mark.usefixtures("cpu_plugin")
 
@@ -151,3 +152,71 @@ def test_smoothing_factors_are_applied_by_the_quantizing_step(quantized_layer: o
         name.endswith("/quantize") for name, _ in products
     )  # the 4th: a post-op
     assert all(exec_type.startswith("jit") for _, exec_type in products)
+
+
+HEAD = HIDDEN // HEADS
+# the query's and key's symmetric grids: -5 * 128 / 127 .. 5, steps of 5 / 127; the values (|x| <= 1,
+# projections of it) stay within about half of them: CPUs without VNNI add pairs of u8 * s8 products
+# in 16 bits (vpmaddubsw), which full-range operands saturate, in OpenVINO's int8 matmuls too
+QK_RANGE = 5.0
+
+
+def _symmetric(x: ov.Output, name: str) -> ov.Output:
+    """NNCF's signed grid on an activation: 256 levels, zero on level 128."""
+    low, high = (ops.constant(np.float32(v)) for v in (-QK_RANGE * 128 / 127, QK_RANGE))
+    return ops.fake_quantize(x, low, high, low, high, 256, name=name)
+
+
+def _int8_linear(x: ov.Output, seed: int, name: str) -> ov.Output:
+    """An int8 projection as NNCF writes it: u8 input grid, s8 weights on the half grid (no 16-bit
+    saturation on AVX2, see test_int8.py) with their per-channel scales, f32 bias."""
+    w = np.random.default_rng(seed).standard_normal((HIDDEN, HIDDEN)).astype(np.float32) / np.sqrt(HIDDEN)
+    weights = decompression(quantize_symmetric(w, (1,), 8, narrow=True, half_range=True), ov.Type.f32, name)
+    low, high = (ops.constant(np.float32(v)) for v in (-2.0 * 128 / 127, 2.0))
+    y = ops.matmul(ops.fake_quantize(x, low, high, low, high, 256), weights, False, True, name=name)
+    return ops.add(y, ops.constant(rand(HIDDEN, seed=seed + 1, low=-0.1, high=0.1)), name=f"{name}/bias")
+
+
+def _nncf_attention(x: ov.Output, mask: ov.Output, projected: bool) -> ov.Output:
+    """BERT's self-attention with NNCF's FakeQuantizes on both inputs of Q·Kᵀ (after the
+    projections, or on the input itself), softmax·V in f32."""
+    q, k = (_int8_linear(x, seed, name) if projected else x for seed, name in ((10, "q"), (20, "k")))
+    q = _heads(_symmetric(q, "fq_q"), (0, 2, 1, 3))
+    k = _heads(_symmetric(k, "fq_k"), (0, 2, 3, 1))
+    v = _heads(_linear(x, HIDDEN, HIDDEN, 30, "v"), (0, 2, 1, 3))
+    scores = ops.matmul(q, k, False, False, name="scores")
+    scores = ops.add(ops.divide(scores, ops.constant(np.float32(np.sqrt(HEAD)))), mask, name="masked")
+    context = ops.matmul(ops.softmax(scores, -1, name="softmax"), v, False, False)
+    return ops.reshape(ops.transpose(context, _i64(0, 2, 1, 3)), _i64(1, ROWS, HIDDEN), False)
+
+
+@pytest.mark.parametrize("projected", [True, False])
+def test_nncf_attention_scores_run_in_int8(projected: bool) -> None:
+    """Q·Kᵀ of two FakeQuantized activations is an int8 matmul of their integers (u8 query with zero
+    point 128, s8 key) read through the heads' transposed views, the scale and mask its post-ops;
+    int8 projections write those integers themselves, and nothing is dequantized."""
+    model = model_of(lambda x, m: _nncf_attention(x, m, projected), [(1, ROWS, HIDDEN), (1, 1, 1, ROWS)])
+    kinds = backends(model)
+    assert kinds["scores"].startswith("oneDNN int8"), kinds["scores"]
+    assert kinds["masked"] == kinds["softmax"] == "fused into scores"
+    if projected:
+        assert kinds["fq_q"] == "fused into q" and kinds["fq_k"] == "fused into k"
+    request = ov.Core().compile_model(model, "CPU", {**F32, "PERF_COUNT": True}).create_infer_request()
+    x, mask = rand(1, ROWS, HIDDEN, seed=5, low=-1, high=1), np.zeros((1, 1, 1, ROWS), np.float32)
+    mask[..., -3:] = -10000.0
+    request.infer([x, mask])
+    reorders = [p.node_name for p in request.get_profiling_info() if p.node_type == "Reorder"]
+    assert not [name for name in reorders if "dequantize" in name]
+    # a flip of a query or key level moves a score by a step (5 / 127) times the other operand
+    # (|q|, |k| <= 2.5) over sqrt(HEAD); the softmax and V (|v| < 2) carry at most that on
+    score_step = QK_RANGE / 127 * 2.5 / np.sqrt(HEAD)
+    _compare_inputs(model, [x, mask], steps=3 * score_step * 2)
+
+
+def _compare_inputs(model: ov.Model, inputs: list[np.ndarray], steps: float) -> None:
+    core = ov.Core()
+    got = core.compile_model(model, "CPU", F32)(inputs)[0]
+    want = core.compile_model(model, "TEMPLATE")(inputs)[0]
+    np.testing.assert_allclose(got, want, rtol=0, atol=steps)
+    close = np.isclose(got, want, rtol=1e-4, atol=1e-4).mean()
+    assert close > 0.95, f"only {close:.1%} of the elements agree to float precision"

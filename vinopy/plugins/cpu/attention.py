@@ -2,7 +2,9 @@
 add the mask, a softmax over them in place, and a matmul by V; heads are read through the strides of
 their transposed views, not copied. Lowers ScaledDotProductAttention, and the chain exporters write
 for it (MatMul, Multiply or Divide by a scalar, Add of a mask, Softmax over the last axis), whose
-product by V then lowers as an ordinary MatMul."""
+product by V then lowers as an ordinary MatMul. When FakeQuantizes put the query and key on oneDNN's
+int8 grids (NNCF's transformer quantization), the scores are an int8 matmul of their integers (u8 or
+s8 query, s8 key), both scales folded into the scaling post-op."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from vinopy.plugins.cpu import fusion
 from vinopy.plugins.cpu.dnnl import api
 from vinopy.plugins.cpu.dnnl import constants as dc
 from vinopy.plugins.cpu.lowerings import _create, attr, lowering, padded
-from vinopy.plugins.cpu.plan import PlanBuilder, Rep, Slot
+from vinopy.plugins.cpu.plan import PlanBuilder, Quant, Rep, Slot
 
 Mask = Output | np.ndarray | None  # a float value added to the scores, or a constant one
 
@@ -43,6 +45,7 @@ class Scores:
     key: Operand
     mask: Mask
     mask_arg: tuple[int, api.MemoryDesc] | None  # the binary post-op's execute argument and descriptor
+    zero_point: np.ndarray | None = None  # the integer query's, given at execution
 
 
 @lowering("ScaledDotProductAttention")
@@ -76,12 +79,14 @@ def lower_sdpa(b: PlanBuilder, node: Node) -> bool:
 def lower_scores(b: PlanBuilder, node: Node) -> bool:
     """A MatMul whose result is scaled, masked and soft-maxed over its last axis: one scores step
     with the scale and mask as post-ops, and the softmax in place over it."""
-    chain = _softmax_chain(b, node)
+    chain = softmax_chain(b, node)
     if chain is None or node.transpose_a:
         return False
     scale, mask, nodes = chain
     query, key = node.input_values()
-    scores = _scores(b, query, key, node.transpose_b, scale, mask, len(b.value(node.output(0)).shape))
+    rank = len(b.value(node.output(0)).shape)
+    integers = _integer_operands(b, query, key)
+    scores = _scores(b, query, key, node.transpose_b, scale, mask, rank, integers)
     slot = _emit_scores(b, node, scores)
     for fused in nodes:
         b.fuse(fused, node)
@@ -89,7 +94,15 @@ def lower_scores(b: PlanBuilder, node: Node) -> bool:
     return True
 
 
-def _softmax_chain(b: PlanBuilder, node: Node) -> tuple[float, Mask, list[Node]] | None:
+def _integer_operands(b: PlanBuilder, query: Output, key: Output) -> tuple[Quant, Quant] | None:
+    """The grids of a query and key that hold integers (the key's s8, as oneDNN's weights), or None."""
+    grids = b.value(query).quant, b.value(key).quant
+    if None in grids or grids[1].dtype != dc.s8 or grids[1].zero_point:
+        return None
+    return grids
+
+
+def softmax_chain(b: PlanBuilder, node: Node) -> tuple[float, Mask, list[Node]] | None:
     """(scale, mask, the nodes up to the Softmax) of MatMul -> [* or / scalar] -> [+ mask] -> Softmax."""
     out, scale, mask, nodes = node.output(0), 1.0, None, []
     consumer = b.sole_consumer(out)
@@ -139,11 +152,25 @@ def _sdpa_mask(b: PlanBuilder, node: Node) -> Mask | bool:
 
 
 def _scores(
-    b: PlanBuilder, query: Output, key: Output, key_transposed: bool, scale: float, mask: Mask, rank: int
+    b: PlanBuilder,
+    query: Output,
+    key: Output,
+    key_transposed: bool,
+    scale: float,
+    mask: Mask,
+    rank: int,
+    integers: tuple[Quant, Quant] | None = None,
 ) -> Scores:
-    """The primitives of the scores (Q·Kᵀ, scaled, masked) and the softmax over their last axis."""
-    q = _operand(b, query, rank, transposed=False)
-    k = _operand(b, key, rank, transposed=key_transposed)
+    """The primitives of the scores (Q·Kᵀ, scaled, masked) and the softmax over their last axis;
+    with ``integers``, Q·Kᵀ of the operands' integers, scaled by both grids' steps."""
+    q_type, k_type = (b.dt, b.dt) if integers is None else (integers[0].dtype, integers[1].dtype)
+    q = _operand(b, query, rank, transposed=False, dtype=q_type)
+    k = _operand(b, key, rank, transposed=key_transposed, dtype=k_type)
+    zero_point = None
+    if integers is not None:
+        scale *= integers[0].scale * integers[1].scale
+        if integers[0].zero_point:
+            zero_point = np.array([integers[0].zero_point], np.int32)
     dims = [max(x, y) for x, y in zip(q.dims[:-2], k.dims[:-2])] + [q.dims[-2], k.dims[-1]]
     md = api.MemoryDesc.plain(dims, b.dt)
     if isinstance(mask, Output) and b.value(mask).const is not None:
@@ -156,27 +183,34 @@ def _scores(
         mask_md = api.MemoryDesc.plain(padded(shape, rank), dc.f32)
         mask_arg = (api.post_op_arg(post_ops.count, dc.ARG_SRC_1), mask_md)
         post_ops.binary(dc.binary_add, mask_md)
-    matmul = _create(b, "matmul", q.md, k.md, None, md, attr(post_ops if post_ops.count else None))
+    matmul_attr = attr(post_ops if post_ops.count else None)
+    if zero_point is not None:
+        matmul_attr.set_zero_points_mask(dc.ARG_SRC, 0)
+    matmul = _create(b, "matmul", q.md, k.md, None, md, matmul_attr)
     with b.threads_for(int(np.prod(dims))):
         softmax = _create(
             b, "softmax_forward", dc.forward_inference, dc.softmax_accurate, md, md, rank - 1, attr()
         )
-    return Scores(matmul, softmax, md, dims, q, k, mask, mask_arg)
+    return Scores(matmul, softmax, md, dims, q, k, mask, mask_arg, zero_point)
 
 
-def _operand(b: PlanBuilder, output: Output, rank: int, transposed: bool) -> Operand:
-    """A matmul operand read where it is: a transposed view through its strides, else the plain
-    buffer; its last two axes swapped when ``transposed`` (a key read as Kᵀ)."""
+def _operand(
+    b: PlanBuilder, output: Output, rank: int, transposed: bool, dtype: int | None = None
+) -> Operand:
+    """A matmul operand of type ``dtype`` (the inference precision's by default) read where it is: a
+    transposed view through its strides, else the plain buffer; its last two axes swapped when
+    ``transposed`` (a key read as Kᵀ)."""
+    dtype = b.dt if dtype is None else dtype
     value = b.value(output)
     dims = padded(value.shape, rank)
     view = None
-    if len(value.shape) == rank and b.dt == dc.f32:
-        view = next((r for r in value.reps if r.strided), None)
+    if len(value.shape) == rank and dtype in (dc.f32, dc.u8, dc.s8):
+        view = next((r for r in value.reps if r.strided and r.md.data_type == dtype), None)
     strides = api.row_major(dims) if view is None else view.md.strides()
     if transposed:
         dims[-2], dims[-1] = dims[-1], dims[-2]
         strides[-2], strides[-1] = strides[-1], strides[-2]
-    return Operand(output, dims, api.MemoryDesc.plain(dims, b.dt, strides), view)
+    return Operand(output, dims, api.MemoryDesc.plain(dims, dtype, strides), view)
 
 
 def _bind(b: PlanBuilder, arg: int, operand: Operand) -> tuple[int, int, api.MemoryDesc]:
@@ -198,8 +232,14 @@ def _emit_scores(b: PlanBuilder, node: Node, s: Scores) -> int:
         else:
             mask_slot = b.require(s.mask, b.plain_md(b.value(s.mask))).slot
         args.append((arg, mask_slot, md))
+    if s.zero_point is not None:
+        zero_point_md = api.MemoryDesc.plain([1], dc.s32)
+        zero_point_slot = b.const_input(s.zero_point, zero_point_md, zero_point_md)
+        args.append((dc.ARG_ATTR_ZERO_POINTS | dc.ARG_SRC, zero_point_slot, zero_point_md))
     name = node.get_friendly_name()
     b.add_step(s.matmul, args, name, node.get_type_name())
+    if s.key.md.data_type == dc.s8:
+        b.backends[name] = f"oneDNN int8 ({s.matmul.impl_info()})"
     with b.threads_for(int(np.prod(s.dims))):
         in_place = [(dc.ARG_SRC, slot, s.md), (dc.ARG_DST, slot, s.md)]
         b.add_step(s.softmax, in_place, f"{name}/softmax", "Softmax")

@@ -15,10 +15,13 @@ ResNet's and MobileNetV2's ``FakeQuantize -> Add(quantized residual) -> activati
 integers with their scale and zero point). An int8 MatMul runs as a 1x1 convolution (its weights
 packed once) with its bias, activations, broadcast operands and residual as post-ops; a FakeQuantize
 that alone reads it and that only float steps read (attention's query and key) becomes rounding
-post-ops. A product by per-channel factors (SmoothQuant's) that only such a FakeQuantize reads has
-no step: the quantizing step multiplies by the factors over the scale and writes the integers. Any
-other reader of a quantized value gets it dequantized (a reorder with the source scale): the
-FakeQuantize's result.
+post-ops; so does a FakeQuantize with per-channel ranges (NNCF's before a depthwise convolution that
+runs in f32), its scales as binary post-ops. A product by per-channel factors (SmoothQuant's) that
+only such a FakeQuantize reads has no step: the quantizing step multiplies by the factors over the
+scale and writes the integers. Attention's Q·Kᵀ of two FakeQuantized activations (NNCF's transformer
+quantization) reads their integers (the key's on the s8 grid) through the heads' reshapes and
+transposes, which are views. Any other reader of a quantized value gets it dequantized (a reorder
+with the source scale): the FakeQuantize's result.
 
 The result differs from the FakeQuantize graph computed in f32 only by rounding: the integer sums
 are exact, the scaling rounds once in f32, and an activation that lands within float rounding of a
@@ -32,8 +35,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from vinopy import opset13 as ops
 from vinopy.graph.node import Node, Output
-from vinopy.plugins.cpu import fusion
+from vinopy.plugins.cpu import attention, fusion
 from vinopy.plugins.cpu.dnnl import api
 from vinopy.plugins.cpu.dnnl import constants as dc
 from vinopy.plugins.cpu.lowerings import _create, attr, emit, lowering, pooling_pd, window_pads
@@ -41,10 +45,20 @@ from vinopy.plugins.cpu.plan import PlanBuilder, Quant, Rep, Slot, Value
 
 _WEIGHTED = ("Convolution", "GroupConvolution", "MatMul")
 _RESHAPES = ("Reshape", "Squeeze", "Unsqueeze")
+_VIEWS = (*_RESHAPES, "Transpose")
 
 
 def fake_quantize_params(b: PlanBuilder, node: Node) -> Quant | None:
-    """The Quant of a FakeQuantize oneDNN's int8 reorders compute exactly, else None."""
+    """The Quant of a FakeQuantize oneDNN's int8 reorders compute exactly, else None: u8, or s8 for
+    a symmetric grid that int8 attention scores read as their key (oneDNN's weights are s8)."""
+    q = _grid(b, node)
+    if q is None or q.zero_point != 128 or not _read_as_key(b, node.output(0)):
+        return q
+    return replace(q, zero_point=0, dtype=dc.s8)
+
+
+def _grid(b: PlanBuilder, node: Node) -> Quant | None:
+    """A per-tensor FakeQuantize's integers on the u8 grid, or None."""
     if node.get_type_name() != "FakeQuantize" or int(node.levels) != 256:
         return None
     bounds = [b.value(node.input_value(i)).const for i in range(1, 5)]
@@ -131,13 +145,45 @@ def _int8_reader(b: PlanBuilder, node: Node, port: int) -> bool:
     t = node.get_type_name()
     if t == "FakeQuantize":
         return port == 0 and fake_quantize_params(b, node) is not None
-    if t in ("MaxPool", *_RESHAPES):
+    if t in ("MaxPool", *_VIEWS):
         return port == 0 and all(
             _int8_reader(b, r.get_node(), r.get_index()) for r in node.output(0).get_target_inputs()
         )
     if t == "Add":
         return _residual_add(b, node)
+    if t == "MatMul" and int8_scores(b, node):
+        return True
     return t in _WEIGHTED and port == 0 and int8_weights(b, node) is not None
+
+
+def int8_scores(b: PlanBuilder, node: Node) -> bool:
+    """Whether ``node`` is attention's Q·Kᵀ (scaled, masked and soft-maxed) of two activations that
+    FakeQuantizes put on oneDNN's grids (read through reshapes and transposes), the key's symmetric
+    (s8), as NNCF quantizes transformers: an int8 matmul reads their integers."""
+    if node.get_type_name() != "MatMul" or node.transpose_a or attention.softmax_chain(b, node) is None:
+        return False
+    query, key = (_quantized_source(b, v) for v in node.input_values())
+    return query is not None and key is not None and key.zero_point == 128
+
+
+def _quantized_source(b: PlanBuilder, output: Output) -> Quant | None:
+    """The u8 grid of the FakeQuantize that ``output`` is a view of (through reshapes and transposes
+    that nothing else reads), or None."""
+    node = output.node
+    while node.get_type_name() in _VIEWS and b.sole_consumer(node.input_value(0)) is node:
+        node = node.input_value(0).node
+    return _grid(b, node)
+
+
+def _read_as_key(b: PlanBuilder, output: Output) -> bool:
+    """Whether int8 scores read ``output`` (through views) as their key."""
+    for target in output.get_target_inputs():
+        reader = target.get_node()
+        if reader.get_type_name() in _VIEWS and _read_as_key(b, reader.output(0)):
+            return True
+        if target.get_index() == 1 and int8_scores(b, reader):
+            return True
+    return False
 
 
 def int8_weights(b: PlanBuilder, node: Node) -> tuple[np.ndarray, np.ndarray] | None:
@@ -275,6 +321,7 @@ def lower_convolution(b: PlanBuilder, node: Node) -> bool:
         return False
     if f is None or "ref" in f.pd.impl_info():
         return False
+    f = _rounded_in_float(b, f, build, channel_axis=1, per_tensor=False)
     consts = {dc.ARG_WEIGHTS: (values, api.MemoryDesc.plain(values.shape, dc.s8))}
     if f.bias is not None:
         consts[dc.ARG_BIAS] = (f.bias, api.MemoryDesc.plain(f.bias.shape, dc.f32))
@@ -373,10 +420,17 @@ def _clamp_bounds(kind: tuple) -> tuple[float, float] | None:
 
 def _saturation_covers(bounds: tuple[float, float], grid: Quant) -> bool:
     """Whether clamping to ``bounds`` before quantizing to ``grid`` changes no level: the grid's lowest
-    and highest values (levels 0 and 255: fake_quantize_params makes u8 grids) lie within them."""
+    and highest values lie within them."""
     tolerance = 1e-3  # of a level: float rounding of the range's ends
-    low, high = (v / grid.scale + grid.zero_point for v in bounds)
-    return low <= tolerance and high >= 255 - tolerance
+    low, high = (v / grid.scale for v in bounds)
+    lowest, highest = _levels(grid)
+    return low <= lowest + tolerance and high >= highest - tolerance
+
+
+def _levels(grid: Quant) -> tuple[float, float]:
+    """The lowest and highest integers of ``grid`` less its zero point (the values over the scale)."""
+    lowest, highest = (-128.0, 127.0) if grid.dtype == dc.s8 else (0.0, 255.0)
+    return lowest - grid.zero_point, highest - grid.zero_point
 
 
 def _pooled_tail(b: PlanBuilder, pool: Node) -> _Tail | None:
@@ -416,29 +470,81 @@ def _rounding(grid: Quant) -> list[tuple]:
     return [
         ("eltwise", dc.eltwise_linear, 1 / grid.scale, 0.0),
         ("eltwise", dc.eltwise_round, 0.0, 0.0),
-        ("eltwise", dc.eltwise_clip_v2, -grid.zero_point, 255.0 - grid.zero_point),
+        ("eltwise", dc.eltwise_clip_v2, *_levels(grid)),
         ("eltwise", dc.eltwise_linear, grid.scale, 0.0),
     ]
 
 
 def _rounded_in_float(
-    b: PlanBuilder, f: fusion.Fusion, build: Callable[[fusion.Fusion], api.PrimitiveDesc]
+    b: PlanBuilder,
+    f: fusion.Fusion,
+    build: Callable[[fusion.Fusion], api.PrimitiveDesc],
+    channel_axis: int,
+    per_tensor: bool = True,
 ) -> fusion.Fusion:
     """When a FakeQuantize that only float steps read alone reads the result (attention's query and
-    key before the f32 scores), its rounding as post-ops: the step writes the fake-quantized floats,
-    and no quantizing and dequantizing reorders follow it."""
+    key before the f32 scores, NNCF's per-channel one before a depthwise convolution), its rounding
+    as post-ops: the step writes the fake-quantized floats, and no quantizing and dequantizing
+    reorders (or numpy FakeQuantize) follow it. Without ``per_tensor``, a FakeQuantize on oneDNN's
+    grid is left to ``_requantize`` (its integers, which a MaxPool reads before float steps)."""
     reader = b.sole_consumer(f.out)
-    grid = None if reader is None or reader.input_value(0) != f.out else fake_quantize_params(b, reader)
-    readers = [] if grid is None else reader.output(0).get_target_inputs()
-    if grid is None or any(_int8_reader(b, t.get_node(), t.get_index()) for t in readers):
+    if reader is None or reader.get_type_name() != "FakeQuantize" or reader.input_value(0) != f.out:
         return f
-    g = replace(f, nodes=[*f.nodes, reader], kinds=[*f.kinds, *_rounding(grid)], out=reader.output(0))
+    if any(_int8_reader(b, t.get_node(), t.get_index()) for t in reader.output(0).get_target_inputs()):
+        return f
+    grid = fake_quantize_params(b, reader)
+    if grid is not None and not per_tensor:
+        return f
+    kinds = _rounding(grid) if grid is not None else _channel_rounding(b, reader, channel_axis)
+    if kinds is None:
+        return f
+    g = replace(f, nodes=[*f.nodes, reader], kinds=[*f.kinds, *kinds], out=reader.output(0))
     try:
         g.post_ops = fusion.post_ops(b, g)
         g.pd = build(g)
     except api.DnnlError:
         return f
     return g
+
+
+def _channel_rounding(b: PlanBuilder, fq: Node, channel_axis: int) -> list[tuple] | None:
+    """A FakeQuantize whose ranges vary along ``channel_axis`` (and whose output ranges are its input
+    ones) as post-ops: per-channel scaling to its levels (binary operands), rounding, clipping to
+    the levels, and scaling back; None for other FakeQuantizes."""
+    shape = b.value(fq.output(0)).shape
+    bounds = [b.value(fq.input_value(i)).const for i in range(1, 5)]
+    if shape is None or any(v is None or v.ndim > len(shape) for v in bounds):
+        return None
+    channels = shape[channel_axis]
+    operand_shape = [channels if axis == channel_axis else 1 for axis in range(len(shape))]
+    try:
+        il, ih, ol, oh = (np.broadcast_to(np.asarray(v, np.float32), operand_shape) for v in bounds)
+    except ValueError:
+        return None  # the ranges vary along another axis too
+    if not (np.allclose(il, ol, rtol=1e-6) and np.allclose(ih, oh, rtol=1e-6)) or not np.all(ih > il):
+        return None
+    steps = int(fq.levels) - 1
+    scale = (ih - il) / steps
+    kinds = [("binary", dc.binary_mul, _constant(b, 1 / scale))]
+    offset = np.any(il != 0)
+    if offset:
+        kinds.append(("binary", dc.binary_sub, _constant(b, il / scale)))
+    kinds += [
+        ("eltwise", dc.eltwise_round, 0.0, 0.0),
+        ("eltwise", dc.eltwise_clip_v2, 0.0, float(steps)),
+        ("binary", dc.binary_mul, _constant(b, scale)),
+    ]
+    if offset:
+        kinds.append(("binary", dc.binary_add, _constant(b, il)))
+    return kinds
+
+
+def _constant(b: PlanBuilder, array: np.ndarray) -> Output:
+    """A compile-time constant that is in no model (a post-op operand computed here)."""
+    array = np.ascontiguousarray(array, np.float32)
+    output = ops.constant(array).output(0)
+    b.values[output] = Value(array.shape, array.dtype, array=array)
+    return output
 
 
 def _activated_fake_quantize(
@@ -518,7 +624,7 @@ def lower_matmul(b: PlanBuilder, node: Node) -> bool:
         return False
     if f is None:
         return False
-    f = _rounded_in_float(b, f, build)
+    f = _rounded_in_float(b, f, build, channel_axis=rank - 1)
     if _emit_as_convolution(b, node, f, q, values):
         return True
     consts = {dc.ARG_WEIGHTS: (weights, api.MemoryDesc.plain(w_dims, dc.s8))}
@@ -644,5 +750,25 @@ def lower_reshape(b: PlanBuilder, node: Node) -> bool:
     b.viewed.add(b.slots[slot].alias)
     value.reps.append(Rep(b.plain_md(value, q.dtype), slot))
     value.quant = Quant(q.scale, q.zero_point, q.dtype, None)
+    b.backends[node.get_friendly_name()] = "view"
+    return True
+
+
+def lower_transpose(b: PlanBuilder, node: Node) -> bool:
+    """A transpose of a quantized value that only int8 steps read: its integers read through
+    permuted strides (attention's heads), no step."""
+    data, out = node.input_value(0), node.output(0)
+    q, perm = b.value(data).quant, b.value(node.input_value(1)).const
+    if q is None or perm is None:
+        return False
+    if not all(_int8_reader(b, t.get_node(), t.get_index()) for t in out.get_target_inputs()):
+        return False
+    source = b.require(data, b.plain_md(b.value(data), q.dtype))
+    strides = source.md.strides()
+    order = [int(axis) for axis in np.asarray(perm).reshape(-1)]
+    b.strided_view(
+        out, source, api.MemoryDesc.plain(b.value(out).shape, q.dtype, [strides[i] for i in order])
+    )
+    b.value(out).quant = Quant(q.scale, q.zero_point, q.dtype, None)
     b.backends[node.get_friendly_name()] = "view"
     return True
