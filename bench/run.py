@@ -1,13 +1,15 @@
 """Speed and memory of vinopy's CPU plugin against OpenVINO CPU and ONNX Runtime, batch 1.
 
     python bench/run.py [--models resnet50,mlp] [--rounds 5] [--seconds 2] [--precision f32]
-    python bench/run.py --profile resnet50          # per-layer-type times, vinopy next to OpenVINO
+    python bench/run.py --profile resnet50          # per-layer-type times, vinopy next to OpenVINO and ORT
     python bench/run.py --models resnet50 --int8    # vinopy and OpenVINO run an int8 IR
     python bench/run.py --profile resnet50 --int8   # per-layer times of that int8 IR
+    PYTHONPATH=/path/to/nncf python bench/run.py --int8 --int8-from nncf   # the IR that NNCF writes
 
 The models are built in PyTorch with random weights (bench/models.py), exported to ONNX once into
 bench/.cache/ and read by all three runtimes from that file. With --int8, vinopy.quantization
-quantizes it (random calibration inputs) into an IR in the cache that vinopy and OpenVINO both run;
+quantizes it (random calibration inputs) into an IR in the cache that vinopy and OpenVINO both run
+(with --int8-from nncf, nncf.quantize on OpenVINO's model writes that IR instead);
 ONNX Runtime keeps the f32 model, whose outputs the error column then compares the int8 ones with.
 Each runtime runs in a worker process of its own (so their thread pools cannot disturb each other);
 each round measures every runtime in turn (the order rotates), so machine noise falls on all of them
@@ -45,6 +47,7 @@ sys.path.insert(0, str(ROOT.parent))
 # never in the runtimes' worker processes, whose OpenMP it would share
 MODEL_NAMES = ("resnet50", "mobilenet_v2", "bert_base", "mlp", "yolo_tiny")
 RUNTIMES = ("vinopy", "openvino", "onnxruntime")
+QUANTIZERS = {"vinopy": "vinopy.quantization", "nncf": "NNCF"}
 
 
 # --- process memory -------------------------------------------------------------------------------
@@ -239,15 +242,22 @@ class ModelResult:
     round_medians: dict[str, list[float]] = field(default_factory=dict)
     fps: dict[str, list[float]] = field(default_factory=dict)
     error: dict[str, float] = field(default_factory=dict)
+    agreement: tuple[float, float] = (0.0, 0.0)  # vinopy against OpenVINO (the same file): max abs, rel
     load: list[float] = field(default_factory=list)  # the machine's 1-minute load average after each round
 
 
-def max_relative_error(got: list[np.ndarray], want: list[np.ndarray]) -> float:
-    worst = 0.0
+def max_errors(got: list[np.ndarray], want: list[np.ndarray]) -> tuple[float, float]:
+    """The largest absolute difference over all outputs, and relative to each output's largest value."""
+    worst_abs = worst_rel = 0.0
     for g, w in zip(got, want):
-        scale = float(np.abs(w).max()) or 1.0
-        worst = max(worst, float(np.abs(np.asarray(g, np.float64) - w).max()) / scale)
-    return worst
+        difference = float(np.abs(np.asarray(g, np.float64) - w).max())
+        worst_abs = max(worst_abs, difference)
+        worst_rel = max(worst_rel, difference / (float(np.abs(w).max()) or 1.0))
+    return worst_abs, worst_rel
+
+
+def max_relative_error(got: list[np.ndarray], want: list[np.ndarray]) -> float:
+    return max_errors(got, want)[1]
 
 
 def bench_model(name: str, args: argparse.Namespace) -> ModelResult:
@@ -256,15 +266,16 @@ def bench_model(name: str, args: argparse.Namespace) -> ModelResult:
     spec = MODELS[name]
     path = export(spec, args.cache)
     inputs = list(spec.inputs(np.random.default_rng(1)).values())
-    int8 = quantized_ir(spec, path, args.calibration_samples) if args.int8 else path
+    int8 = quantized_ir(spec, path, args.calibration_samples, args.int8_from) if args.int8 else path
     workers = {
         runtime: Worker(runtime, path if runtime == "onnxruntime" else int8, inputs, args)
         for runtime in RUNTIMES
     }
     result = ModelResult(name, spec.description, workers)
-    reference = workers["onnxruntime"].call("outputs")
+    outputs = {runtime: workers[runtime].call("outputs") for runtime in RUNTIMES}
     for runtime in ("vinopy", "openvino"):
-        result.error[runtime] = max_relative_error(workers[runtime].call("outputs"), reference)
+        result.error[runtime] = max_relative_error(outputs[runtime], outputs["onnxruntime"])
+    result.agreement = max_errors(outputs["vinopy"], outputs["openvino"])
     for r in range(args.rounds):
         order = RUNTIMES[r % 3 :] + RUNTIMES[: r % 3]
         for runtime in order:
@@ -287,29 +298,58 @@ def bench_model(name: str, args: argparse.Namespace) -> ModelResult:
     return result
 
 
-def quantized_ir(spec: Any, path: Path, samples: int) -> Path:
-    """The model quantized by vinopy.quantization (``samples`` random calibration inputs), saved as
-    IR next to its ONNX file on first use."""
-    target = path.with_name(f"{path.stem}_int8_{samples}{'_transformer' if spec.transformer else ''}.xml")
+def quantized_ir(spec: Any, path: Path, samples: int, source: str = "vinopy") -> Path:
+    """The model quantized by ``source`` (vinopy.quantization or NNCF on OpenVINO's model) with
+    ``samples`` random calibration inputs, saved as IR next to its ONNX file on first use."""
+    quantizer = "_nncf" if source == "nncf" else ""
+    suffix = "_transformer" if spec.transformer and source == "vinopy" else ""
+    target = path.with_name(f"{path.stem}{quantizer}_int8_{samples}{suffix}.xml")
     if target.exists():
         return target
+    rng = np.random.default_rng(2)
+    data = [list(spec.inputs(rng).values()) for _ in range(samples)]
+    quantize = _nncf_quantize if source == "nncf" else _vinopy_quantize
+    quantize(path, data, spec.transformer, target)
+    return target
+
+
+def _vinopy_quantize(path: Path, data: list[list[np.ndarray]], transformer: bool, target: Path) -> None:
     import vinopy as ov
     from vinopy import quantization
 
-    rng = np.random.default_rng(2)
-    data = [list(spec.inputs(rng).values()) for _ in range(samples)]
     model = ov.Core().read_model(str(path))
-    model_type = quantization.ModelType.TRANSFORMER if spec.transformer else None
+    model_type = quantization.ModelType.TRANSFORMER if transformer else None
     quantized = quantization.quantize(
-        model, quantization.Dataset(data), subset_size=samples, model_type=model_type
+        model, quantization.Dataset(data), subset_size=len(data), model_type=model_type
     )
     ov.save_model(quantized, str(target), compress_to_fp16=False)
-    return target
+
+
+def _nncf_quantize(path: Path, data: list[list[np.ndarray]], transformer: bool, target: Path) -> None:
+    """NNCF (an optional tool, never a vinopy dependency) on OpenVINO's reading of the model."""
+    try:
+        import nncf
+    except ImportError as error:
+        raise SystemExit(
+            f"--int8-from nncf needs the nncf package, which is not importable here ({error}); "
+            "install it or put it on PYTHONPATH"
+        ) from error
+    import openvino
+
+    model_type = nncf.ModelType.TRANSFORMER if transformer else None
+    quantized = nncf.quantize(
+        openvino.Core().read_model(str(path)),
+        nncf.Dataset(data),
+        subset_size=len(data),
+        model_type=model_type,
+    )
+    openvino.save_model(quantized, str(target), compress_to_fp16=False)
 
 
 # --- per-layer profile ------------------------------------------------------------------------------
 def profile(name: str, args: argparse.Namespace, top: int = 25) -> None:
-    """Per-layer times of vinopy and OpenVINO (PERF_COUNT) summed by layer type and by layer."""
+    """Per-layer times of vinopy and OpenVINO (PERF_COUNT), and of ONNX Runtime (its per-node profile)
+    for an ONNX model, summed by layer type and by layer."""
     import openvino
 
     import vinopy
@@ -318,7 +358,7 @@ def profile(name: str, args: argparse.Namespace, top: int = 25) -> None:
     spec = MODELS[name]
     path = export(spec, args.cache)
     if args.int8:
-        path = quantized_ir(spec, path, args.calibration_samples)
+        path = quantized_ir(spec, path, args.calibration_samples, args.int8_from)
     inputs = list(spec.inputs(np.random.default_rng(1)).values())
     config = {"INFERENCE_PRECISION_HINT": args.precision, "PERFORMANCE_HINT": "LATENCY", "PERF_COUNT": True}
     if args.threads:
@@ -327,22 +367,60 @@ def profile(name: str, args: argparse.Namespace, top: int = 25) -> None:
         core = module.Core()
         request = core.compile_model(core.read_model(str(path)), "CPU", config).create_infer_request()
         totals: dict[tuple[str, str], list[float]] = {}
-        for _ in range(20):
+        for _ in range(PROFILE_RUNS):
             request.infer(inputs, share_inputs=True, share_outputs=True)
             for row in request.get_profiling_info():
                 us = row.real_time.total_seconds() * 1e6
                 totals.setdefault((row.node_name, f"{row.node_type} [{row.exec_type}]"), []).append(us)
-        rows = {key: statistics.median(v) for key, v in totals.items()}
-        by_type: dict[str, float] = {}
-        for (_, kind), us in rows.items():
-            by_type[kind] = by_type.get(kind, 0.0) + us
-        timed = sum(1 for v in rows.values() if v)
-        print(f"\n{label}: {sum(rows.values()) / 1e3:.2f} ms in {timed} timed layers")
-        for kind, us in sorted(by_type.items(), key=lambda kv: -kv[1])[:top]:
-            print(f"  {us / 1e3:8.3f} ms  {kind}")
-        print("  slowest layers:")
-        for (layer, kind), us in sorted(rows.items(), key=lambda kv: -kv[1])[:top]:
-            print(f"  {us:9.1f} us  {kind:40s} {layer}")
+        print_profile(label, totals, top)
+    if path.suffix == ".onnx":
+        print_profile("onnxruntime", onnxruntime_profile(path, inputs, args.threads), top)
+
+
+PROFILE_RUNS = 20
+
+
+def onnxruntime_profile(
+    path: Path, inputs: list[np.ndarray], threads: int
+) -> dict[tuple[str, str], list[float]]:
+    """ONNX Runtime's per-node kernel times (us) over PROFILE_RUNS runs, keyed by (node, "op [kernel]"):
+    the op is what ORT runs after its own fusions (Conv+activation, NCHWc layouts, QuickGelu...)."""
+    import json
+    import tempfile
+
+    import onnxruntime as ort
+
+    with tempfile.TemporaryDirectory() as folder:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.enable_profiling = True
+        options.profile_file_prefix = str(Path(folder) / "ort")
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        feeds = {i.name: v for i, v in zip(session.get_inputs(), inputs)}
+        for _ in range(PROFILE_RUNS):
+            session.run(None, feeds)
+        events = json.loads(Path(session.end_profiling()).read_text())
+    totals: dict[tuple[str, str], list[float]] = {}
+    for event in events:
+        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
+            kind = f"{event['args'].get('op_name', '?')} [{event['args'].get('provider', '?')}]"
+            totals.setdefault((event["name"].removesuffix("_kernel_time"), kind), []).append(event["dur"])
+    return totals
+
+
+def print_profile(label: str, totals: dict[tuple[str, str], list[float]], top: int) -> None:
+    """The median time of each layer, summed by layer type, and the slowest layers."""
+    rows = {key: statistics.median(v) for key, v in totals.items()}
+    by_type: dict[str, float] = {}
+    for (_, kind), us in rows.items():
+        by_type[kind] = by_type.get(kind, 0.0) + us
+    timed = sum(1 for v in rows.values() if v)
+    print(f"\n{label}: {sum(rows.values()) / 1e3:.2f} ms in {timed} timed layers")
+    for kind, us in sorted(by_type.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {us / 1e3:8.3f} ms  {kind}")
+    print("  slowest layers:")
+    for (layer, kind), us in sorted(rows.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {us:9.1f} us  {kind:40s} {layer}")
 
 
 # --- the report ---------------------------------------------------------------------------------------
@@ -392,7 +470,7 @@ def report(results: list[ModelResult], args: argparse.Namespace, command: str) -
     precision = args.precision
     if args.int8:
         precision = (
-            f"int8 for vinopy and OpenVINO (the same IR, quantized by vinopy.quantization with "
+            f"int8 for vinopy and OpenVINO (the same IR, quantized by {QUANTIZERS[args.int8_from]} with "
             f"{args.calibration_samples} random samples), f32 for ONNX Runtime"
         )
     lines = [
@@ -440,13 +518,15 @@ def report(results: list[ModelResult], args: argparse.Namespace, command: str) -
         "",
         "## Load time (s: read + compile + first inference) and peak RSS growth (MiB), fresh process each",
         "",
-        "| model | vinopy | OpenVINO | ONNX Runtime | max. rel. error vs ORT: vinopy / OpenVINO |",
-        "|---|---|---|---|---|",
+        "| model | vinopy | OpenVINO | ONNX Runtime | max. rel. error vs ORT: vinopy / OpenVINO "
+        "| vinopy vs OpenVINO: max. abs. / rel. error |",
+        "|---|---|---|---|---|---|",
     ]
     for r in results:
         cells = [f"{r.workers[k].compile_s:.2f} s, {r.workers[k].peak_mib:.0f} MiB" for k in RUNTIMES]
         lines.append(
-            f"| {r.description} | {' | '.join(cells)} | {r.error['vinopy']:.1e} / {r.error['openvino']:.1e} |"
+            f"| {r.description} | {' | '.join(cells)} | {r.error['vinopy']:.1e} / {r.error['openvino']:.1e} "
+            f"| {r.agreement[0]:.1e} / {r.agreement[1]:.1e} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -469,6 +549,12 @@ def main() -> None:
     parser.add_argument("--profile", metavar="MODEL", help="print per-layer times instead of benchmarking")
     parser.add_argument("--int8", action="store_true", help="vinopy and OpenVINO run the model quantized")
     parser.add_argument("--calibration-samples", type=int, default=30, help="for --int8")
+    parser.add_argument(
+        "--int8-from",
+        default="vinopy",
+        choices=tuple(QUANTIZERS),
+        help="for --int8: the quantizer that writes the IR (nncf: nncf.quantize on OpenVINO's model)",
+    )
     args = parser.parse_args()
     if args.profile:
         profile(args.profile, args)

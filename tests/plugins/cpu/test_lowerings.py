@@ -188,6 +188,18 @@ def test_concat() -> None:
     _on_onednn(model, "cat")
 
 
+def test_concat_with_a_constant_computed_from_a_shape() -> None:
+    """A static ShapeOf is a compile-time constant, and so is what is computed from it."""
+
+    def build(a: ov.Output) -> ov.Output:
+        shape = ops.convert(ops.shape_of(a), "f32")
+        return ops.concat([a, ops.reshape(shape, [1, 2], False)], 0, name="cat")
+
+    model = model_of(build, [(3, 2)])
+    check(model, [rand(3, 2)])
+    _on_onednn(model, "cat")
+
+
 @pytest.mark.parametrize(
     ("shape", "wshape", "strides", "pads", "out_pad", "groups"),
     [
@@ -261,3 +273,102 @@ def test_mvn_without_variance_falls_back() -> None:
     )
     check(model, [rand(2, 8)])
     assert backends(model)["mvn"] == "numpy"
+
+
+def _plan_step_types(model: ov.Model) -> list[str]:
+    compiled = ov.Core().compile_model(model, "CPU", F32)
+    plan = next(iter(compiled._executable._plans.values()))
+    return [step.type_name for step in plan.steps]
+
+
+def _sppf(x: ov.Output, channels: int, order: tuple[int, ...] = (0, 1, 2)) -> ov.Node:
+    """A conv, two max pools of it and their concat along channels (YOLO's SPPF), then a 1x1 conv."""
+    first = _conv(x, rand(channels, 3, 3, 3, seed=11), [1, 1], ([1, 1], [1, 1]), [1, 1], name="conv")
+    pools = [first]
+    for i in range(2):
+        pools.append(
+            ops.max_pool(pools[-1], [1, 1], [1, 1], [2, 2], [2, 2], [5, 5], name=f"pool{i}").output(0)
+        )
+    cat = ops.concat([pools[i] for i in order], 1, name="cat")
+    return _conv(cat, rand(4, 3 * channels, 1, 1, seed=12), [1, 1], ([0, 0], [0, 0]), [1, 1], name="head")
+
+
+def test_concat_of_whole_channel_blocks_is_written_in_place() -> None:
+    model = model_of(lambda x: _sppf(x, 16), [(1, 3, 10, 10)])
+    check(model, [rand(1, 3, 10, 10)])
+    assert backends(model)["cat"] == "view"
+    steps = [t for t in _plan_step_types(model) if t != "Reorder"]  # the output's, to plain
+    assert steps == ["Convolution", "MaxPool", "MaxPool", "Convolution"]
+
+
+@pytest.mark.parametrize(
+    ("channels", "order", "shape"),
+    [(12, (0, 1, 2), (1, 3, 10, 10)), (16, (2, 0, 1), (1, 3, 10, 10)), (16, (0, 1, 2), (2, 3, 10, 10))],
+    ids=["partial-blocks", "first-input-written-last", "two-images"],
+)
+def test_concat_that_cannot_be_in_place_copies(channels: int, order: tuple, shape: tuple) -> None:
+    model = model_of(lambda x: _sppf(x, channels, order), [shape])
+    check(model, [rand(*shape)])
+    assert backends(model)["cat"] == "oneDNN"
+    assert "Concat" in _plan_step_types(model)
+
+
+def test_concat_in_place_keeps_a_residual_sum_out_of_its_bytes() -> None:
+    """A later residual sum that reads a concat input must not accumulate into the concat's bytes."""
+
+    def build(x: ov.Output) -> list:
+        a = _conv(x, rand(16, 3, 3, 3, seed=13), [1, 1], ([1, 1], [1, 1]), [1, 1], name="a")
+        b = _conv(a, rand(16, 16, 3, 3, seed=14), [1, 1], ([1, 1], [1, 1]), [1, 1], name="b")
+        cat = ops.concat([a, b], 1, name="cat")
+        c = _conv(b, rand(16, 16, 1, 1, seed=15), [1, 1], ([0, 0], [0, 0]), [1, 1], name="c")
+        return [ops.relu(cat, name="cat_out"), ops.add(c, a, name="sum")]
+
+    model = model_of(build, [(1, 3, 8, 8)])
+    check(model, [rand(1, 3, 8, 8)])
+    assert backends(model)["cat"] == "view"
+    assert backends(model)["sum"] == "fused into c"
+
+
+def _avx2_only() -> bool:
+    from vinopy.plugins.cpu.dnnl import api
+    from vinopy.plugins.cpu.dnnl import constants as dc
+
+    return not api.has_isa(api.cpu_isa(), dc.cpu_isa_avx512_core)
+
+
+def _scaled(weights: np.ndarray) -> np.ndarray:
+    """Weights of a trained layer's size (1/sqrt(fan-in)), so outputs stay near 1 through wide layers."""
+    return weights / np.float32(np.sqrt(weights[0].size))
+
+
+@pytest.mark.skipif(not _avx2_only(), reason="the channels-last choice is for CPUs without AVX-512")
+@pytest.mark.parametrize(("channels", "channels_last"), [(128, True), (64, False)])
+def test_wide_3x3_convolution_runs_channels_last_between_blocked_ones(
+    channels: int, channels_last: bool
+) -> None:
+    """A bottleneck: 1x1 -> 3x3 -> 1x1 + residual. On AVX2 the 3x3 over many channels of a small
+    image runs channels-last (oneDNN's brgemm kernel), with a reorder on each side; the 1x1 kernels
+    stay in the blocked layout, and a 3x3 over fewer channels keeps it too."""
+
+    def build(x: ov.Output) -> ov.Node:
+        same, none = ([1, 1], [1, 1]), ([0, 0], [0, 0])
+        stem = ops.relu(
+            _conv(x, _scaled(rand(channels, 3, 3, 3, seed=21)), [1, 1], same, [1, 1], name="stem")
+        )
+        wide = ops.relu(
+            _conv(stem, _scaled(rand(channels, channels, 3, 3, seed=22)), [1, 1], same, [1, 1], name="wide")
+        )
+        return ops.add(
+            _conv(wide, _scaled(rand(channels, channels, 1, 1, seed=23)), [1, 1], none, [1, 1], name="out"),
+            stem,
+        )
+
+    model = model_of(build, [(1, 3, 14, 14)])
+    check(model, [rand(1, 3, 14, 14)])
+    compiled = ov.Core().compile_model(model, "CPU", F32)
+    plan = next(iter(compiled._executable._plans.values()))
+    kernels = {step.name: step.exec_type for step in plan.steps}
+    assert kernels["wide"].startswith("brgconv") == channels_last, kernels
+    assert kernels["out"].startswith("jit_1x1"), kernels
+    reorders = [name for name in kernels if name.endswith("/reorder")]
+    assert len(reorders) == 1 + 2 * channels_last, reorders  # the output's, and the two around "wide"

@@ -475,6 +475,42 @@ class PlanBuilder:
         self.viewed.add(source.slot)
         self.value(output).reps.append(Rep(md, source.slot, strided=True))
 
+    def concatenate_in_place(self, output: Output, md: api.MemoryDesc, parts: list[Rep]) -> bool:
+        """``output`` (in layout ``md``) is the bytes of ``parts`` laid end to end: the first part's
+        slot grows to hold them all and the others become views into it, so their producers write
+        ``output`` and no step copies. Declines unless each part owns its slot alone and the first
+        part's slot comes first (a view's slot must follow its root's)."""
+        slots = [part.slot for part in parts]
+        if (
+            sum(part.md.size() for part in parts) != md.size()
+            or slots[0] != min(slots)
+            or not all(self._owns_alone(part) for part in parts)
+        ):
+            return False
+        owner, offset = slots[0], parts[0].md.size()
+        self.slots[owner].nbytes = md.size()
+        for part in parts[1:]:
+            self.slots[part.slot] = Slot(alias=owner, offset=offset)
+            offset += part.md.size()
+        self.viewed.add(owner)  # nothing may accumulate in place into these bytes any more
+        self.value(output).reps.append(Rep(md, owner))
+        return True
+
+    def _owns_alone(self, rep: Rep) -> bool:
+        """Whether ``rep`` is all that lives in its slot: bytes a step writes, not an input, a
+        constant or a view, and no other value's representation."""
+        slot = self.slots[rep.slot]
+        if (
+            rep.strided
+            or slot.alias is not None
+            or slot.const is not None
+            or slot.parameter is not None
+            or rep.slot in self.viewed
+            or slot.nbytes != rep.md.size()
+        ):
+            return False
+        return sum(r.slot == rep.slot for v in self.values.values() for r in v.reps) == 1
+
     def is_aliased(self, slot: int) -> bool:
         """Whether another value lives in this slot's bytes (then it must not be written in place)."""
         return self.slots[slot].alias is not None or slot in self.viewed
@@ -496,8 +532,9 @@ class PlanBuilder:
         self.backends[node.get_friendly_name()] = f"fused into {into.get_friendly_name()}"
 
     def sole_consumer(self, output: Output) -> Node | None:
-        """The one node reading ``output``, when nothing else (a Result included) does."""
-        targets = output.get_target_inputs()
+        """The one node reading ``output``, when nothing else (a Result included) does; a folded
+        ShapeOf of it reads nothing at run time."""
+        targets = [t for t in output.get_target_inputs() if id(t.get_node()) not in self.folded]
         if len(targets) != 1:
             return None
         node = next(iter(targets)).get_node()
@@ -525,7 +562,9 @@ class PlanBuilder:
     def _define_outputs(self, node: Node) -> None:
         """Each output's value: a Constant's array, a foldable op of constants computed when asked
         for (see ``Value``), else a run-time value."""
-        if node.get_input_size() == 0 and (arrays := node.fold()) is not None:
+        # a ShapeOf of a static shape too (OpenVINO's ONNX reader computes Conv biases' shapes so)
+        shape_of = node.get_type_name() == "ShapeOf"
+        if (node.get_input_size() == 0 or shape_of) and (arrays := node.fold()) is not None:
             for output, array in zip(node.outputs(), arrays):
                 self._define(output, array=np.asarray(array))
         elif (
