@@ -12,8 +12,8 @@ quantizes it (random calibration inputs) into an IR in the cache that vinopy and
 (with --int8-from nncf, nncf.quantize on OpenVINO's model writes that IR instead);
 ONNX Runtime keeps the f32 model, whose outputs the error column then compares the int8 ones with.
 Each runtime runs in a worker process of its own (so their thread pools cannot disturb each other);
-each round measures every runtime in turn (the order rotates), so machine noise falls on all of them
-alike; ratios are taken per round.
+each round measures every runtime in turn (the order rotates; latency in several short turns each),
+so machine noise falls on all of them alike; ratios are taken per round.
 Latency: synchronous requests with the LATENCY hint. Throughput: asynchronous requests with the
 THROUGHPUT hint (ONNX Runtime: one single-threaded session per core, run from as many threads).
 Load time and memory: reading, compiling and the first inference, timed in a fresh process per
@@ -213,7 +213,7 @@ def _serve(conn: Any, runtime: str, path: Path, inputs: list[np.ndarray], args: 
     conn.send((runner.compile_s, runner.peak_mib))
     commands = {
         "outputs": lambda: [np.array(o) for o in runner.infer()],
-        "latency": lambda seconds: latencies_ms(runner.infer, seconds),
+        "latency": lambda seconds, warmup: latencies_ms(runner.infer, seconds, warmup),
         "throughput": runner.throughput,
     }
     while (command := conn.recv())[0] != "exit":
@@ -221,12 +221,12 @@ def _serve(conn: Any, runtime: str, path: Path, inputs: list[np.ndarray], args: 
 
 
 # --- measuring --------------------------------------------------------------------------------------
-def latencies_ms(infer: Callable[[], Any], seconds: float, warmup: int = 3) -> list[float]:
+def latencies_ms(infer: Callable[[], Any], seconds: float, warmup: int = 3, least: int = 2) -> list[float]:
     for _ in range(warmup):
         infer()
     times: list[float] = []
     end = time.perf_counter() + seconds
-    while time.perf_counter() < end or len(times) < 5:
+    while time.perf_counter() < end or len(times) < least:
         start = time.perf_counter()
         infer()
         times.append((time.perf_counter() - start) * 1e3)
@@ -278,10 +278,10 @@ def bench_model(name: str, args: argparse.Namespace) -> ModelResult:
     result.agreement = max_errors(outputs["vinopy"], outputs["openvino"])
     for r in range(args.rounds):
         order = RUNTIMES[r % 3 :] + RUNTIMES[: r % 3]
+        samples = _interleaved_latencies(workers, order, args)
         for runtime in order:
-            samples = workers[runtime].call("latency", args.seconds)
-            result.latency.setdefault(runtime, []).extend(samples)
-            result.round_medians.setdefault(runtime, []).append(statistics.median(samples))
+            result.latency.setdefault(runtime, []).extend(samples[runtime])
+            result.round_medians.setdefault(runtime, []).append(statistics.median(samples[runtime]))
         for runtime in order:
             result.fps.setdefault(runtime, []).append(workers[runtime].call("throughput", args.seconds))
         result.load.append(os.getloadavg()[0])
@@ -296,6 +296,19 @@ def bench_model(name: str, args: argparse.Namespace) -> ModelResult:
     for worker in workers.values():
         worker.close()
     return result
+
+
+def _interleaved_latencies(
+    workers: dict[str, Worker], order: tuple[str, ...], args: argparse.Namespace
+) -> dict[str, list[float]]:
+    """One round's latency samples: the runtimes take turns in ``args.slices`` slices, so that a
+    change of the machine's load within the round falls on all of them alike."""
+    samples: dict[str, list[float]] = {runtime: [] for runtime in order}
+    for turn in range(args.slices):
+        for runtime in order:
+            warmup = 3 if turn == 0 else 0
+            samples[runtime] += workers[runtime].call("latency", args.seconds / args.slices, warmup)
+    return samples
 
 
 def quantized_ir(spec: Any, path: Path, samples: int, source: str = "vinopy") -> Path:
@@ -482,7 +495,7 @@ def report(results: list[ModelResult], args: argparse.Namespace, command: str) -
         f"- Command: `{command}`",
         f"- Precision: {precision}; batch 1; latency threads: {args.threads or 'default'}; "
         f"{args.rounds} rounds of {args.seconds:g} s per runtime and mode, runtimes interleaved "
-        "(order rotates each round).",
+        f"(latency in {args.slices} turns per round; the order rotates each round).",
         "",
         "## Latency (synchronous, LATENCY hint), ms: median / min / max over all samples",
         "",
@@ -540,6 +553,9 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=2.0, help="per runtime, mode and round")
+    parser.add_argument(
+        "--slices", type=int, default=4, help="latency turns per runtime and round, interleaved"
+    )
     parser.add_argument("--precision", default="f32", choices=("f32", "bf16"))
     parser.add_argument(
         "--threads", type=int, default=0, help="threads for latency runs (0: each runtime's default)"
