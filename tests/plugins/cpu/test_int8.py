@@ -331,3 +331,46 @@ def test_bias_shaped_by_shape_of_is_fused() -> None:
     assert kinds["conv"].startswith("oneDNN int8")
     assert kinds["bias"] == kinds["relu"] == "fused into conv"
     _compare(model, [rand(1, 8, 6, 6, seed=3, low=0, high=2)], steps=1e-4)
+
+
+def _kernel_width_ranges(channels: int, seed: int) -> list[ov.Output]:
+    """NNCF's symmetric ranges of a depthwise convolution's weights, shaped (C, 1, 1, 1, kw): they
+    vary along the kernel width, so the weights are no per-channel int8 and the convolution runs in f32."""
+    high = rand(channels, 1, 1, 1, 3, seed=seed, low=0.5, high=1.5)
+    return [ops.constant(v) for v in (-high, high, -high, high)]
+
+
+def _depthwise_then_int8(x: ov.Output, low: float, high: float) -> ov.Output:
+    """MobileNetV2's inverted residual as NNCF quantizes it: int8 1x1 expansion, per-channel
+    FakeQuantize, f32 depthwise convolution with fake-quantized weights, ReLU6, a per-tensor
+    FakeQuantize on [low, high] and the int8 1x1 projection reading its integers."""
+    y = ops.clamp(_conv(_fq(x, 0.0, 2.0, "fq_in"), 8, 16, 1, seed=1), 0.0, 6.0)
+    y = ops.fake_quantize(y, *_channel_ranges(16, seed=2), 256, name="fq_channels")
+    w = np.random.default_rng(3).uniform(-1.5, 1.5, (16, 1, 1, 3, 3)).astype(np.float32)
+    weights = ops.fake_quantize(ops.constant(w), *_kernel_width_ranges(16, seed=4), 255)
+    dw = ops.group_convolution(y, weights, [1, 1], [1, 1], [1, 1], [1, 1], name="dw")
+    dw = ops.clamp(ops.add(dw, ops.constant(rand(1, 16, 1, 1, seed=5))), 0.0, 6.0)
+    return _conv(_fq(dw, low, high, "fq_dw"), 16, 8, 1, seed=6)
+
+
+@pytest.mark.parametrize(
+    ("low", "high"),
+    [(0.0, 6.0), (-64 * 6 / 255, 191 * 6 / 255)],  # MobileNetV2's (ReLU6 dropped); zero point 64
+)
+def test_depthwise_convolution_writes_the_integers_of_an_int8_reader(low: float, high: float) -> None:
+    """The f32 depthwise convolution runs channels-last, as the int8 projection reads its source, and
+    scales its result to fq_dw's levels: quantizing is a conversion (a reorder without scales, no
+    layout change) and no f32 reorder surrounds the depthwise convolution."""
+    model = model_of(lambda x: _depthwise_then_int8(x, low, high), [(1, 8, 10, 10)])
+    kinds = backends(model)
+    assert kinds["dw"] == "oneDNN"  # f32: the weights' ranges vary along the kernel width
+    steps = ov.Core().compile_model(model, "CPU", {**F32, "PERF_COUNT": True}).create_infer_request()
+    steps.infer([rand(1, 8, 10, 10)])
+    profile = steps.get_profiling_info()
+    reorders = [p.node_name for p in profile if p.node_type == "Reorder"]
+    # fq_channels' floats are read where the expansion wrote them; the output's layout may change
+    assert [name for name in reorders if name.startswith("fq_")] == ["fq_in/quantize", "fq_dw/reorder"]
+    int8 = [p.node_type for p in profile if "int8" in p.exec_type]
+    assert int8 == ["Convolution", "Convolution"]
+    # a flip of fq_dw moves an output by its step times a weight (|w| < 4)
+    _compare(model, [rand(1, 8, 10, 10, seed=7, low=0, high=2)], steps=3 * 4 * (high - low) / 255)

@@ -8,20 +8,22 @@ quantized by a reorder with the FakeQuantize's scale and zero point, s8 weights,
 the source scale and the per-channel weight scales applied at the end (``ARG_ATTR_SCALES``), then
 the f32 bias and the fused post-ops as in f32. A FakeQuantize alone reading the result makes the
 step write its integers (destination scale and zero point), so int8 tensors flow from step to step
-(a ReLU or ReLU6 before it is no post-op when the integers' saturation clamps as much);
-so does ``MaxPool -> FakeQuantize`` (the MaxPool then runs on the integers, which commutes) and
-ResNet's and MobileNetV2's ``FakeQuantize -> Add(quantized residual) -> activation -> FakeQuantize``
-(that FakeQuantize's rounding as eltwise post-ops, the Add as a sum post-op reading the residual's
+(a ReLU or ReLU6 before it is no post-op when the integers' saturation clamps as much); so does
+``MaxPool -> FakeQuantize`` (the MaxPool then runs on the integers, which commutes) and ResNet's and
+MobileNetV2's ``FakeQuantize -> Add(quantized residual) -> activation -> FakeQuantize`` (that
+FakeQuantize's rounding as eltwise post-ops, the Add as a sum post-op reading the residual's
 integers with their scale and zero point). An int8 MatMul runs as a 1x1 convolution (its weights
 packed once) with its bias, activations, broadcast operands and residual as post-ops; a FakeQuantize
 that alone reads it and that only float steps read (attention's query and key) becomes rounding
 post-ops; so does a FakeQuantize with per-channel ranges (NNCF's before a depthwise convolution that
-runs in f32), its scales as binary post-ops. A product by per-channel factors (SmoothQuant's) that
-only such a FakeQuantize reads has no step: the quantizing step multiplies by the factors over the
-scale and writes the integers. Attention's Q·Kᵀ of two FakeQuantized activations (NNCF's transformer
-quantization) reads their integers (the key's on the s8 grid) through the heads' reshapes and
-transposes, which are views. Any other reader of a quantized value gets it dequantized (a reorder
-with the source scale): the FakeQuantize's result.
+runs in f32), its scales as binary post-ops. A float step (that depthwise convolution) read by a
+FakeQuantize whose readers are int8 steps writes the integers as floats, channels-last (its scale
+and zero point as a post-op), so quantizing them is a plain conversion. A product by per-channel
+factors (SmoothQuant's) that only such a FakeQuantize reads has no step: the quantizing step
+multiplies by the factors over the scale and writes the integers. Attention's Q·Kᵀ of two
+FakeQuantized activations (NNCF's transformer quantization) reads their integers (the key's on the
+s8 grid) through the heads' reshapes and transposes, which are views. Any other reader of a
+quantized value gets it dequantized (a reorder with the source scale): the FakeQuantize's result.
 
 The result differs from the FakeQuantize graph computed in f32 only by rounding: the integer sums
 are exact, the scaling rounds once in f32, and an activation that lands within float rounding of a
@@ -138,6 +140,48 @@ def _same_integers(b: PlanBuilder, node: Node, data: Value) -> None:
         b.viewed.add(rep.slot)  # two values in one buffer: neither is accumulated into in place
         value.reps.append(replace(rep, numpy=False))
     b.backends[node.get_friendly_name()] = "view"
+
+
+def prescaled_for_int8_readers(
+    b: PlanBuilder, f: fusion.Fusion, build: Callable[[fusion.Fusion], api.PrimitiveDesc]
+) -> fusion.Fusion:
+    """When a FakeQuantize that int8 steps read alone reads a float step's result (NNCF's after a
+    depthwise convolution whose weights are no per-channel int8), the step applies its scale and zero
+    point as a post-op: it writes the integers as floats, and quantizing them is a conversion (a
+    reorder without scales, twice as fast as one with a scale on AVX2). oneDNN 3.2 has no f32
+    convolution writing u8."""
+    fq = b.sole_consumer(f.out)
+    if fq is None or fq.input_value(0) != f.out or not quantized_for_int8_readers(b, f.out):
+        return f
+    grid = fake_quantize_params(b, fq)
+    to_levels = ("eltwise", dc.eltwise_linear, 1 / grid.scale, float(grid.zero_point))
+    g = replace(f, kinds=[*_without_saturated_clamps(f.kinds, grid), to_levels])
+    try:
+        g.post_ops = fusion.post_ops(b, g)
+        g.pd = build(g)
+    except api.DnnlError:
+        return f
+    b.value(fq.output(0)).quant = replace(grid, prescaled=True)
+    return g
+
+
+def quantized_for_int8_readers(b: PlanBuilder, output: Output) -> bool:
+    """Whether ``output``, through sole readers (what a step fuses: BatchNorm, an activation), reaches
+    a FakeQuantize on oneDNN's grid whose readers all take its integers."""
+    node = b.sole_consumer(output)
+    for _ in range(_FUSABLE_CHAIN):
+        if node is None:
+            return False
+        if node.get_type_name() == "FakeQuantize":
+            readers = node.output(0).get_target_inputs()
+            return fake_quantize_params(b, node) is not None and all(
+                _int8_reader(b, t.get_node(), t.get_index()) for t in readers
+            )
+        node = b.sole_consumer(node.output(0))
+    return False
+
+
+_FUSABLE_CHAIN = 5  # BatchNorm's Multiply and Add, ReLU6 (Maximum and Minimum), the FakeQuantize
 
 
 def _int8_reader(b: PlanBuilder, node: Node, port: int) -> bool:

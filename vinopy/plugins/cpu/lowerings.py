@@ -4,6 +4,7 @@ node's attributes or shapes are outside what it maps exactly, and the node then 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import numpy as np
 
@@ -620,17 +621,9 @@ def lower_convolution(b: PlanBuilder, node: Node) -> bool:
         errors = []
         for src, dst in _conv_layouts(b, node, kernel):
             try:
-                return _create(
-                    b,
-                    "convolution_forward",
-                    dc.forward_inference,
-                    dc.convolution_direct,
-                    src,
-                    weights_md,
-                    bias,
-                    dst,
-                    *args,
-                )
+                kind = (dc.forward_inference, dc.convolution_direct)
+                create = partial(_create, b, "convolution_forward", *kind, src, weights_md, bias, dst, *args)
+                return _jit_depthwise(b, create)
             except api.DnnlError as e:
                 errors.append(e)
         raise errors[-1]
@@ -638,6 +631,7 @@ def lower_convolution(b: PlanBuilder, node: Node) -> bool:
     f = fusion.collect(b, node, weights.astype(np.float32), channel_axis=1, build=build)
     if f is None:
         return False
+    f = int8.prescaled_for_int8_readers(b, f, build)
     consts = {dc.ARG_WEIGHTS: (f.weights, api.MemoryDesc.plain(f.weights.shape, dc.f32))}
     if f.bias is not None:
         consts[dc.ARG_BIAS] = (f.bias, api.MemoryDesc.plain(f.bias.shape, dc.f32))
@@ -713,8 +707,12 @@ def _conv_layouts(
 ) -> list[tuple[api.MemoryDesc, api.MemoryDesc]]:
     """The (source, destination) layouts to try, best first: channels-last where that is oneDNN's
     fastest kernel (``_channels_last_preferred``); else the blocked layout the producer wrote (no
-    reorder), or nChw8c after a channels-last producer (left to itself, oneDNN would stay
-    channels-last, slower for 1x1 and depthwise kernels); then whatever the convolution likes best."""
+    reorder); channels-last after a channels-last producer when int8 steps read the result through
+    a FakeQuantize (they read channels-last integers: quantizing then changes no layout; for NNCF's
+    MobileNetV2, whose f32 depthwise convolutions sit between int8 ones, the two layout changes
+    around each cost more than the channels-last kernel loses); else nChw8c after a channels-last
+    producer (left to itself, oneDNN would stay channels-last, slower for 1x1 and depthwise
+    kernels); then whatever the convolution likes best."""
     data = node.input_value(0)
     shapes = (b.value(data).shape, b.value(node.output(0)).shape)
     anything = (api.MemoryDesc.any(shapes[0], b.dt), api.MemoryDesc.any(shapes[1], b.dt))
@@ -723,9 +721,25 @@ def _conv_layouts(
     md = current_md(b, data)
     if md.data_type != b.dt or md == b.plain_md(b.value(data), b.dt):
         return [anything]
-    if len(shapes[0]) == 4 and md == _tagged(shapes, b.dt, dc.nhwc)[0] and _avx2_only(b):
+    channels_last = len(shapes[0]) == 4 and md == _tagged(shapes, b.dt, dc.nhwc)[0]
+    if channels_last and int8.quantized_for_int8_readers(b, node.output(0)):
+        return [_tagged(shapes, b.dt, dc.nhwc), anything]  # quantized for its reader in place
+    if channels_last and _avx2_only(b):
         return [_tagged(shapes, b.dt, dc.nChw8c), anything]
     return [(md, anything[1]), anything]
+
+
+def _jit_depthwise(b: PlanBuilder, create: Callable[[], api.PrimitiveDesc]) -> api.PrimitiveDesc:
+    """The convolution ``create`` makes; for a channels-last depthwise one on AVX2, oneDNN's jit_dw
+    kernel rather than brdgmm, which oneDNN lists first but which took 1.1-1.5x jit_dw's time on
+    MobileNetV2's depthwise shapes (1 and 2 threads, side by side)."""
+    pd = create()
+    if not (_avx2_only(b) and pd.impl_info().startswith("brdgmm_dw")):
+        return pd
+    while api.library().dnnl_primitive_desc_next_impl(pd.handle) == dc.success:
+        if pd.impl_info().startswith("jit_dw"):
+            return pd
+    return create()  # no jit_dw kernel for these post-ops: brdgmm after all
 
 
 def _tagged(

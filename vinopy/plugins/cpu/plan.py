@@ -71,6 +71,8 @@ class Quant:
     source: Output
     # factors along the source's last axis applied before quantizing (a SmoothQuant Multiply taken in)
     source_scales: np.ndarray | None = field(default=None, compare=False)
+    # the source holds ``q`` as floats (its step applied the scale and zero point): quantizing converts
+    prescaled: bool = field(default=False, compare=False)
 
 
 @dataclass
@@ -284,6 +286,11 @@ class PlanBuilder:
             slot = self.new_slot(Slot(nbytes=md.size()))
             self.add_reorder(existing, md, slot, output.node.get_friendly_name())
             return self._add_rep(value, Rep(md, slot))
+        if quantize and q.prescaled:  # a conversion, which rounds and saturates as the FakeQuantize
+            slot = self.new_slot(Slot(nbytes=md.size()))
+            source = next(r for r in self.value(q.source).reps if r.md is not None)
+            self.add_reorder(source, md, slot, output.node.get_friendly_name())
+            return self._quantized_slot(value, md, slot)
         if quantize and q.source_scales is not None:
             scaled = self._scaled_quantize(output, q)
             return scaled if scaled.md == md else self._quantized_rep(output, q, md)
