@@ -49,11 +49,12 @@ def test_eltwise_runs_on_numpy_buffers_in_place_of_copies() -> None:
         dc.ARG_SRC: api.Memory.create(md, engine, src),
         dc.ARG_DST: api.Memory.create(md, engine, dst),
     }
-    run = api.Primitive.create(pd).bind(stream, memories)
-    run()
+    primitive = api.Primitive.create(pd)  # kept alive, as call_with asks
+    run = primitive.call_with(stream, memories)
+    assert run() == dc.success
     np.testing.assert_array_equal(dst, np.maximum(src, 0))
     src[:] = -src  # the memory reads the array itself: a change shows at the next run
-    run()
+    assert run() == dc.success
     np.testing.assert_array_equal(dst, np.maximum(src, 0))
 
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import ctypes
 import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from functools import cache, partial
 
 import numpy as np
 
 from vinopy.graph.interpreter import evaluate_node
 from vinopy.graph.model import Model
 from vinopy.plugins.cpu import lowerings
-from vinopy.plugins.cpu.dnnl import api, loader
+from vinopy.plugins.cpu.dnnl import api
 from vinopy.plugins.cpu.dnnl import constants as dc
 from vinopy.plugins.cpu.plan import DnnlStep, NumpyStep, Plan, PlanBuilder, aligned_empty
 from vinopy.runtime.plugin import Executable, Executor, ExecutorResult, ProfilingInfo
@@ -117,7 +115,7 @@ class _Bound:
         if step.scratchpad is not None:
             args[dc.ARG_SCRATCHPAD] = api.Memory.create(step.scratchpad, engine, self.scratchpad)
         self.alive.append((step.primitive, args))
-        return _execute_call(step.primitive, self.stream, args)
+        return step.primitive.call_with(self.stream, args)
 
     def _numpy(self, step: NumpyStep) -> Callable[[], None]:
         arrays, node, ins, outs = self.arrays, step.node, step.inputs, step.outputs
@@ -182,23 +180,6 @@ def _with_threads(threads: int, run: Run) -> Run:
         return run()
 
     return run_with_threads
-
-
-@cache
-def _raw_execute() -> ctypes._CFuncPtr:
-    """dnnl_primitive_execute without argument types: ctypes then passes the ctypes objects it is
-    given as they are, converting nothing (0.6 us less per step than the typed function)."""
-    execute = api.library()["dnnl_primitive_execute"]  # a function object of its own, not the typed one
-    execute.restype = ctypes.c_int
-    return execute
-
-
-def _execute_call(primitive: api.Primitive, stream: api.Stream, memories: dict[int, api.Memory]) -> Run:
-    """One step's execution as a single C-level call (a partial over arguments made once) that returns
-    oneDNN's status; the caller keeps the primitive, stream and memories alive."""
-    exec_args = (loader.ExecArg * len(memories))(*[loader.ExecArg(k, m.handle) for k, m in memories.items()])
-    handles = ctypes.c_void_p(primitive.handle.value), ctypes.c_void_p(stream.handle.value)
-    return partial(_raw_execute(), *handles, ctypes.c_int(len(memories)), exec_args)
 
 
 class CPUExecutor(Executor):

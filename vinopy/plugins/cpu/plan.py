@@ -417,7 +417,7 @@ class PlanBuilder:
             dc.ARG_TO: api.Memory.create(md, self.engine, out),
             dc.ARG_SCRATCHPAD: api.Memory.create(pd.md(dc.query_scratchpad_md), self.engine, scratch),
         }
-        api.Primitive.create(pd).bind(self.stream, args)()
+        api.Primitive.create(pd).execute(self.stream, args)
         self.stream.wait()
         return self._add_rep(value, Rep(md, self.new_slot(Slot(const=out))))
 

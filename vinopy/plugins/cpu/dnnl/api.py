@@ -6,6 +6,7 @@ import ctypes
 import threading
 from collections.abc import Callable, Sequence
 from ctypes import byref, c_char_p, c_int32, c_int64, c_void_p
+from functools import cache, partial
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,15 @@ class DnnlError(RuntimeError):
     def __init__(self, call: str, status: int) -> None:
         super().__init__(f"oneDNN {call} failed: {_STATUS.get(status, status)}")
         self.call, self.status = call, status
+
+
+@cache
+def _untyped_execute() -> Callable[..., int]:
+    """dnnl_primitive_execute without argument types: ctypes then passes the ctypes objects it is
+    given as they are, converting nothing (0.6 us less per step than the typed function)."""
+    execute = library()["dnnl_primitive_execute"]  # a function object of its own, not the typed one
+    execute.restype = ctypes.c_int
+    return execute
 
 
 def library(path: str | None = None) -> ctypes.CDLL:
@@ -348,17 +358,16 @@ class Primitive(_Owned):
         call("dnnl_primitive_create", byref(out), desc.handle)
         return cls(out, desc)
 
-    def bind(self, stream: Stream, args: dict[int, Memory]) -> Callable[[], None]:
-        """A no-argument function that executes with these memories (built once, called per run)."""
+    def call_with(self, stream: Stream, args: dict[int, Memory]) -> Callable[[], int]:
+        """A no-argument function that executes with these memories and returns oneDNN's status: one
+        C-level call over ctypes arguments made once (built once, called per run). The caller keeps
+        the primitive, the stream and the memories alive."""
         c_args = (loader.ExecArg * len(args))(*[loader.ExecArg(k, m.handle) for k, m in args.items()])
-        execute, prim, strm, n = library().dnnl_primitive_execute, self.handle, stream.handle, len(args)
-        keep = (self, stream, args)
-        success = dc.success
+        handles = c_void_p(self.handle.value), c_void_p(stream.handle.value)
+        return partial(_untyped_execute(), *handles, ctypes.c_int(len(args)), c_args)
 
-        def run() -> None:
-            status = execute(prim, strm, n, c_args)
-            if status != success:
-                raise DnnlError(f"dnnl_primitive_execute({self.desc.impl_info()})", status)
-
-        run.keep = keep  # type: ignore[attr-defined]
-        return run
+    def execute(self, stream: Stream, args: dict[int, Memory]) -> None:
+        """Execute once with these memories; raises DnnlError on failure."""
+        status = self.call_with(stream, args)()
+        if status != dc.success:
+            raise DnnlError(f"dnnl_primitive_execute({self.desc.impl_info()})", status)
