@@ -7,8 +7,8 @@ Runs ``compiled(x)``, ``request.infer(x)`` and ``request.infer({name: x})`` on t
 almost nothing, so that its times are the per-call overhead. vinopy and OpenVINO run in the same
 process, one after the other in each round; the table gives each case's median per round in µs.
 
-``--steps`` breaks the MLP down instead: each oneDNN step of vinopy's plan executed alone, on the
-threads the plan gives it and with every step made for two threads, then all steps in one loop, the
+``--steps`` breaks the MLP down instead: each oneDNN step of vinopy's plan executed alone, on one
+thread and on two, then all steps in one loop, the
 executor's run and the request's infer (the differences are Python); and onnxruntime's per-node
 kernel times (its profiler, one thread and its default) next to its whole run.
 """
@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import numpy as np
 
@@ -71,28 +70,27 @@ def median_us(fn: Callable[[], Any], calls: int) -> float:
     return statistics.median(samples) / 1000
 
 
-def vinopy_steps(threads: str) -> dict[str, Callable[[], Any]]:
-    """The MLP's oneDNN steps alone, all of them, the executor's run and the request's infer, on the
-    plan's own thread counts ("plan") or with every step made for two threads ("2")."""
+def vinopy_steps(threads: int) -> dict[str, Callable[[], Any]]:
+    """The MLP's oneDNN steps alone, all of them, the executor's run and the request's infer, on
+    ``threads`` threads."""
     import vinopy
-    from vinopy.plugins.cpu import plan
+    from vinopy.plugins.cpu.dnnl.arenas import on_threads
 
     core = vinopy.Core()
     model = core.read_model(str(ROOT / ".cache" / "mlp.onnx"))
-    config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": 2}
-    with mock.patch.object(plan, "SMALL_WORK", 0 if threads == "2" else plan.SMALL_WORK):
-        request = core.compile_model(model, "CPU", config).create_infer_request()
+    config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads}
+    request = core.compile_model(model, "CPU", config).create_infer_request()
     x = np.random.default_rng(1).random((1, 784), dtype=np.float32)
     request.infer(x)
     executor = request._executor
     bound = executor._static  # the static plan, bound for this request
     found = {
-        f"{step.name} ({step.exec_type}, {step.threads} thr)": run
+        f"{step.name} ({step.exec_type}, {threads} thr)": lambda run=run: on_threads(threads, run)
         for step, run in zip(bound.plan.steps, bound.runs)
     }
     return {
         **found,
-        "all steps": bound.run_steps,
+        f"all steps, {threads} thr": lambda: on_threads(threads, bound.run_steps),
         "executor.run": lambda: executor.run([x]),
         "infer(x)": lambda: request.infer(x),
     }
@@ -122,7 +120,7 @@ def onnxruntime_nodes(threads: int, calls: int) -> dict[str, float]:
 
 def print_steps(calls: int, rounds: int) -> None:
     print(f"| vinopy, MLP | median µs per round ({calls} calls each) |\n|---|---|")
-    for threads in ("plan", "2"):
+    for threads in (1, 2):
         table = vinopy_steps(threads)
         medians = {name: [median_us(fn, calls) for _ in range(rounds)] for name, fn in table.items()}
         for name, values in medians.items():

@@ -39,13 +39,10 @@ from typing import Any
 
 import numpy as np
 
-# torch (which exports the models, and is imported before vinopy by --profile) would start libgomp
-# with spinning idle threads; this is the policy vinopy sets when it loads oneDNN itself
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 # the names of bench.models.MODELS: that module (torch) is imported where models are exported only,
-# never in the runtimes' worker processes, whose OpenMP it would share
+# never in the runtimes' worker processes, whose threads it would share
 MODEL_NAMES = ("resnet50", "mobilenet_v2", "bert_base", "mlp", "yolo_tiny")
 RUNTIMES = ("vinopy", "openvino", "onnxruntime")
 QUANTIZERS = {"vinopy": "vinopy.quantization", "nncf": "NNCF"}
@@ -183,8 +180,8 @@ def make_runner(runtime: str, path: Path, inputs: list[np.ndarray], args: argpar
 
 
 class Worker:
-    """One runtime in a process of its own, driven over a pipe: the runtimes' thread pools (TBB's and
-    onnxruntime's spinning workers, OpenMP's sleeping ones) cannot disturb each other, and load time
+    """One runtime in a process of its own, driven over a pipe: the runtimes' thread pools (TBB's for
+    vinopy and OpenVINO, onnxruntime's spinning workers) cannot disturb each other, and load time
     and peak memory are the model's alone."""
 
     def __init__(self, runtime: str, path: Path, inputs: list[np.ndarray], args: argparse.Namespace) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 import vinopy as ov
 from tests.plugins.cpu.helpers import F32, rand
-from vinopy.plugins.cpu.dnnl import api
+from vinopy.plugins.cpu.dnnl import api, arenas
 from vinopy.plugins.cpu.dnnl import constants as dc
 
 ops = ov.opset13
@@ -140,15 +140,33 @@ def test_scalar_input() -> None:
     assert compiled(np.array(5, np.float32))[0] == pytest.approx(15.0)
 
 
-def test_set_num_threads_calls_the_library_only_on_a_change(monkeypatch) -> None:
-    calls = []
-    real = api.library().omp_set_num_threads
-    monkeypatch.setattr(api.library(), "omp_set_num_threads", lambda n: calls.append(n) or real(n))
-    api.set_num_threads(1)
-    api.set_num_threads(1)
-    api.set_num_threads(2)
-    api.set_num_threads(1)
-    assert calls[-2:] == [2, 1] and len(calls) <= 3  # the first may be skipped: already 1 here
+def test_on_threads_runs_in_an_arena_of_that_concurrency_and_passes_results_and_errors() -> None:
+    tbb = arenas._tbb()
+    assert arenas.on_threads(1, tbb.this_task_arena_max_concurrency) == 1
+    every_core = arenas.core_count()
+    assert arenas.on_threads(every_core, tbb.this_task_arena_max_concurrency) == every_core
+
+    def fail() -> None:
+        raise KeyError("inside the arena")
+
+    with pytest.raises(KeyError, match="inside the arena"):
+        arenas.on_threads(1, fail)
+
+
+def test_a_one_thread_model_creates_and_runs_its_primitives_on_one_thread(monkeypatch) -> None:
+    seen = []
+    tbb = arenas._tbb()
+    real = api.Primitive.create
+    monkeypatch.setattr(
+        api.Primitive, "create", lambda pd: seen.append(tbb.this_task_arena_max_concurrency()) or real(pd)
+    )
+    compiled = ov.Core().compile_model(_mlp(), "CPU", {**F32, "INFERENCE_NUM_THREADS": 1})
+    assert seen and set(seen) == {1}
+    x = rand(4, 6, seed=5)
+    worker = threading.Thread(target=lambda: seen.append(compiled(x)[0]))
+    worker.start()
+    worker.join()
+    np.testing.assert_allclose(seen[-1], _reference(x), rtol=1e-5, atol=1e-5)
 
 
 def _dense_layers(transpose_b: bool, widths: tuple[int, ...] = (64, 48, 32, 10)) -> ov.Model:
@@ -174,7 +192,7 @@ def _plan(compiled: ov.CompiledModel):
 
 @pytest.mark.parametrize("transpose_b", [False, True])
 def test_single_row_dense_layers_are_one_fused_matrix_vector_step_each(transpose_b: bool) -> None:
-    """Each layer of a batch-1 MLP is one gemm step on one thread, bias and relu fused, reading the
+    """Each layer of a batch-1 MLP is one gemm step, bias and relu fused, reading the
     weights as (N, K) rows (transposed strides), whether the model stores them (K, N) or (N, K)."""
     model = _dense_layers(transpose_b)
     compiled = ov.Core().compile_model(model, "CPU", {**F32, "INFERENCE_NUM_THREADS": 2})
@@ -182,7 +200,6 @@ def test_single_row_dense_layers_are_one_fused_matrix_vector_step_each(transpose
     assert [s.type_name for s in plan.steps] == ["MatMul"] * 3
     for step in plan.steps:
         assert "gemm" in step.exec_type and "brgemm" not in step.exec_type, step.exec_type
-        assert step.threads == 1  # tiny work: waking a second thread costs more than it gains
         weights = next(md for arg, _, md in step.args if arg == dc.ARG_WEIGHTS)
         assert weights.strides()[-2] == 1  # K varies fastest: rows of the (N, K) matrix
     fused = [f"bias{i}" for i in range(3)] + [f"relu{i}" for i in range(2)]

@@ -221,36 +221,13 @@ def test_unavailable_library_means_no_cpu_device(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(api, "_lib", None)
     monkeypatch.setattr(api, "_load_error", "")
-    monkeypatch.setattr("vinopy.plugins.cpu.dnnl.loader.candidate_paths", lambda: [])
+    monkeypatch.setattr("vinopy.plugins.cpu.dnnl.loader.candidate_paths", lambda *names: [])
     core = ov.Core()
     assert "CPU" not in core.available_devices
     model = model_of(lambda x: ops.relu(x), [(2, 2)])
-    with pytest.raises(RuntimeError, match="oneDNN cannot be loaded.*libdnnl.so.3 not found"):
+    with pytest.raises(RuntimeError, match=r"oneDNN cannot be loaded.*\.so[.0-9]* not found \(install the '"):
         core.compile_model(model, "CPU")
     assert core.compile_model(model, "AUTO")(np.ones((2, 2), np.float32))[0].shape == (2, 2)
-
-
-def test_small_steps_run_on_one_thread_large_ones_on_all() -> None:
-    def build(x: ov.Output) -> list:
-        big = ops.convolution(
-            x, ops.constant(rand(32, 16, 3, 3) * 0.1), [1, 1], [1, 1], [1, 1], [1, 1], name="big"
-        )
-        small = ops.matmul(
-            ops.reduce_mean(big, ops.constant(np.array([2, 3])), False),
-            ops.constant(rand(32, 4)),
-            False,
-            False,
-            name="small",
-        )
-        return [ops.relu(big), small]
-
-    model = model_of(build, [(1, 16, 40, 40)])
-    config = {**F32, "INFERENCE_NUM_THREADS": 2}
-    check(model, [rand(1, 16, 40, 40)], atol=1e-4, config=config)
-    compiled = ov.Core().compile_model(model, "CPU", config)
-    plan = next(iter(compiled._executable._plans.values()))
-    threads = {s.name: s.threads for s in plan.steps if hasattr(s, "threads")}
-    assert threads["big"] == 2 and threads["small"] == 1, threads
 
 
 def test_nodes_sharing_a_friendly_name_all_run() -> None:

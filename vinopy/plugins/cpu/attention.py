@@ -187,10 +187,9 @@ def _scores(
     if zero_point is not None:
         matmul_attr.set_zero_points_mask(dc.ARG_SRC, 0)
     matmul = _create(b, "matmul", q.md, k.md, None, md, matmul_attr)
-    with b.threads_for(int(np.prod(dims))):
-        softmax = _create(
-            b, "softmax_forward", dc.forward_inference, dc.softmax_accurate, md, md, rank - 1, attr()
-        )
+    softmax = _create(
+        b, "softmax_forward", dc.forward_inference, dc.softmax_accurate, md, md, rank - 1, attr()
+    )
     return Scores(matmul, softmax, md, dims, q, k, mask, mask_arg, zero_point)
 
 
@@ -240,7 +239,6 @@ def _emit_scores(b: PlanBuilder, node: Node, s: Scores) -> int:
     b.add_step(s.matmul, args, name, node.get_type_name())
     if s.key.md.data_type == dc.s8:
         b.backends[name] = f"oneDNN int8 ({s.matmul.impl_info()})"
-    with b.threads_for(int(np.prod(s.dims))):
-        in_place = [(dc.ARG_SRC, slot, s.md), (dc.ARG_DST, slot, s.md)]
-        b.add_step(s.softmax, in_place, f"{name}/softmax", "Softmax")
+    in_place = [(dc.ARG_SRC, slot, s.md), (dc.ARG_DST, slot, s.md)]
+    b.add_step(s.softmax, in_place, f"{name}/softmax", "Softmax")
     return slot

@@ -14,6 +14,7 @@ from vinopy.graph.model import Model
 from vinopy.plugins.cpu import lowerings
 from vinopy.plugins.cpu.dnnl import api
 from vinopy.plugins.cpu.dnnl import constants as dc
+from vinopy.plugins.cpu.dnnl.arenas import on_threads
 from vinopy.plugins.cpu.plan import DnnlStep, NumpyStep, Plan, PlanBuilder, aligned_empty
 from vinopy.runtime.plugin import Executable, Executor, ExecutorResult, ProfilingInfo
 
@@ -44,8 +45,9 @@ class CPUExecutable(Executable):
                 if model.is_dynamic():
                     model = model.clone()
                     model.reshape({i: list(s) for i, s in enumerate(shapes)})
-                plan = PlanBuilder(model, self.engine, self.compute_type, self.threads).build(lowerings.lower)
-                api.set_num_threads(self.threads)
+                # primitives are created for the thread count they run with
+                builder = PlanBuilder(model, self.engine, self.compute_type)
+                plan = on_threads(self.threads, lambda: builder.build(lowerings.lower))
                 self._plans[shapes] = plan
             return plan
 
@@ -88,19 +90,8 @@ class _Bound:
         ]
         self.input_memories = {slot: memories for slot, _, memories in self.inputs}
         self.alive: list[object] = []  # what the steps' C arguments point at (primitives, memories)
-        self.runs = self._bind_all(engine)
+        self.runs = [self._bind(step, engine) for step in plan.steps]
         self.result = self._fixed_result()
-
-    def _bind_all(self, engine: api.Engine) -> list[Run]:
-        """Step functions; the first oneDNN step, and each whose thread count differs from the one
-        before, set their own (OpenMP's count is per calling thread, and async runs use others)."""
-        runs, current = [], None
-        for step in self.plan.steps:
-            run = self._bind(step, engine)
-            if isinstance(step, DnnlStep) and step.threads != current:
-                run, current = _with_threads(step.threads, run), step.threads
-            runs.append(run)
-        return runs
 
     def _memory(self, slot: int, md: api.MemoryDesc, engine: api.Engine) -> api.Memory:
         memory = api.Memory.create(md, engine, self.buffers[slot])
@@ -172,16 +163,6 @@ class _Bound:
         return ExecutorResult(self.outputs())
 
 
-def _with_threads(threads: int, run: Run) -> Run:
-    set_threads = api.set_num_threads
-
-    def run_with_threads() -> int | None:
-        set_threads(threads)
-        return run()
-
-    return run_with_threads
-
-
 class CPUExecutor(Executor):
     def __init__(self, executable: CPUExecutable) -> None:
         self.executable = executable
@@ -210,9 +191,10 @@ class CPUExecutor(Executor):
     def run(self, inputs: list[np.ndarray], profile: bool = False) -> ExecutorResult:
         bound = self._static or self._bound_for(inputs)
         bound.bind_inputs(inputs)
+        threads = self.executable.threads
         if profile:
-            return ExecutorResult(bound.outputs(), self._profiled(bound))
-        bound.run_steps()
+            return ExecutorResult(bound.outputs(), on_threads(threads, lambda: self._profiled(bound)))
+        on_threads(threads, bound.run_steps)
         return bound.result or ExecutorResult(bound.outputs())
 
     def _profiled(self, bound: _Bound) -> list[ProfilingInfo]:

@@ -10,8 +10,7 @@ whose values are never alive together share buffers (``memory.share_buffers``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -118,7 +117,6 @@ class DnnlStep:
     name: str
     type_name: str
     exec_type: str
-    threads: int  # OpenMP threads it was created for, and runs with
 
 
 @dataclass
@@ -167,10 +165,7 @@ def step_slots(step: Step) -> list[int]:
 class PlanBuilder:
     """Walks a static model once, lowering what it can to oneDNN and the rest to numpy steps."""
 
-    def __init__(self, model: Model, engine: api.Engine, compute_type: int, threads: int = 1) -> None:
-        self.threads = threads
-        self.step_threads = threads  # of the node being lowered: one for small work (see _visit)
-        api.set_num_threads(threads)  # primitives are created for the thread count they run with
+    def __init__(self, model: Model, engine: api.Engine, compute_type: int) -> None:
         self.engine = engine
         self.stream = api.Stream.create(engine)  # for reorders of constants at compile time
         self.dt = compute_type
@@ -272,8 +267,7 @@ class PlanBuilder:
     ) -> None:
         pd = api.PrimitiveDesc.reorder(source_md or source.md, md, self.engine)
         args = [(dc.ARG_FROM, source.slot, source_md or source.md), (dc.ARG_TO, slot, md)]
-        with self.threads_for(_elements(md)):
-            self.add_step(pd, args, f"{name}/reorder", "Reorder")
+        self.add_step(pd, args, f"{name}/reorder", "Reorder")
 
     def _quantized_rep(self, output: Output, q: Quant, md: api.MemoryDesc) -> Rep:
         """The FakeQuantize's output in ``md``: quantized from its input by a reorder with the
@@ -328,8 +322,7 @@ class PlanBuilder:
         args.append((dc.ARG_TO, slot, md))
         pd = api.PrimitiveDesc.reorder(source.md, md, self.engine, attr)
         name = output.node.get_friendly_name()
-        with self.threads_for(_elements(md)):
-            self.add_step(pd, args, f"{name}/{'quantize' if quantize else 'dequantize'}", "Reorder")
+        self.add_step(pd, args, f"{name}/{'quantize' if quantize else 'dequantize'}", "Reorder")
         return self._quantized_slot(value, md, slot)
 
     def _scaled_quantize(self, output: Output, q: Quant) -> Rep:
@@ -355,10 +348,9 @@ class PlanBuilder:
         slot = self.new_slot(Slot(nbytes=md.size()))
         factors_slot = self.new_slot(Slot(const=factors))
         args = [(dc.ARG_SRC_0, source.slot, source.md), (dc.ARG_SRC_1, factors_slot, factors_md)]
-        with self.threads_for(_elements(md)):
-            self.add_step(
-                pd, [*args, (dc.ARG_DST, slot, md)], f"{output.node.get_friendly_name()}/quantize", "Multiply"
-            )
+        self.add_step(
+            pd, [*args, (dc.ARG_DST, slot, md)], f"{output.node.get_friendly_name()}/quantize", "Multiply"
+        )
         return self._quantized_slot(value, md, slot)
 
     def _moved_apart(self, output: Output, q: Quant, source: Rep, md: api.MemoryDesc) -> Rep | None:
@@ -440,24 +432,7 @@ class PlanBuilder:
         self.scratchpad_bytes = max(self.scratchpad_bytes, size)
         primitive = api.Primitive.create(pd)
         exec_type = pd.impl_info().replace(":", "_")
-        self.steps.append(
-            DnnlStep(
-                primitive, args, scratch if size else None, name, type_name, exec_type, self.step_threads
-            )
-        )
-
-    @contextmanager
-    def threads_for(self, work: int) -> Iterator[None]:
-        """Create (and so run) the steps added inside on one thread when ``work`` is small, as
-        ``_visit`` does per node: a reorder made for a large node's input is small work of its own."""
-        saved = self.step_threads
-        self.step_threads = 1 if work < SMALL_WORK else self.threads
-        api.set_num_threads(self.step_threads)
-        try:
-            yield
-        finally:
-            self.step_threads = saved
-            api.set_num_threads(saved)
+        self.steps.append(DnnlStep(primitive, args, scratch if size else None, name, type_name, exec_type))
 
     def writable_plain(self, output: Output) -> Rep | None:
         """The value's plain f32 representation in a buffer the plan owns (not a model input)."""
@@ -613,10 +588,6 @@ class PlanBuilder:
     def _visit(self, node: Node, lower: Any) -> None:
         name = node.get_friendly_name()
         self.done.add(id(node))
-        # waking a second thread costs more than small work gains (and, on busy cores, can wait for a
-        # whole time slice): such steps are created for, and run on, the calling thread alone
-        self.step_threads = 1 if self._work(node) < SMALL_WORK else self.threads
-        api.set_num_threads(self.step_threads)
         if lower(self, node):
             self.backends.setdefault(name, "oneDNN")
             return
@@ -624,31 +595,6 @@ class PlanBuilder:
         outputs = [self._numpy_slot(self.value(o), Slot()).slot for o in node.outputs()]
         self.steps.append(NumpyStep(node, inputs, outputs, name, node.get_type_name()))
         self.backends[name] = "numpy"
-
-    def _work(self, node: Node) -> int:
-        """Multiply-adds of a convolution or matmul, else output elements: a rough size of the work."""
-        shapes = [self.value(o).shape for o in node.outputs()]
-        if any(s is None for s in shapes):
-            return SMALL_WORK
-        elements = sum(int(np.prod(s, dtype=np.int64)) for s in shapes)
-        t = node.get_type_name()
-        if t in ("Convolution", "GroupConvolution") and node.get_input_size() == 2:
-            weights = self.value(node.input_value(1)).shape or ()
-            return elements * int(np.prod(weights[1 if t == "Convolution" else 2 :]))
-        if t == "MatMul":
-            a = self.value(node.input_value(0)).shape or (1,)
-            return elements * a[-2 if node.transpose_a and len(a) > 1 else -1]
-        return elements
-
-
-SMALL_WORK = 1 << 20  # about 30 microseconds of one AVX2 core's multiply-adds
-
-_ITEM_BYTES = {dc.f32: 4, dc.s32: 4, dc.f16: 2, dc.bf16: 2, dc.s8: 1, dc.u8: 1}
-
-
-def _elements(md: api.MemoryDesc) -> int:
-    """The elements a descriptor holds (padding of blocked layouts included)."""
-    return md.size() // _ITEM_BYTES.get(md.data_type, 1)
 
 
 def aligned_empty(nbytes: int, alignment: int = 64) -> np.ndarray:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ from vinopy.graph.model import Model
 from vinopy.graph.types import Type
 from vinopy.plugins.cpu.dnnl import api
 from vinopy.plugins.cpu.dnnl import constants as dc
+from vinopy.plugins.cpu.dnnl.arenas import core_count
 from vinopy.runtime.plugin import COMMON_RW, STREAMS_RW, Executable, Plugin
 from vinopy.runtime.properties import ExecutionMode
 
@@ -28,10 +28,6 @@ def cpu_model_name(cpuinfo: str = "/proc/cpuinfo") -> str:
     except OSError:
         pass
     return "CPU"
-
-
-def core_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 class CPUPlugin(Plugin):

@@ -112,17 +112,6 @@ def has_isa(isa: int, required: int) -> bool:
     return isa & required == required
 
 
-_omp = threading.local()  # .threads: what set_num_threads last set on this thread
-
-
-def set_num_threads(n: int) -> None:
-    """The OpenMP thread count of the calling thread (kernels created after this use it); setting the
-    count it already has calls nothing (every inference sets it, and a ctypes call costs a microsecond)."""
-    if getattr(_omp, "threads", None) != n:
-        (_lib or library()).omp_set_num_threads(int(n))
-        _omp.threads = n
-
-
 class Engine(_Owned):
     destroy_fn = "dnnl_engine_destroy"
 

@@ -1,4 +1,4 @@
-"""Find and load libdnnl.so.3 (from the onednn-cpu-gomp wheel) and declare the C signatures we call."""
+"""Find and load libdnnl.so.3 (from the onednn-cpu-tbb wheel) and declare the C signatures we call."""
 
 from __future__ import annotations
 
@@ -7,12 +7,18 @@ import importlib.metadata
 import os
 import site
 import sys
-import warnings
 from ctypes import POINTER, c_char_p, c_float, c_int, c_int32, c_int64, c_size_t, c_uint, c_void_p
 from pathlib import Path
 
 LIBRARY = "libdnnl.so.3"
-WHEEL = "onednn-cpu-gomp"
+WHEEL = "onednn-cpu-tbb"
+# what that build of oneDNN links (the Intel compiler's runtime and TBB), by the wheel that ships each
+DEPENDENCIES = {
+    "libintlc.so.5": "intel-cmplr-lib-rt",
+    "libimf.so": "intel-cmplr-lib-rt",
+    "libtbb.so.12": "tbb",
+}
+RUNTIME_TBB = 4  # dnnl_version_t.cpu_runtime of a TBB build (DNNL_RUNTIME_TBB)
 
 dims_t = c_int64 * 12  # dnnl_dims_t: DNNL_MAX_NDIMS int64 values
 status = c_int
@@ -117,60 +123,52 @@ SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "dnnl_reduction_primitive_desc_create": (status, [_OUT, _ENG, c_int, _MD, _MD, c_float, c_float, _ATTR]),
 }
 
-# libgomp (oneDNN's threading runtime): the thread count is per calling thread
-OPENMP_SIGNATURES: dict[str, tuple[object, list[object]]] = {
-    "omp_set_num_threads": (None, [c_int]),
-}
 
-
-def candidate_paths() -> list[Path]:
-    """Where the wheel puts the library: <prefix>/lib, for the venv, the base and the user site."""
+def candidate_paths(name: str = LIBRARY, wheel: str = WHEEL) -> list[Path]:
+    """Where a wheel puts a library: <prefix>/lib, for the venv, the base and the user site."""
     prefixes = [sys.prefix, sys.base_prefix, site.getuserbase()]
-    paths = [Path(p) / "lib" / LIBRARY for p in prefixes]
+    paths = [Path(p) / "lib" / name for p in prefixes]
     try:
-        files = importlib.metadata.files(WHEEL) or []
+        files = importlib.metadata.files(wheel) or []
     except importlib.metadata.PackageNotFoundError:
         files = []
-    paths += [Path(str(f.locate())) for f in files if f.name == LIBRARY]
+    paths += [Path(str(f.locate())) for f in files if f.name == name]
     return list(dict.fromkeys(paths))
 
 
-def find_library() -> Path:
-    for path in candidate_paths():
+def find_library(name: str = LIBRARY, wheel: str = WHEEL) -> Path:
+    for path in candidate_paths(name, wheel):
         if path.is_file():
             return path
-    searched = ", ".join(str(p) for p in candidate_paths())
-    raise OSError(f"{LIBRARY} not found (install the '{WHEEL}' package); searched {searched}")
+    searched = ", ".join(str(p) for p in candidate_paths(name, wheel))
+    raise OSError(f"{name} not found (install the '{wheel}' package); searched {searched}")
 
 
-def _libgomp_loaded() -> bool:
-    """Whether this process already mapped an OpenMP runtime (Linux; False where it cannot tell)."""
+def preload(name: str, wheel: str) -> None:
+    """Load a shared library for the libraries loaded after it to link with (the wheels put theirs where
+    the dynamic linker does not look), unless one of that name is loaded already: openvino, say, brings
+    its own libtbb.so.12, and one TBB scheduler per process shares the cores best."""
     try:
-        with open("/proc/self/maps") as maps:
-            return any("libgomp" in line for line in maps)
+        ctypes.CDLL(name, mode=os.RTLD_NOLOAD | ctypes.RTLD_GLOBAL)
     except OSError:
-        return False
+        ctypes.CDLL(str(find_library(name, wheel)), mode=ctypes.RTLD_GLOBAL)
 
 
 def load(path: str | os.PathLike[str] | None = None) -> ctypes.CDLL:
     """Load oneDNN and declare its signatures; OSError says why it cannot be loaded."""
-    # libgomp reads its wait policy when it loads: idle threads that sleep instead of spinning keep
-    # latency steady when other processes share the cores (a user's own setting wins)
-    if "OMP_WAIT_POLICY" not in os.environ and _libgomp_loaded():
-        warnings.warn(
-            "libgomp was loaded before vinopy's CPU plugin (by importing torch first, for example), so its "
-            "idle threads spin and inference can be several times slower when the cores are shared: "
-            "import vinopy first, or set OMP_WAIT_POLICY=PASSIVE in the environment",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    for name, wheel in DEPENDENCIES.items():
+        preload(name, wheel)
     lib = ctypes.CDLL(str(path or find_library()))
-    for table in (SIGNATURES, OPENMP_SIGNATURES):
-        for name, (restype, argtypes) in table.items():
-            try:
-                fn = getattr(lib, name)
-            except AttributeError as e:
-                raise OSError(f"{path or LIBRARY} lacks {name}: not oneDNN 3.x with OpenMP") from e
-            fn.restype, fn.argtypes = restype, argtypes
+    for name, (restype, argtypes) in SIGNATURES.items():
+        try:
+            fn = getattr(lib, name)
+        except AttributeError as e:
+            raise OSError(f"{path or LIBRARY} lacks {name}: not oneDNN 3.x") from e
+        fn.restype, fn.argtypes = restype, argtypes
+    runtime = lib.dnnl_version().contents.cpu_runtime
+    if runtime != RUNTIME_TBB:
+        raise OSError(
+            f"{path or LIBRARY} was built for CPU threading runtime {runtime}, not TBB ({RUNTIME_TBB}): "
+            f"install the '{WHEEL}' package in place of other oneDNN builds"
+        )
     return lib
