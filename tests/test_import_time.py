@@ -53,6 +53,18 @@ def test_public_name_imports_only_what_it_needs() -> None:
     assert loaded_after("import vinopy; vinopy.convert_model", ["vinopy.tools"]) == ["vinopy.tools"]
 
 
+def test_core_loads_the_ir_writer_only_for_caching() -> None:
+    serialize = ["vinopy.serialize"]
+    assert loaded_after("import vinopy; vinopy.Core()", serialize) == []
+    cached = (
+        "import tempfile, numpy, vinopy\n"
+        "x = vinopy.opset13.parameter([2], numpy.float32)\n"
+        "model = vinopy.Model([vinopy.opset13.relu(x)], [x])\n"
+        "vinopy.Core().compile_model(model, 'TEMPLATE', {'CACHE_DIR': tempfile.mkdtemp()})"
+    )
+    assert loaded_after(cached, serialize) == serialize
+
+
 def test_opset_module_makes_its_ops_on_first_use() -> None:
     ops = ["vinopy.ops.convolution"]
     assert loaded_after("from vinopy import opset13", ops) == []

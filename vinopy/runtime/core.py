@@ -6,7 +6,7 @@ import importlib
 from typing import Any
 
 from vinopy.graph.model import Model
-from vinopy.runtime import cache, properties
+from vinopy.runtime import properties
 from vinopy.runtime.compiled_model import CompiledModel
 from vinopy.runtime.plugin import Plugin
 from vinopy.runtime.properties import PropertyTable
@@ -153,6 +153,8 @@ class Core:
         plugin = self._usable_plugin(device)
         resolved = self._compile_config(plugin, device, config)
         if resolved.get("CACHE_DIR"):
+            from vinopy.runtime import cache  # the IR writer and reader load only when caching
+
             return cache.compile_with_cache(
                 model, device, resolved, lambda m, hit: self._compile(plugin, m, resolved, hit)
             )
@@ -177,6 +179,8 @@ class Core:
         self, model_stream: Any, device_name: str, config: dict[str, Any] | None = None
     ) -> CompiledModel:
         """A compiled model from ``CompiledModel.export_model()`` bytes or a binary stream."""
+        from vinopy.runtime import cache
+
         model, _, saved = cache.unpack(cache.read_blob(model_stream))
         plugin = self._usable_plugin(device_name)
         resolved = self._compile_config(plugin, device_name, {**saved, **(config or {})})
