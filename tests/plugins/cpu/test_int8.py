@@ -374,3 +374,39 @@ def test_depthwise_convolution_writes_the_integers_of_an_int8_reader(low: float,
     assert int8 == ["Convolution", "Convolution"]
     # a flip of fq_dw moves an output by its step times a weight (|w| < 4)
     _compare(model, [rand(1, 8, 10, 10, seed=7, low=0, high=2)], steps=3 * 4 * (high - low) / 255)
+
+
+def _quantized_silu(t: ov.Output) -> ov.Output:
+    """NNCF's quantized SiLU: ``t * sigmoid(t)`` with the Sigmoid's output, the Multiply's first
+    input and its output fake-quantized (each range with zero on its grid)."""
+    sigmoid = _fq(ops.sigmoid(t, name="sigmoid"), 0.0, 1.0, "fq_sigmoid")
+    step = 8 / 255
+    silu = ops.multiply(_fq(t, -64 * step, 191 * step, "fq_t"), sigmoid, name="silu")
+    return _fq(silu, -16 * 4 / 255, 239 * 4 / 255, "fq_silu")
+
+
+def _silu_between_int8_convolutions(x: ov.Output) -> ov.Output:
+    t = _conv(_signed(x, 1.0, "fq_in"), 8, 16, 3, seed=1)
+    return _conv(_quantized_silu(t), 16, 8, 1, seed=3)
+
+
+def test_quantized_silu_is_three_element_wise_steps_writing_the_next_integers() -> None:
+    """The Sigmoid writes fq_sigmoid's rounded floats, fq_t is one rounding step in f32 and the
+    Multiply writes fq_silu's integers for the int8 convolution: no quantizing and dequantizing
+    reorders around the element-wise ops (NNCF's YOLO runs 192 steps, not 370)."""
+    model = model_of(_silu_between_int8_convolutions, [(1, 8, 10, 10)])
+    kinds = backends(model)
+    assert kinds["fq_sigmoid"] == "fused into sigmoid" and kinds["fq_silu"] == "fused into silu"
+    assert kinds["fq_t"] == "oneDNN"
+    request = ov.Core().compile_model(model, "CPU", {**F32, "PERF_COUNT": True}).create_infer_request()
+    request.infer([rand(1, 8, 10, 10)])
+    profile = request.get_profiling_info()
+    steps = sorted(p.node_type for p in profile if p.exec_type != "undef" and p.node_type != "Reorder")
+    assert steps == ["Convolution", "Convolution", "FakeQuantize", "Multiply", "Sigmoid"]
+    reorders = [p.node_name for p in profile if p.node_type == "Reorder"]
+    assert not [name for name in reorders if name.startswith(("fq_t", "fq_sigmoid", "fq_silu"))], reorders
+    assert all("ref" not in p.exec_type for p in profile)
+    assert [p.node_type for p in profile if "int8" in p.exec_type] == ["Convolution", "Convolution"]
+    # a flip of fq_silu moves an output by its step times a weight (|w| < 4), of fq_t or fq_sigmoid
+    # by less than one of fq_silu's steps
+    _compare(model, [rand(1, 8, 10, 10, seed=3)], steps=3 * 4 * 4 / 255)

@@ -22,8 +22,11 @@ and zero point as a post-op), so quantizing them is a plain conversion. A produc
 factors (SmoothQuant's) that only such a FakeQuantize reads has no step: the quantizing step
 multiplies by the factors over the scale and writes the integers. Attention's Q·Kᵀ of two
 FakeQuantized activations (NNCF's transformer quantization) reads their integers (the key's on the
-s8 grid) through the heads' reshapes and transposes, which are views. Any other reader of a
-quantized value gets it dequantized (a reorder with the source scale): the FakeQuantize's result.
+s8 grid) through the heads' reshapes and transposes, which are views. An element-wise step (NNCF's
+SiLU: its Sigmoid and Multiply) that a FakeQuantize alone reads takes it in as post-ops, writing its
+rounded floats or, when only int8 steps read it, its integers; a FakeQuantize that only float steps
+read is one step writing its rounded floats. Any other reader of a quantized value gets it
+dequantized (a reorder with the source scale): the FakeQuantize's result.
 
 The result differs from the FakeQuantize graph computed in f32 only by rounding: the integer sums
 are exact, the scaling rounds once in f32, and an activation that lands within float rounding of a
@@ -42,7 +45,16 @@ from vinopy.graph.node import Node, Output
 from vinopy.plugins.cpu import attention, fusion
 from vinopy.plugins.cpu.dnnl import api
 from vinopy.plugins.cpu.dnnl import constants as dc
-from vinopy.plugins.cpu.lowerings import _create, attr, emit, lowering, pooling_pd, window_pads
+from vinopy.plugins.cpu.lowerings import (
+    _create,
+    attr,
+    current_md,
+    eltwise_attr,
+    emit,
+    lowering,
+    pooling_pd,
+    window_pads,
+)
 from vinopy.plugins.cpu.plan import PlanBuilder, Quant, Rep, Slot, Value
 
 _WEIGHTED = ("Convolution", "GroupConvolution", "MatMul")
@@ -91,12 +103,87 @@ def lower_fake_quantize(b: PlanBuilder, node: Node) -> bool:
     if data.quant is not None and (data.quant.scale, data.quant.zero_point) == (q.scale, q.zero_point):
         _same_integers(b, node, data)
         return True
+    int8_readers = _int8_readers(b, out)
+    if not any(int8_readers):
+        return round_in_float(b, node, q)
     b.value(out).quant = q
-    if not all(_int8_reader(b, t.get_node(), t.get_index()) for t in out.get_target_inputs()):
+    if not all(int8_readers):
         # someone reads it in f32: dequantize once, now, in the layout the input has
         source_md = next(r.md for r in b.value(q.source).reps if r.md is not None)
         b.require(out, source_md if source_md.data_type == dc.f32 else b.plain_md(b.value(out)))
     return True
+
+
+def round_in_float(b: PlanBuilder, node: Node, grid: Quant) -> bool:
+    """A FakeQuantize that only float steps read (NNCF's on a Multiply's input, in SiLU): one step
+    writes the fake-quantized floats in the input's layout, where its integers would take a quantizing
+    and a dequantizing reorder."""
+    eltwise_chain(b, node, _rounding(grid))
+    return True
+
+
+def eltwise_chain(b: PlanBuilder, node: Node, kinds: list[tuple], tail: Tail | None = None) -> None:
+    """One step applying eltwise ``kinds`` to ``node``'s input, and the FakeQuantize ``tail`` that it
+    takes in: a product by one carrying them as post-ops (oneDNN 3.2's jit binary kernels take eltwise
+    post-ops, its eltwise kernels none), which writes the tail's integers where it has them."""
+    shape = b.value(node.output(0)).shape
+    ones = [1] * len(shape)  # the factor's layout is oneDNN's choice: a plain one next to a blocked
+    any_one = api.MemoryDesc.any(ones, dc.f32)  # source gets the reference kernel
+    grid = None if tail is None else tail.grid
+    dst = api.MemoryDesc.any(shape, dc.f32 if grid is None else grid.dtype)
+    post_ops = eltwise_attr([*kinds, *([] if tail is None else tail.kinds)])
+    src = current_md(b, node.input_value(0))
+    pd = _create(b, "binary", dc.binary_mul, src, any_one, dst, post_ops)
+    one = (np.ones(ones, np.float32), api.MemoryDesc.plain(ones, dc.f32))
+    out = node.output(0) if tail is None else tail.take_in(b, node)
+    emit(b, node, pd, out, inputs={dc.ARG_SRC_0: node.input_value(0)}, consts={dc.ARG_SRC_1: one})
+
+
+@dataclass
+class Tail:
+    """A FakeQuantize that an element-wise float step takes in (``fake_quantize_tail``)."""
+
+    fq: Node
+    kinds: list[tuple]  # eltwise post-ops
+    grid: Quant | None = None  # the integers the step writes, if it writes integers
+
+    def take_in(self, b: PlanBuilder, step: Node) -> Output:
+        """Fuse the FakeQuantize into ``step``: its output, which the step writes."""
+        b.fuse(self.fq, step)
+        out = self.fq.output(0)
+        if self.grid is not None:
+            b.value(out).quant = Quant(self.grid.scale, self.grid.zero_point, self.grid.dtype, None)
+        return out
+
+
+def fake_quantize_tail(b: PlanBuilder, output: Output) -> Tail | None:
+    """A per-tensor FakeQuantize on oneDNN's grid that alone reads ``output``, as post-ops of the
+    element-wise step writing ``output`` (NNCF's SiLU: its Sigmoid and Multiply): when only float
+    steps read it, its rounding (the step writes the fake-quantized floats); when only int8 steps do,
+    the scaling to its integers, which the step writes (the conversion to their type rounds and
+    saturates them)."""
+    reader = b.sole_consumer(output)
+    if reader is None or reader.get_type_name() != "FakeQuantize" or reader.input_value(0) != output:
+        return None
+    grid = fake_quantize_params(b, reader)
+    if grid is None:
+        return None
+    int8_readers = _int8_readers(b, reader.output(0))
+    if not any(int8_readers):
+        return Tail(reader, _rounding(grid))
+    if all(int8_readers):
+        return Tail(reader, [("eltwise", dc.eltwise_linear, 1 / grid.scale, float(grid.zero_point))], grid)
+    return None
+
+
+def _float_read_fake_quantize(b: PlanBuilder, output: Output) -> Node | None:
+    """The FakeQuantize that alone reads ``output`` when only float steps read it, else None."""
+    reader = b.sole_consumer(output)
+    if reader is None or reader.get_type_name() != "FakeQuantize" or reader.input_value(0) != output:
+        return None
+    if any(_int8_readers(b, reader.output(0))):
+        return None
+    return reader
 
 
 def lower_scaling(b: PlanBuilder, node: Node) -> bool:
@@ -107,8 +194,7 @@ def lower_scaling(b: PlanBuilder, node: Node) -> bool:
     if fq is None or fq.input_value(0) != node.output(0):
         return False
     factors, q = _channel_factors(b, node), fake_quantize_params(b, fq)
-    readers = fq.output(0).get_target_inputs()
-    if factors is None or q is None or not all(_int8_reader(b, t.get_node(), t.get_index()) for t in readers):
+    if factors is None or q is None or not all(_int8_readers(b, fq.output(0))):
         return False
     b.value(fq.output(0)).quant = replace(q, source=node.input_value(0), source_scales=factors)
     b.fuse(node, fq)
@@ -173,15 +259,17 @@ def quantized_for_int8_readers(b: PlanBuilder, output: Output) -> bool:
         if node is None:
             return False
         if node.get_type_name() == "FakeQuantize":
-            readers = node.output(0).get_target_inputs()
-            return fake_quantize_params(b, node) is not None and all(
-                _int8_reader(b, t.get_node(), t.get_index()) for t in readers
-            )
+            return fake_quantize_params(b, node) is not None and all(_int8_readers(b, node.output(0)))
         node = b.sole_consumer(node.output(0))
     return False
 
 
 _FUSABLE_CHAIN = 5  # BatchNorm's Multiply and Add, ReLU6 (Maximum and Minimum), the FakeQuantize
+
+
+def _int8_readers(b: PlanBuilder, output: Output) -> list[bool]:
+    """Whether each reader of ``output`` reads it as integers (``_int8_reader``)."""
+    return [_int8_reader(b, t.get_node(), t.get_index()) for t in output.get_target_inputs()]
 
 
 def _int8_reader(b: PlanBuilder, node: Node, port: int) -> bool:
@@ -190,9 +278,7 @@ def _int8_reader(b: PlanBuilder, node: Node, port: int) -> bool:
     if t == "FakeQuantize":
         return port == 0 and fake_quantize_params(b, node) is not None
     if t in ("MaxPool", *_VIEWS):
-        return port == 0 and all(
-            _int8_reader(b, r.get_node(), r.get_index()) for r in node.output(0).get_target_inputs()
-        )
+        return port == 0 and all(_int8_readers(b, node.output(0)))
     if t == "Add":
         return _residual_add(b, node)
     if t == "MatMul" and int8_scores(b, node):
@@ -531,10 +617,8 @@ def _rounded_in_float(
     as post-ops: the step writes the fake-quantized floats, and no quantizing and dequantizing
     reorders (or numpy FakeQuantize) follow it. Without ``per_tensor``, a FakeQuantize on oneDNN's
     grid is left to ``_requantize`` (its integers, which a MaxPool reads before float steps)."""
-    reader = b.sole_consumer(f.out)
-    if reader is None or reader.get_type_name() != "FakeQuantize" or reader.input_value(0) != f.out:
-        return f
-    if any(_int8_reader(b, t.get_node(), t.get_index()) for t in reader.output(0).get_target_inputs()):
+    reader = _float_read_fake_quantize(b, f.out)
+    if reader is None:
         return f
     grid = fake_quantize_params(b, reader)
     if grid is not None and not per_tensor:
@@ -627,7 +711,7 @@ def _residual_add(b: PlanBuilder, add: Node) -> bool:
 
 
 def _dequantize_for_float_readers(b: PlanBuilder, out: Output) -> None:
-    if not all(_int8_reader(b, t.get_node(), t.get_index()) for t in out.get_target_inputs()):
+    if not all(_int8_readers(b, out)):
         shape = b.value(out).shape
         md = api.MemoryDesc.with_tag(shape, dc.f32, dc.nhwc) if len(shape) == 4 else b.plain_md(b.value(out))
         b.require(out, md)
@@ -770,7 +854,7 @@ def lower_max_pool(b: PlanBuilder, node: Node) -> bool:
     emit(b, node, pd, node.output(0), inputs={dc.ARG_SRC: node.input_value(0)})
     _report(b, node, pd)
     b.value(node.output(0)).quant = Quant(q.scale, q.zero_point, q.dtype, None)
-    if not all(_int8_reader(b, t.get_node(), t.get_index()) for t in node.output(0).get_target_inputs()):
+    if not all(_int8_readers(b, node.output(0))):
         b.require(node.output(0), api.MemoryDesc.with_tag(dst_shape, dc.f32, dc.nhwc))
     return True
 
@@ -785,7 +869,7 @@ def lower_reshape(b: PlanBuilder, node: Node) -> bool:
     data = node.input_value(0)
     q = b.value(data).quant
     out = node.output(0)
-    if q is None or not all(_int8_reader(b, t.get_node(), t.get_index()) for t in out.get_target_inputs()):
+    if q is None or not all(_int8_readers(b, out)):
         return False
     source = b.require(data, b.plain_md(b.value(data), q.dtype))
     value = b.value(out)
@@ -805,7 +889,7 @@ def lower_transpose(b: PlanBuilder, node: Node) -> bool:
     q, perm = b.value(data).quant, b.value(node.input_value(1)).const
     if q is None or perm is None:
         return False
-    if not all(_int8_reader(b, t.get_node(), t.get_index()) for t in out.get_target_inputs()):
+    if not all(_int8_readers(b, out)):
         return False
     source = b.require(data, b.plain_md(b.value(data), q.dtype))
     strides = source.md.strides()

@@ -115,6 +115,14 @@ def attr(post_ops: api.PostOps | None = None) -> api.Attr:
     return api.Attr.create(post_ops)
 
 
+def eltwise_attr(kinds: Sequence[tuple]) -> api.Attr:
+    """Attributes with eltwise post-ops, given as ("eltwise", algorithm, alpha, beta)."""
+    post_ops = api.PostOps.create() if kinds else None
+    for kind in kinds:
+        post_ops.eltwise(*kind[1:])
+    return attr(post_ops)
+
+
 def padded(shape: Sequence[int], rank: int) -> list[int]:
     return [1] * (rank - len(shape)) + list(shape)
 
@@ -129,10 +137,13 @@ def lower_eltwise(b: PlanBuilder, node: Node) -> bool:
     params = fusion.eltwise_params(b, node)
     if params is None:
         return False
+    tail = int8.fake_quantize_tail(b, node.output(0))
+    if tail is not None:  # NNCF's SiLU: its Sigmoid, quantized
+        int8.eltwise_chain(b, node, [("eltwise", *params)], tail)
+        return True
+    algorithm, alpha, beta = params
     src = current_md(b, node.input_value(0))
-    pd = _create(
-        b, "eltwise_forward", dc.forward_inference, params[0], src, src, params[1], params[2], attr()
-    )
+    pd = _create(b, "eltwise_forward", dc.forward_inference, algorithm, src, src, alpha, beta, attr())
     emit(b, node, pd, node.output(0), inputs={dc.ARG_SRC: node.input_value(0)})
     return True
 
@@ -164,6 +175,9 @@ def lower_binary(b: PlanBuilder, node: Node) -> bool:
     if any(v.dtype != np.float32 or not v.static for v in (vx, vy)):
         return False
     y_dims = padded(vy.shape, len(out.shape))
+    tail = int8.fake_quantize_tail(b, node.output(0))  # NNCF's SiLU: its Multiply
+    attributes = eltwise_attr([] if tail is None else tail.kinds)
+    dst_type = dc.f32 if tail is None or tail.grid is None else tail.grid.dtype
     candidates = (current_md(b, x), b.plain_md(vx))
     for src0 in candidates:
         if vy.shape == out.shape:
@@ -173,12 +187,13 @@ def lower_binary(b: PlanBuilder, node: Node) -> bool:
         else:
             y_md = api.MemoryDesc.plain(y_dims, dc.f32)
         try:
-            dst = api.MemoryDesc.any(out.shape, src0.data_type)
-            pd = _create(b, "binary", _BINARY[node.get_type_name()], src0, y_md, dst, attr())
+            dst = api.MemoryDesc.any(out.shape, dst_type)
+            pd = _create(b, "binary", _BINARY[node.get_type_name()], src0, y_md, dst, attributes)
         except api.DnnlError:
             continue
         if pd.impl_info().startswith("ref") and src0 is not candidates[-1]:
             continue  # the reference kernel is slower than reordering the source to plain
+        result = node.output(0) if tail is None else tail.take_in(b, node)
         if vy.const is not None:
             consts = {
                 dc.ARG_SRC_1: (
@@ -186,11 +201,11 @@ def lower_binary(b: PlanBuilder, node: Node) -> bool:
                     api.MemoryDesc.plain(y_dims, dc.f32),
                 )
             }
-            emit(b, node, pd, node.output(0), inputs={dc.ARG_SRC_0: x}, consts=consts)
+            emit(b, node, pd, result, inputs={dc.ARG_SRC_0: x}, consts=consts)
         elif vy.shape == out.shape:
-            emit(b, node, pd, node.output(0), inputs={dc.ARG_SRC_0: x, dc.ARG_SRC_1: y})
+            emit(b, node, pd, result, inputs={dc.ARG_SRC_0: x, dc.ARG_SRC_1: y})
         else:
-            emit(b, node, pd, node.output(0), inputs={dc.ARG_SRC_0: x}, views={dc.ARG_SRC_1: (y, y_md)})
+            emit(b, node, pd, result, inputs={dc.ARG_SRC_0: x}, views={dc.ARG_SRC_1: (y, y_md)})
         return True
     return False
 
