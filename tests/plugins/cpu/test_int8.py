@@ -376,13 +376,13 @@ def test_depthwise_convolution_writes_the_integers_of_an_int8_reader(low: float,
     _compare(model, [rand(1, 8, 10, 10, seed=7, low=0, high=2)], steps=3 * 4 * (high - low) / 255)
 
 
-def _quantized_silu(t: ov.Output) -> ov.Output:
+def _quantized_silu(t: ov.Output, suffix: str = "") -> ov.Output:
     """NNCF's quantized SiLU: ``t * sigmoid(t)`` with the Sigmoid's output, the Multiply's first
     input and its output fake-quantized (each range with zero on its grid)."""
-    sigmoid = _fq(ops.sigmoid(t, name="sigmoid"), 0.0, 1.0, "fq_sigmoid")
+    sigmoid = _fq(ops.sigmoid(t, name=f"sigmoid{suffix}"), 0.0, 1.0, f"fq_sigmoid{suffix}")
     step = 8 / 255
-    silu = ops.multiply(_fq(t, -64 * step, 191 * step, "fq_t"), sigmoid, name="silu")
-    return _fq(silu, -16 * 4 / 255, 239 * 4 / 255, "fq_silu")
+    silu = ops.multiply(_fq(t, -64 * step, 191 * step, f"fq_t{suffix}"), sigmoid, name=f"silu{suffix}")
+    return _fq(silu, -16 * 4 / 255, 239 * 4 / 255, f"fq_silu{suffix}")
 
 
 def _silu_between_int8_convolutions(x: ov.Output) -> ov.Output:
@@ -410,3 +410,27 @@ def test_quantized_silu_is_three_element_wise_steps_writing_the_next_integers() 
     # a flip of fq_silu moves an output by its step times a weight (|w| < 4), of fq_t or fq_sigmoid
     # by less than one of fq_silu's steps
     _compare(model, [rand(1, 8, 10, 10, seed=3)], steps=3 * 4 * 4 / 255)
+
+
+def _concat_of_two_quantized_branches(x: ov.Output) -> ov.Output:
+    """YOLO's C3 block as NNCF quantizes it: two SiLU branches whose outputs share one range, then a
+    Concat that a 1x1 convolution reads."""
+    a = _signed(x, 1.0, "fq_in")
+    left = _quantized_silu(_conv(a, 8, 8, 3, seed=1), "_left")
+    right = _quantized_silu(_conv(a, 8, 16, 1, seed=3), "_right")
+    joined = ops.concat([left, right], 1, name="joined")
+    return _conv(joined, 24, 8, 1, seed=5)
+
+
+def test_concat_of_one_grid_concatenates_the_integers_for_an_int8_reader() -> None:
+    model = model_of(_concat_of_two_quantized_branches, [(1, 8, 10, 10)])
+    kinds = backends(model)
+    assert kinds["joined"].startswith("oneDNN int8"), kinds["joined"]
+    assert (
+        kinds["fq_silu_left"] == "fused into silu_left" and kinds["fq_silu_right"] == "fused into silu_right"
+    )
+    convolutions = [
+        n.get_friendly_name() for n in model.get_ordered_ops() if n.get_type_name() == "Convolution"
+    ]
+    assert all(kinds[name].startswith("oneDNN int8") for name in convolutions), kinds
+    _compare(model, [rand(1, 8, 10, 10, seed=4)], steps=3 * 4 * 4 / 255)

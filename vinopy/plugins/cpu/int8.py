@@ -25,7 +25,8 @@ FakeQuantized activations (NNCF's transformer quantization) reads their integers
 s8 grid) through the heads' reshapes and transposes, which are views. An element-wise step (NNCF's
 SiLU: its Sigmoid and Multiply) that a FakeQuantize alone reads takes it in as post-ops, writing its
 rounded floats or, when only int8 steps read it, its integers; a FakeQuantize that only float steps
-read is one step writing its rounded floats. Any other reader of a quantized value gets it
+read is one step writing its rounded floats. A Concat of values on one grid (NNCF unifies its inputs'
+ranges) that int8 steps read concatenates their integers. Any other reader of a quantized value gets it
 dequantized (a reorder with the source scale): the FakeQuantize's result.
 
 The result differs from the FakeQuantize graph computed in f32 only by rounding: the integer sums
@@ -281,6 +282,8 @@ def _int8_reader(b: PlanBuilder, node: Node, port: int) -> bool:
         return port == 0 and all(_int8_readers(b, node.output(0)))
     if t == "Add":
         return _residual_add(b, node)
+    if t == "Concat":
+        return _concat_grid(b, node) is not None and all(_int8_readers(b, node.output(0)))
     if t == "MatMul" and int8_scores(b, node):
         return True
     return t in _WEIGHTED and port == 0 and int8_weights(b, node) is not None
@@ -857,6 +860,43 @@ def lower_max_pool(b: PlanBuilder, node: Node) -> bool:
     if not all(_int8_readers(b, node.output(0))):
         b.require(node.output(0), api.MemoryDesc.with_tag(dst_shape, dc.f32, dc.nhwc))
     return True
+
+
+def lower_concat(b: PlanBuilder, node: Node) -> bool:
+    """A Concat of values on one grid (NNCF gives a Concat's inputs one range) that only int8 steps
+    read: a concat of their integers, channels-last as int8 convolutions read them."""
+    grid = _concat_grid(b, node)
+    if grid is None or not all(_int8_readers(b, node.output(0))):
+        return False
+    inputs = node.input_values()
+    if any(b.value(i).quant is None for i in inputs):
+        return False  # an input has no integers (its FakeQuantize ran in numpy)
+
+    def integers(output: Output) -> api.MemoryDesc:
+        shape = b.value(output).shape
+        return (
+            api.MemoryDesc.with_tag(shape, grid.dtype, dc.nhwc)
+            if len(shape) == 4
+            else b.plain_md(b.value(output), grid.dtype)
+        )
+
+    srcs = [integers(i) for i in inputs]
+    handles = (api.c_void_p * len(srcs))(*[s.handle for s in srcs])
+    axis = int(node.axis) % len(b.value(node.output(0)).shape)
+    pd = _create(b, "concat", integers(node.output(0)), len(srcs), axis, handles, attr())
+    emit(b, node, pd, node.output(0), inputs={dc.ARG_MULTIPLE_SRC + i: v for i, v in enumerate(inputs)})
+    _report(b, node, pd)
+    b.value(node.output(0)).quant = Quant(grid.scale, grid.zero_point, grid.dtype, None)
+    return True
+
+
+def _concat_grid(b: PlanBuilder, node: Node) -> Quant | None:
+    """The grid that every input of a Concat is the output of a FakeQuantize on, or None."""
+    grids = [fake_quantize_params(b, i.node) for i in node.input_values()]
+    if len(grids) < 2 or any(g is None for g in grids):
+        return None
+    keys = {(g.scale, g.zero_point, g.dtype) for g in grids}
+    return grids[0] if len(keys) == 1 else None
 
 
 def _indices_read(pool: Node) -> bool:

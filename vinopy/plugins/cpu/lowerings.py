@@ -296,6 +296,8 @@ def lower_concat(b: PlanBuilder, node: Node) -> bool:
     inputs = node.input_values()
     if any(b.value(i).dtype != np.float32 or 0 in b.value(i).shape for i in inputs) or len(inputs) < 2:
         return False
+    if int8.lower_concat(b, node):
+        return True
     axis = int(node.axis) % len(out.shape)
     if _concat_in_place(b, node, axis):
         b.backends[node.get_friendly_name()] = "view"
