@@ -163,26 +163,33 @@ def fake_quantize_tail(b: PlanBuilder, output: Output) -> Tail | None:
     steps read it, its rounding (the step writes the fake-quantized floats); when only int8 steps do,
     the scaling to its integers, which the step writes (the conversion to their type rounds and
     saturates them)."""
-    reader = b.sole_consumer(output)
-    if reader is None or reader.get_type_name() != "FakeQuantize" or reader.input_value(0) != output:
-        return None
-    grid = fake_quantize_params(b, reader)
+    reader = _sole_fake_quantize(b, output)
+    grid = None if reader is None else fake_quantize_params(b, reader)
     if grid is None:
         return None
     int8_readers = _int8_readers(b, reader.output(0))
     if not any(int8_readers):
         return Tail(reader, _rounding(grid))
     if all(int8_readers):
-        return Tail(reader, [("eltwise", dc.eltwise_linear, 1 / grid.scale, float(grid.zero_point))], grid)
+        return Tail(reader, [_to_levels(grid)], grid)
     return None
+
+
+def _to_levels(grid: Quant) -> tuple:
+    """An eltwise post-op mapping values to ``grid``'s integers (as floats, not yet rounded)."""
+    return ("eltwise", dc.eltwise_linear, 1 / grid.scale, float(grid.zero_point))
 
 
 def _float_read_fake_quantize(b: PlanBuilder, output: Output) -> Node | None:
     """The FakeQuantize that alone reads ``output`` when only float steps read it, else None."""
+    reader = _sole_fake_quantize(b, output)
+    return None if reader is None or any(_int8_readers(b, reader.output(0))) else reader
+
+
+def _sole_fake_quantize(b: PlanBuilder, output: Output) -> Node | None:
+    """The FakeQuantize that alone reads ``output`` (as its data), else None."""
     reader = b.sole_consumer(output)
     if reader is None or reader.get_type_name() != "FakeQuantize" or reader.input_value(0) != output:
-        return None
-    if any(_int8_readers(b, reader.output(0))):
         return None
     return reader
 
@@ -241,8 +248,7 @@ def prescaled_for_int8_readers(
     if fq is None or fq.input_value(0) != f.out or not quantized_for_int8_readers(b, f.out):
         return f
     grid = fake_quantize_params(b, fq)
-    to_levels = ("eltwise", dc.eltwise_linear, 1 / grid.scale, float(grid.zero_point))
-    g = replace(f, kinds=[*_without_saturated_clamps(f.kinds, grid), to_levels])
+    g = replace(f, kinds=[*_without_saturated_clamps(f.kinds, grid), _to_levels(grid)])
     try:
         g.post_ops = fusion.post_ops(b, g)
         g.pd = build(g)
