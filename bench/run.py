@@ -223,7 +223,7 @@ def _serve(conn: Any, runtime: str, path: Path, inputs: list[np.ndarray], args: 
     conn.send((runner.compile_s, runner.peak_mib))
     commands = {
         "outputs": lambda: [np.array(o) for o in runner.infer()],
-        "latency": lambda seconds, warmup: latencies_ms(runner.infer, seconds, warmup),
+        "latency": lambda seconds, warmup=3: latencies_ms(runner.infer, seconds, warmup),
         "throughput": runner.throughput,
     }
     while (command := conn.recv())[0] != "exit":
