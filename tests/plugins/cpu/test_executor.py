@@ -3,6 +3,8 @@ converted inputs), output sharing between consecutive inferences, threads and er
 
 from __future__ import annotations
 
+import functools
+import sys
 import threading
 
 import numpy as np
@@ -151,6 +153,15 @@ def test_on_threads_runs_in_an_arena_of_that_concurrency_and_passes_results_and_
 
     with pytest.raises(KeyError, match="inside the arena"):
         arenas.on_threads(1, fail)
+
+
+def test_without_tbb4py_streams_run_on_every_core_with_a_warning(monkeypatch) -> None:
+    uncached = functools.cache(arenas._tbb.__wrapped__)  # imports again
+    monkeypatch.setattr(arenas, "_tbb", uncached)
+    monkeypatch.setitem(sys.modules, "tbb.api", None)  # an import of it raises ImportError
+    with pytest.warns(RuntimeWarning, match="tbb4py cannot be loaded"):
+        assert arenas.on_threads(1, lambda: "ran") == "ran"
+    assert arenas.on_threads(1, lambda: "once") == "once"  # warned once: the failure is cached
 
 
 def test_a_one_thread_model_creates_and_runs_its_primitives_on_one_thread(monkeypatch) -> None:

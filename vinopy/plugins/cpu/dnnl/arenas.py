@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar
@@ -23,11 +24,20 @@ def core_count() -> int:
 
 @cache
 def _tbb() -> Any:
-    """tbb4py's API, imported once oneDNN has loaded libtbb.so.12 (so that both use one scheduler)."""
+    """tbb4py's API, imported once oneDNN has loaded libtbb.so.12 (so that both use one scheduler);
+    None, with a warning, where it cannot be (its wheels are built for one Python version each)."""
     api.library()
-    loader.preload("libirml.so.1", "tbb4py")
-    import tbb.api
-
+    try:
+        loader.preload("libirml.so.1", "tbb4py")
+        import tbb.api
+    except (ImportError, OSError) as e:
+        warnings.warn(
+            f"tbb4py cannot be loaded ({e}): the CPU device runs every stream on all cores, whatever "
+            "INFERENCE_NUM_THREADS says",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
     return tbb.api
 
 
@@ -35,8 +45,8 @@ def on_threads(threads: int, fn: Callable[[], T]) -> T:
     """``fn()``, with the oneDNN primitives it creates or runs parallelized over ``threads`` threads, the
     calling one among them. Below every core that is a TBB task arena of that concurrency, which the
     calling thread keeps for its later calls (a stream's requests run on one thread)."""
-    if threads >= core_count():
-        return fn()  # TBB's default arena of the calling thread already has every core
+    if threads >= core_count() or _tbb() is None:
+        return fn()  # TBB's default arena of the calling thread has every core
     arenas = _local.__dict__.setdefault("arenas", {})
     arena = arenas.get(threads)
     if arena is None:
