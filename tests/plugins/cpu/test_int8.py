@@ -434,3 +434,26 @@ def test_concat_of_one_grid_concatenates_the_integers_for_an_int8_reader() -> No
     ]
     assert all(kinds[name].startswith("oneDNN int8") for name in convolutions), kinds
     _compare(model, [rand(1, 8, 10, 10, seed=4)], steps=3 * 4 * 4 / 255)
+
+
+def _pooled_pyramid(x: ov.Output) -> ov.Output:
+    """YOLO's SPPF block as NNCF quantizes it: a quantized value, MaxPools of it in a chain, all of
+    them concatenated for a 1x1 convolution (the pools keep the FakeQuantize's grid)."""
+    a = _fq(_conv(_signed(x, 1.0, "fq_in"), 8, 8, 1, seed=1), -64 * 8 / 255, 191 * 8 / 255, "fq_a")
+    pools = [a]
+    for i in range(2):
+        pools.append(
+            ops.max_pool(pools[-1], [1, 1], [1, 1], [2, 2], [2, 2], [5, 5], name=f"pool{i}").output(0)
+        )
+    return _conv(ops.concat(pools, 1, name="pyramid"), 24, 8, 1, seed=3)
+
+
+def test_concat_of_max_pools_of_one_quantized_value_runs_on_the_integers() -> None:
+    model = model_of(_pooled_pyramid, [(1, 8, 10, 10)])
+    kinds = backends(model)
+    assert all(kinds[name].startswith("oneDNN int8") for name in ("pool0", "pool1", "pyramid")), kinds
+    convolutions = [
+        n.get_friendly_name() for n in model.get_ordered_ops() if n.get_type_name() == "Convolution"
+    ]
+    assert all(kinds[name].startswith("oneDNN int8") for name in convolutions), kinds
+    _compare(model, [rand(1, 8, 10, 10, seed=6)], steps=3 * 4 * 8 / 255)

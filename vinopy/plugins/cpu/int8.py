@@ -26,8 +26,9 @@ s8 grid) through the heads' reshapes and transposes, which are views. An element
 SiLU: its Sigmoid and Multiply) that a FakeQuantize alone reads takes it in as post-ops, writing its
 rounded floats or, when only int8 steps read it, its integers; a FakeQuantize that only float steps
 read is one step writing its rounded floats. A Concat of values on one grid (NNCF unifies its inputs'
-ranges) that int8 steps read concatenates their integers. Any other reader of a quantized value gets it
-dequantized (a reorder with the source scale): the FakeQuantize's result.
+ranges; MaxPools of a value keep its grid) that int8 steps read concatenates their integers. Any
+other reader of a quantized value gets it dequantized (a reorder with the source scale): the
+FakeQuantize's result.
 
 The result differs from the FakeQuantize graph computed in f32 only by rounding: the integer sums
 are exact, the scaling rounds once in f32, and an activation that lands within float rounding of a
@@ -897,12 +898,22 @@ def lower_concat(b: PlanBuilder, node: Node) -> bool:
 
 
 def _concat_grid(b: PlanBuilder, node: Node) -> Quant | None:
-    """The grid that every input of a Concat is the output of a FakeQuantize on, or None."""
-    grids = [fake_quantize_params(b, i.node) for i in node.input_values()]
+    """The grid that every input of a Concat is on, as the output of a FakeQuantize or a MaxPool of
+    one (YOLO's SPPF block), or None."""
+    grids = [_pooled_grid(b, i) for i in node.input_values()]
     if len(grids) < 2 or any(g is None for g in grids):
         return None
     keys = {(g.scale, g.zero_point, g.dtype) for g in grids}
     return grids[0] if len(keys) == 1 else None
+
+
+def _pooled_grid(b: PlanBuilder, output: Output) -> Quant | None:
+    """The grid of a FakeQuantize's output, or of MaxPools of it (taking a maximum keeps the grid)."""
+    node = output.node
+    while node.get_type_name() == "MaxPool" and output.index == 0 and not _indices_read(node):
+        output = node.input_value(0)
+        node = output.node
+    return fake_quantize_params(b, node)
 
 
 def _indices_read(pool: Node) -> bool:
