@@ -110,6 +110,18 @@ class RangeEstimatorParameters:
     max: StatisticsCollectorParameters = field(default_factory=StatisticsCollectorParameters)
 
 
+def _estimator(
+    aggregator: AggregatorType,
+    low: StatisticsType = StatisticsType.MIN,
+    high: StatisticsType = StatisticsType.MAX,
+) -> RangeEstimatorParameters:
+    """The low end from ``low`` statistics and the high end from ``high`` ones, both aggregated by
+    ``aggregator``."""
+    return RangeEstimatorParameters(
+        StatisticsCollectorParameters(low, aggregator), StatisticsCollectorParameters(high, aggregator)
+    )
+
+
 class RangeEstimatorParametersSet:
     """Ready-made estimators: absolute min/max, mean or median of per-batch min/max (optionally
     without outlying batches), mean of percentiles, and the histogram's least-squared-error range."""
@@ -118,26 +130,11 @@ class RangeEstimatorParametersSet:
         StatisticsCollectorParameters(StatisticsType.MIN, AggregatorType.MIN),
         StatisticsCollectorParameters(StatisticsType.MAX, AggregatorType.MAX),
     )
-    MEAN_MINMAX = RangeEstimatorParameters(
-        StatisticsCollectorParameters(StatisticsType.MIN, AggregatorType.MEAN),
-        StatisticsCollectorParameters(StatisticsType.MAX, AggregatorType.MEAN),
-    )
-    MEDIAN_MINMAX = RangeEstimatorParameters(
-        StatisticsCollectorParameters(StatisticsType.MIN, AggregatorType.MEDIAN),
-        StatisticsCollectorParameters(StatisticsType.MAX, AggregatorType.MEDIAN),
-    )
-    MEAN_NO_OUTLIERS_MINMAX = RangeEstimatorParameters(
-        StatisticsCollectorParameters(StatisticsType.MIN, AggregatorType.MEAN_NO_OUTLIERS),
-        StatisticsCollectorParameters(StatisticsType.MAX, AggregatorType.MEAN_NO_OUTLIERS),
-    )
-    MEAN_QUANTILE = RangeEstimatorParameters(
-        StatisticsCollectorParameters(StatisticsType.QUANTILE, AggregatorType.MEAN),
-        StatisticsCollectorParameters(StatisticsType.QUANTILE, AggregatorType.MEAN),
-    )
-    HISTOGRAM = RangeEstimatorParameters(
-        StatisticsCollectorParameters(StatisticsType.RAW, AggregatorType.HISTOGRAM),
-        StatisticsCollectorParameters(StatisticsType.RAW, AggregatorType.HISTOGRAM),
-    )
+    MEAN_MINMAX = _estimator(AggregatorType.MEAN)
+    MEDIAN_MINMAX = _estimator(AggregatorType.MEDIAN)
+    MEAN_NO_OUTLIERS_MINMAX = _estimator(AggregatorType.MEAN_NO_OUTLIERS)
+    MEAN_QUANTILE = _estimator(AggregatorType.MEAN, StatisticsType.QUANTILE, StatisticsType.QUANTILE)
+    HISTOGRAM = _estimator(AggregatorType.HISTOGRAM, StatisticsType.RAW, StatisticsType.RAW)
 
 
 @dataclass

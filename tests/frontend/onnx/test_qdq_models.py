@@ -14,6 +14,7 @@ in 16 bits, which saturate for full-range weights (as in OpenVINO, whose results
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from onnxruntime import quantization as ortq
 
 import vinopy as ov
 from tests.frontend.onnx.helpers import make_model
+from vinopy.graph.node import Node
 from vinopy.plugins.cpu import CPUPlugin
 
 _RNG = np.random.default_rng(0)
@@ -35,6 +37,26 @@ F32 = {"INFERENCE_PRECISION_HINT": "f32"}
 
 def _weights(*shape: int) -> np.ndarray:
     return (_RNG.standard_normal(shape) / np.sqrt(np.prod(shape[1:]))).astype(np.float32)
+
+
+def residual_block(pads: dict[str, list[int]]) -> list[onnx.NodeProto]:
+    """x -> Conv-ReLU (w1, b1) -> r1, then r1 + Conv-ReLU(r1) (w2, b2) -> sum."""
+    return [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], **pads),
+        helper.make_node("Relu", ["c1"], ["r1"]),
+        helper.make_node("Conv", ["r1", "w2", "b2"], ["c2"], **pads),
+        helper.make_node("Relu", ["c2"], ["r2"]),
+        helper.make_node("Add", ["r2", "r1"], ["sum"]),
+    ]
+
+
+def classifier_head(source: str) -> list[onnx.NodeProto]:
+    """source -> global average pooling, Flatten, Gemm (fc, fc_b) -> y."""
+    return [
+        helper.make_node("GlobalAveragePool", [source], ["gap"]),
+        helper.make_node("Flatten", ["gap"], ["flat"]),
+        helper.make_node("Gemm", ["flat", "fc", "fc_b"], ["y"], transB=1),
+    ]
 
 
 def conv_net() -> tuple[onnx.ModelProto, tuple[int, ...]]:
@@ -50,16 +72,10 @@ def conv_net() -> tuple[onnx.ModelProto, tuple[int, ...]]:
     }
     pads = {"pads": [1, 1, 1, 1]}
     nodes = [
-        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], **pads),
-        helper.make_node("Relu", ["c1"], ["r1"]),
-        helper.make_node("Conv", ["r1", "w2", "b2"], ["c2"], **pads),
-        helper.make_node("Relu", ["c2"], ["r2"]),
-        helper.make_node("Add", ["r2", "r1"], ["sum"]),
+        *residual_block(pads),
         helper.make_node("Conv", ["sum", "w3"], ["dw"], group=8, **pads),
         helper.make_node("MaxPool", ["dw"], ["pool"], kernel_shape=[2, 2], strides=[2, 2]),
-        helper.make_node("GlobalAveragePool", ["pool"], ["gap"]),
-        helper.make_node("Flatten", ["gap"], ["flat"]),
-        helper.make_node("Gemm", ["flat", "fc", "fc_b"], ["y"], transB=1),
+        *classifier_head("pool"),
     ]
     shape = (1, 3, 16, 16)
     return make_model(nodes, {"x": np.zeros(shape, np.float32)}, ["y"], 17, init), shape
@@ -149,15 +165,20 @@ def test_results_match_onnxruntime(quantized: tuple[Path, np.ndarray], device: s
 
 
 def test_cpu_runs_weighted_layers_on_int8_kernels(quantized: tuple[Path, np.ndarray]) -> None:
-    path, _ = quantized
+    assert_weighted_layers_run_int8(quantized[0])
+
+
+def assert_weighted_layers_run_int8(path: Path, weighted: Callable[[Node], bool] = lambda node: True) -> None:
+    """Every Convolution, GroupConvolution and MatMul of the model that ``weighted`` keeps (there is
+    one at least) runs on a oneDNN int8 kernel of the CPU device."""
     plugin = CPUPlugin()
     if not plugin.is_available()[0]:
         pytest.skip("oneDNN cannot be loaded")
     model = ov.Core().read_model(str(path))
     backends = plugin.query_backends(model, F32)
-    weighted = [
+    names = [
         n.get_friendly_name()
         for n in model.get_ordered_ops()
-        if n.get_type_name() in ("Convolution", "GroupConvolution", "MatMul")
+        if n.get_type_name() in ("Convolution", "GroupConvolution", "MatMul") and weighted(n)
     ]
-    assert weighted and all(backends[name].startswith("oneDNN int8") for name in weighted), backends
+    assert names and all(backends[name].startswith("oneDNN int8") for name in names), backends

@@ -29,7 +29,14 @@ from onnxruntime import quantization as ortq
 
 import vinopy as ov
 from tests.frontend.onnx.helpers import make_model
-from tests.frontend.onnx.test_qdq_models import RandomData, ort_reference, output_step
+from tests.frontend.onnx.test_qdq_models import (
+    RandomData,
+    assert_weighted_layers_run_int8,
+    classifier_head,
+    ort_reference,
+    output_step,
+    residual_block,
+)
 from vinopy.frontend.onnx import OnnxConversionError, UnsupportedOpsError, read_onnx
 from vinopy.graph.node import Node
 from vinopy.plugins.cpu import CPUPlugin
@@ -58,19 +65,13 @@ def conv_net() -> tuple[onnx.ModelProto, tuple[int, ...]]:
     }
     pads = {"pads": [1, 1, 1, 1]}
     nodes = [
-        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], **pads),
-        helper.make_node("Relu", ["c1"], ["r1"]),
-        helper.make_node("Conv", ["r1", "w2", "b2"], ["c2"], **pads),
-        helper.make_node("Relu", ["c2"], ["r2"]),
-        helper.make_node("Add", ["r2", "r1"], ["sum"]),
+        *residual_block(pads),
         helper.make_node("MaxPool", ["sum"], ["max_pool"], kernel_shape=[2, 2], strides=[2, 2]),
         helper.make_node("AveragePool", ["sum"], ["avg_pool"], kernel_shape=[2, 2], strides=[2, 2]),
         helper.make_node("Concat", ["max_pool", "avg_pool"], ["cat"], axis=1),
         helper.make_node("Split", ["cat", "halves"], ["half1", "half2"], axis=1),
         helper.make_node("Concat", ["half2", "half1"], ["swapped"], axis=1),
-        helper.make_node("GlobalAveragePool", ["swapped"], ["gap"]),
-        helper.make_node("Flatten", ["gap"], ["flat"]),
-        helper.make_node("Gemm", ["flat", "fc", "fc_b"], ["y"], transB=1),
+        *classifier_head("swapped"),
     ]
     shape = (1, 3, 16, 16)
     return make_model(nodes, {"x": np.zeros(shape, np.float32)}, ["y"], 17, init), shape
@@ -211,18 +212,7 @@ def test_results_match_onnxruntime(quantized: tuple[Path, np.ndarray, set[str]],
 def test_cpu_runs_weighted_layers_on_int8_kernels(quantized: tuple[Path, np.ndarray, set[str]]) -> None:
     """Convolutions and matmuls with constant weights run int8 (attention's activation by
     activation products stay f32, as in OpenVINO)."""
-    path, _, _ = quantized
-    plugin = CPUPlugin()
-    if not plugin.is_available()[0]:
-        pytest.skip("oneDNN cannot be loaded")
-    model = ov.Core().read_model(str(path))
-    backends = plugin.query_backends(model, F32)
-    weighted = [
-        n.get_friendly_name()
-        for n in model.get_ordered_ops()
-        if n.get_type_name() in ("Convolution", "GroupConvolution", "MatMul") and _has_constant_weights(n)
-    ]
-    assert weighted and all(backends[name].startswith("oneDNN int8") for name in weighted), backends
+    assert_weighted_layers_run_int8(quantized[0], _has_constant_weights)
 
 
 def _has_constant_weights(node: Node) -> bool:
