@@ -1,9 +1,9 @@
 """Speed and memory of vinopy's CPU plugin against OpenVINO CPU and ONNX Runtime, batch 1.
 
     python bench/run.py [--models resnet50,mlp] [--rounds 5] [--seconds 2] [--precision f32]
-    python bench/run.py --profile resnet50          # per-layer-type times, vinopy next to OpenVINO and ORT
+    python bench/run.py --profile [--models yolo_tiny]  # per-layer times beside OpenVINO's -pc and ORT's
     python bench/run.py --models resnet50 --int8    # vinopy and OpenVINO run an int8 IR
-    python bench/run.py --profile resnet50 --int8   # per-layer times of that int8 IR
+    python bench/run.py --profile --models resnet50 --int8 --output /tmp/p.md  # per layer, that IR
     PYTHONPATH=/path/to/nncf python bench/run.py --int8 --int8-from nncf   # the IR that NNCF writes
 
 The models are built in PyTorch with random weights (bench/models.py), exported to ONNX once into
@@ -370,80 +370,45 @@ def _nncf_quantize(path: Path, data: list[list[np.ndarray]], transformer: bool, 
 
 
 # --- per-layer profile ------------------------------------------------------------------------------
-def profile(name: str, args: argparse.Namespace, top: int = 25) -> None:
-    """Per-layer times of vinopy and OpenVINO (PERF_COUNT), and of ONNX Runtime (its per-node profile)
-    for an ONNX model, summed by layer type and by layer."""
+def profile(names: list[str], args: argparse.Namespace, command: str, top: int = 25) -> str:
+    """Per-layer times of vinopy beside OpenVINO's (PERF_COUNT) and, for an ONNX model, ONNX Runtime's
+    node profile: a Markdown report with a section per model."""
     import openvino
 
     import vinopy
+    from bench import profiles
     from bench.models import MODELS, export
 
-    spec = MODELS[name]
-    path = export(spec, args.cache)
-    if args.int8:
-        path = quantized_ir(spec, path, args.calibration_samples, args.int8_from)
-    inputs = list(spec.inputs(np.random.default_rng(1)).values())
-    config = {"INFERENCE_PRECISION_HINT": args.precision, "PERFORMANCE_HINT": "LATENCY", "PERF_COUNT": True}
+    config = {"INFERENCE_PRECISION_HINT": args.precision, "PERFORMANCE_HINT": "LATENCY"}
     if args.threads:
         config["INFERENCE_NUM_THREADS"] = args.threads
-    for label, module in (("vinopy", vinopy), ("openvino", openvino)):
-        core = module.Core()
-        request = core.compile_model(core.read_model(str(path)), "CPU", config).create_infer_request()
-        totals: dict[tuple[str, str], list[float]] = {}
-        for _ in range(PROFILE_RUNS):
-            request.infer(inputs, share_inputs=True, share_outputs=True)
-            for row in request.get_profiling_info():
-                us = row.real_time.total_seconds() * 1e6
-                totals.setdefault((row.node_name, f"{row.node_type} [{row.exec_type}]"), []).append(us)
-        print_profile(label, totals, top)
-    if path.suffix == ".onnx":
-        print_profile("onnxruntime", onnxruntime_profile(path, inputs, args.threads), top)
-
-
-PROFILE_RUNS = 20
-
-
-def onnxruntime_profile(
-    path: Path, inputs: list[np.ndarray], threads: int
-) -> dict[tuple[str, str], list[float]]:
-    """ONNX Runtime's per-node kernel times (us) over PROFILE_RUNS runs, keyed by (node, "op [kernel]"):
-    the op is what ORT runs after its own fusions (Conv+activation, NCHWc layouts, QuickGelu...)."""
-    import json
-    import tempfile
-
-    import onnxruntime as ort
-
-    with tempfile.TemporaryDirectory() as folder:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.enable_profiling = True
-        options.profile_file_prefix = str(Path(folder) / "ort")
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        feeds = {i.name: v for i, v in zip(session.get_inputs(), inputs)}
-        for _ in range(PROFILE_RUNS):
-            session.run(None, feeds)
-        events = json.loads(Path(session.end_profiling()).read_text())
-    totals: dict[tuple[str, str], list[float]] = {}
-    for event in events:
-        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
-            kind = f"{event['args'].get('op_name', '?')} [{event['args'].get('provider', '?')}]"
-            totals.setdefault((event["name"].removesuffix("_kernel_time"), kind), []).append(event["dur"])
-    return totals
-
-
-def print_profile(label: str, totals: dict[tuple[str, str], list[float]], top: int) -> None:
-    """The median time of each layer, summed by layer type, and the slowest layers."""
-    rows = {key: statistics.median(v) for key, v in totals.items()}
-    by_type: dict[str, float] = {}
-    for (_, kind), us in rows.items():
-        by_type[kind] = by_type.get(kind, 0.0) + us
-    timed = sum(1 for v in rows.values() if v)
-    print(f"\n{label}: {sum(rows.values()) / 1e3:.2f} ms in {timed} timed layers")
-    for kind, us in sorted(by_type.items(), key=lambda kv: -kv[1])[:top]:
-        print(f"  {us / 1e3:8.3f} ms  {kind}")
-    print("  slowest layers:")
-    for (layer, kind), us in sorted(rows.items(), key=lambda kv: -kv[1])[:top]:
-        print(f"  {us:9.1f} us  {kind:40s} {layer}")
+    sections = []
+    for name in names:
+        spec = MODELS[name]
+        path = export(spec, args.cache)
+        if args.int8:
+            path = quantized_ir(spec, path, args.calibration_samples, args.int8_from)
+        inputs = list(spec.inputs(np.random.default_rng(1)).values())
+        ours = profiles.runtime_profile(vinopy, path, inputs, config)
+        theirs = profiles.runtime_profile(openvino, path, inputs, config)
+        ort = profiles.onnxruntime_profile(path, inputs, args.threads) if path.suffix == ".onnx" else None
+        sections.append(profiles.markdown(spec.description, ours, theirs, ort, top))
+        print(sections[-1], flush=True)
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    header = [
+        "# vinopy CPU per-layer profiles",
+        "",
+        f"- Date: {now}; load average (1 min) at the end: {os.getloadavg()[0]:.1f}",
+        f"- Machine: {machine()}",
+        f"- Software: {versions()}",
+        f"- Command: `{command}`",
+        f"- {_precision(args)}; batch 1; LATENCY hint; threads: {args.threads or 'default'}; "
+        f"median of {profiles.RUNS} runs per layer, each runtime in turn in one process.",
+        "- Times are each runtime's own per-layer timers (vinopy and OpenVINO: get_profiling_info; "
+        "ONNX Runtime: its session profile), so their sums leave out the time between layers.",
+        "",
+    ]
+    return "\n".join(header) + "\n" + "\n".join(sections)
 
 
 # --- the report ---------------------------------------------------------------------------------------
@@ -488,14 +453,17 @@ def _ratios(result: ModelResult, other: str) -> list[float]:
     return [v / o for v, o in zip(result.round_medians["vinopy"], result.round_medians[other])]
 
 
+def _precision(args: argparse.Namespace) -> str:
+    if not args.int8:
+        return f"Precision: {args.precision}"
+    return (
+        f"Precision: int8 for vinopy and OpenVINO (the same IR, quantized by {QUANTIZERS[args.int8_from]} "
+        f"with {args.calibration_samples} random samples), f32 for ONNX Runtime"
+    )
+
+
 def report(results: list[ModelResult], args: argparse.Namespace, command: str) -> str:
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    precision = args.precision
-    if args.int8:
-        precision = (
-            f"int8 for vinopy and OpenVINO (the same IR, quantized by {QUANTIZERS[args.int8_from]} with "
-            f"{args.calibration_samples} random samples), f32 for ONNX Runtime"
-        )
     lines = [
         "# vinopy CPU benchmark",
         "",
@@ -503,7 +471,7 @@ def report(results: list[ModelResult], args: argparse.Namespace, command: str) -
         f"- Machine: {machine()}",
         f"- Software: {versions()}",
         f"- Command: `{command}`",
-        f"- Precision: {precision}; batch 1; latency threads: {args.threads or 'default'}; "
+        f"- {_precision(args)}; batch 1; latency threads: {args.threads or 'default'}; "
         f"{args.rounds} rounds of {args.seconds:g} s per runtime and mode, runtimes interleaved "
         f"(latency in {args.slices} turns per round; the order rotates each round).",
         "",
@@ -571,8 +539,10 @@ def main() -> None:
         "--threads", type=int, default=0, help="threads for latency runs (0: each runtime's default)"
     )
     parser.add_argument("--cache", type=Path, default=ROOT / ".cache")
-    parser.add_argument("--output", type=Path, default=ROOT / "RESULTS.md")
-    parser.add_argument("--profile", metavar="MODEL", help="print per-layer times instead of benchmarking")
+    parser.add_argument("--output", type=Path, help="default: RESULTS.md, or PROFILES.md with --profile")
+    parser.add_argument(
+        "--profile", action="store_true", help="per-layer times of --models instead of benchmarking"
+    )
     parser.add_argument("--int8", action="store_true", help="vinopy and OpenVINO run the model quantized")
     parser.add_argument("--calibration-samples", type=int, default=30, help="for --int8")
     parser.add_argument(
@@ -582,15 +552,18 @@ def main() -> None:
         help="for --int8: the quantizer that writes the IR (nncf: nncf.quantize on OpenVINO's model)",
     )
     args = parser.parse_args()
+    command = "python " + " ".join(sys.argv)
+    names = args.models.split(",")
     if args.profile:
-        profile(args.profile, args)
+        text = profile(names, args, command)
+        (args.output or ROOT / "PROFILES.md").write_text(text)
         return
     results = []
-    for name in args.models.split(","):
+    for name in names:
         print(name, flush=True)
         results.append(bench_model(name, args))
-    text = report(results, args, "python " + " ".join(sys.argv))
-    args.output.write_text(text)
+    text = report(results, args, command)
+    (args.output or ROOT / "RESULTS.md").write_text(text)
     print(text)
 
 

@@ -80,6 +80,46 @@ def test_names_and_symbolic_dims() -> None:
     np.testing.assert_array_equal(ov.Core().compile_model(model, "TEMPLATE")({"x": x})[0], -x)
 
 
+def _biased_products() -> onnx.ModelProto:
+    rng = np.random.default_rng(0)
+    weights = {
+        "w": rng.standard_normal((4, 3, 3, 3)).astype(np.float32),
+        "b": rng.standard_normal(4).astype(np.float32),
+        "fc_w": rng.standard_normal((4, 5)).astype(np.float32),
+        "fc_b": rng.standard_normal(5).astype(np.float32),
+    }
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], name="/stem/Conv", pads=[1, 1, 1, 1]),
+        helper.make_node("GlobalAveragePool", ["c"], ["p"], name="/pool"),
+        helper.make_node("Flatten", ["p"], ["f"], name="/flat"),
+        helper.make_node("Gemm", ["f", "fc_w", "fc_b"], ["y"], name="/fc/Gemm"),
+    ]
+    image = np.zeros((1, 3, 8, 8), np.float32)
+    return make_model(nodes, {"x": image}, ["y"], initializers=weights)
+
+
+def test_products_with_a_bias_are_named_as_openvinos_reader_names_them(tmp_path) -> None:
+    """A Conv or Gemm with a bias is a product named "<node>/WithoutBiases" and an Add named after
+    the node, as in OpenVINO, so that per-layer profiles of the two line up by name."""
+    openvino = pytest.importorskip("openvino")
+    path = tmp_path / "biased.onnx"
+    onnx.save(_biased_products(), str(path))
+
+    def names(core: object) -> set[tuple[str, str]]:
+        ops = core.read_model(str(path)).get_ordered_ops()  # type: ignore[attr-defined]
+        return {(op.get_type_name(), op.get_friendly_name()) for op in ops if op.get_type_name() != "Result"}
+
+    ours, theirs = names(ov.Core()), names(openvino.Core())
+    products = {("Convolution", "/stem/Conv/WithoutBiases"), ("MatMul", "/fc/Gemm/WithoutBiases")}
+    assert products <= ours and products <= theirs
+    assert ("Add", "/stem/Conv") in ours and ("Add", "/stem/Conv") in theirs
+    compiled = ov.Core().compile_model(str(path), "CPU", {"PERF_COUNT": True})
+    request = compiled.create_infer_request()
+    request.infer([np.ones((1, 3, 8, 8), np.float32)])
+    timed = {row.node_name for row in request.get_profiling_info() if row.exec_type != "undef"}
+    assert "/stem/Conv/WithoutBiases" in timed  # the convolution step, its bias fused
+
+
 def test_external_data_relative_to_model(tmp_path) -> None:
     weights = np.arange(12, dtype=np.float32).reshape(3, 4)
     model = make_model([node("MatMul", ["x", "w"], ["y"])], {"x": X}, ["y"], initializers={"w": weights})

@@ -61,7 +61,14 @@ def static_rank_of(value: Output) -> int:
 def _add_bias(ctx: NodeContext, y: Output, index: int) -> Output:
     if not ctx.has_input(index):
         return y
+    name_without_biases(ctx, y)
     return ops.add(y, _channel_shape(ctx.input(index), static_rank_of(y))).output(0)
+
+
+def name_without_biases(ctx: NodeContext, product: Output) -> None:
+    """Name the product that a bias is added to as OpenVINO's ONNX frontend does (the Add takes the
+    node's name), so per-layer profiles of the two match by name."""
+    product.get_node().set_friendly_name(f"{ctx.name}/WithoutBiases")
 
 
 @onnx_op("Conv")
@@ -399,6 +406,8 @@ def matmul(ctx: NodeContext) -> Output:
 def gemm(ctx: NodeContext) -> Output:
     a, b = ctx.input(0), ctx.input(1)
     y = ops.matmul(a, b, bool(ctx.attr("transA", 0)), bool(ctx.attr("transB", 0))).output(0)
+    if ctx.has_input(2):
+        name_without_biases(ctx, y)
     alpha, beta = ctx.attr("alpha", 1.0), ctx.attr("beta", 1.0)
     if alpha != 1.0:
         y = ops.multiply(y, like(alpha, y)).output(0)
