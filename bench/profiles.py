@@ -1,11 +1,12 @@
 """Per-layer times of vinopy's CPU plugin beside OpenVINO's (PERF_COUNT, what benchmark_app -pc prints)
 and ONNX Runtime's node profile, for one model file, as a Markdown section.
 
-vinopy names a fused step after its first node and keeps the ONNX node names as OpenVINO's frontend
-does (a Conv or Gemm with a bias is "<node>/WithoutBiases" plus an Add), so a step and OpenVINO's
-layer of the same work have one name. ONNX Runtime names its fused nodes after one of the nodes
-they replace plus a suffix ("<node>/MatMulAddFusion", "<output>_nchwc"): each is counted under the
-longest layer name it starts with.
+Rows are vinopy's steps. vinopy keeps the ONNX node names as OpenVINO's frontend does (a Conv or
+Gemm with a bias is "<node>/WithoutBiases" plus an Add) and names a fused step after its first
+node; CPUPlugin.query_backends says which nodes each step took in. An OpenVINO layer counts under
+the step that ran its node (OpenVINO may name a fusion after its last node instead). ONNX Runtime
+names its fused nodes after one of the nodes they replace plus a suffix ("<node>/MatMulAddFusion",
+"<output>_nchwc"): each counts under the step of the longest node name it starts with.
 """
 
 from __future__ import annotations
@@ -71,16 +72,44 @@ def onnxruntime_profile(path: Path, inputs: list[np.ndarray], threads: int) -> P
     return {name: Layer(kinds[name], statistics.median(us)) for name, us in times.items()}
 
 
-def attribute(nodes: Profile, layers: list[str]) -> dict[str, float]:
-    """Each of ONNX Runtime's ``nodes`` times, summed under the longest of ``layers`` (a name without
-    its "/WithoutBiases") that its name is or starts with before a "/" or "_"; "" for the rest."""
-    bases = sorted(((name.removesuffix(WITHOUT_BIASES), name) for name in layers), reverse=True)
+def step_of_node(path: Path, config: dict[str, Any]) -> dict[str, str]:
+    """vinopy's step for each node of the model that a step runs or took in (by friendly name)."""
+    import vinopy
+    from vinopy.plugins.cpu import CPUPlugin
+
+    model = vinopy.Core().read_model(str(path))
+    backends = CPUPlugin().query_backends(model, config)
+    owners = {}
+    for name in backends:
+        owner = name
+        while backends.get(owner, "").startswith("fused into "):
+            owner = backends[owner].removeprefix("fused into ")
+        owners[name] = owner
+    for result in model.get_results():  # OpenVINO names the producer of a model output after it
+        value = result.input_value(0)
+        for tensor_name in value.get_names():
+            owners.setdefault(tensor_name, owners.get(value.get_node().get_friendly_name(), ""))
+    return owners
+
+
+def by_step(layers: Profile, owners: dict[str, str]) -> dict[str, float]:
+    """OpenVINO's layer times summed under vinopy's step for the node of the same name ("" when none)."""
+    sums: dict[str, float] = {}
+    for name, layer in layers.items():
+        step = owners.get(name, "")
+        sums[step] = sums.get(step, 0.0) + layer.us
+    return sums
+
+
+def by_prefix(nodes: Profile, owners: dict[str, str]) -> dict[str, float]:
+    """ONNX Runtime's node times summed under vinopy's step for the longest node name (without
+    "/WithoutBiases") that the node's name is or starts with before a "/" or "_" ("" when none)."""
+    bases = sorted(((name.removesuffix(WITHOUT_BIASES), step) for name, step in owners.items()), reverse=True)
     sums: dict[str, float] = {}
     for node, layer in nodes.items():
-        owner = next(
-            (name for base, name in bases if node == base or node.startswith((base + "/", base + "_"))), ""
-        )
-        sums[owner] = sums.get(owner, 0.0) + layer.us
+        node = node.removeprefix("fused ")  # how ORT names some of its fusions
+        step = next((s for b, s in bases if node == b or node.startswith((b + "/", b + "_"))), "")
+        sums[step] = sums.get(step, 0.0) + layer.us
     return sums
 
 
@@ -91,10 +120,18 @@ def by_kind(profile: Profile) -> list[tuple[str, float]]:
     return sorted(sums.items(), key=lambda kv: -kv[1])
 
 
-def markdown(title: str, vinopy: Profile, openvino: Profile, onnxruntime: Profile | None, top: int) -> str:
-    """The section of one model: totals, time by layer kind, and the layers that take longest in
+def markdown(
+    title: str,
+    vinopy: Profile,
+    openvino: Profile,
+    onnxruntime: Profile | None,
+    owners: dict[str, str],
+    top: int,
+) -> str:
+    """The section of one model: totals, time by layer kind, and the steps that take longest in
     either runtime with the three times side by side."""
-    ort_by_layer = attribute(onnxruntime, list(vinopy)) if onnxruntime else {}
+    ov_by_step = by_step(openvino, owners)
+    ort_by_step = by_prefix(onnxruntime, owners) if onnxruntime else {}
     totals = [("vinopy", vinopy), ("OpenVINO", openvino), ("ONNX Runtime", onnxruntime or {})]
     lines = [f"## {title}", ""]
     for label, profile in totals[: 3 if onnxruntime else 2]:
@@ -104,25 +141,24 @@ def markdown(title: str, vinopy: Profile, openvino: Profile, onnxruntime: Profil
         lines.append(f"- {label}: **{total:.2f} ms** in {timed} timed layers; by kind (ms): {kinds}")
     lines += [
         "",
-        "| layer (vinopy step) | vinopy kernel | vinopy µs | OpenVINO kernel | OpenVINO µs "
-        "| vinopy/OpenVINO | ONNX Runtime µs |",
+        "| vinopy step | vinopy kernel | vinopy µs | OpenVINO µs | vinopy/OpenVINO | ONNX Runtime µs "
+        "| vinopy/ORT |",
         "|---|---|---|---|---|---|---|",
     ]
-    names = sorted(set(vinopy) | set(openvino), key=lambda n: -max(_us(vinopy, n), _us(openvino, n)))
-    for name in names[:top]:
-        ours, theirs = vinopy.get(name), openvino.get(name)
-        ratio = f"{ours.us / theirs.us:.2f}" if ours and theirs and theirs.us else ""
-        ort_us = f"{ort_by_layer[name]:.0f}" if name in ort_by_layer else ""
+    steps = [name for name, layer in vinopy.items() if layer.kind != " [undef]"]
+    steps.sort(key=lambda n: -max(vinopy[n].us, ov_by_step.get(n, 0.0)))
+    for name in steps[:top]:
+        ours, theirs, ort = vinopy[name].us, ov_by_step.get(name, 0.0), ort_by_step.get(name, 0.0)
         lines.append(
-            f"| `{name}` | {ours.kind if ours else '(fused)'} | {_us(vinopy, name):.0f} | "
-            f"{theirs.kind if theirs else '(not a layer)'} | {_us(openvino, name):.0f} | {ratio} | {ort_us} |"
+            f"| `{name}` | {vinopy[name].kind} | {ours:.0f} | {theirs:.0f} | {_ratio(ours, theirs)} | "
+            f"{ort:.0f} | {_ratio(ours, ort)} |"
         )
+    unmatched = [f"OpenVINO {ov_by_step.get('', 0.0) / 1e3:.2f} ms"]
     if onnxruntime:
-        unmatched = ort_by_layer.get("", 0.0) / 1e3
-        lines += ["", f"ONNX Runtime nodes matched to no vinopy step: {unmatched:.2f} ms."]
+        unmatched.append(f"ONNX Runtime {ort_by_step.get('', 0.0) / 1e3:.2f} ms")
+    lines += ["", f"Time in layers of no vinopy node's name: {', '.join(unmatched)}."]
     return "\n".join(lines) + "\n"
 
 
-def _us(profile: Profile, name: str) -> float:
-    layer = profile.get(name)
-    return layer.us if layer else 0.0
+def _ratio(ours: float, theirs: float) -> str:
+    return f"{ours / theirs:.2f}" if ours and theirs else ""

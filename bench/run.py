@@ -392,7 +392,8 @@ def profile(names: list[str], args: argparse.Namespace, command: str, top: int =
         ours = profiles.runtime_profile(vinopy, path, inputs, config)
         theirs = profiles.runtime_profile(openvino, path, inputs, config)
         ort = profiles.onnxruntime_profile(path, inputs, args.threads) if path.suffix == ".onnx" else None
-        sections.append(profiles.markdown(spec.description, ours, theirs, ort, top))
+        owners = profiles.step_of_node(path, config)
+        sections.append(profiles.markdown(spec.description, ours, theirs, ort, owners, top))
         print(sections[-1], flush=True)
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     header = [
