@@ -11,17 +11,22 @@ names its fused nodes after one of the nodes they replace plus a suffix ("<node>
 
 from __future__ import annotations
 
+import importlib
 import json
+import multiprocessing
 import statistics
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-RUNS = 20
+BLOCKS, BLOCK_RUNS = 4, 6  # each runtime runs BLOCK_RUNS times in a row, BLOCKS times in turn
+RUNS = BLOCKS * (BLOCK_RUNS - 1)  # the first run of a block warms it up and is not counted
 WITHOUT_BIASES = "/WithoutBiases"
+LABELS = {"vinopy": "vinopy", "openvino": "OpenVINO", "onnxruntime": "ONNX Runtime"}
 
 
 @dataclass
@@ -33,43 +38,118 @@ class Layer:
 Profile = dict[str, Layer]  # by layer name
 
 
-def runtime_profile(module: Any, path: Path, inputs: list[np.ndarray], config: dict[str, Any]) -> Profile:
-    """vinopy's or OpenVINO's per-layer median times (``module`` is ``vinopy`` or ``openvino``)."""
-    core = module.Core()
-    request = core.compile_model(core.read_model(str(path)), "CPU", {**config, "PERF_COUNT": True})
-    request = request.create_infer_request()
-    times: dict[str, list[float]] = {}
-    kinds: dict[str, str] = {}
-    for _ in range(RUNS):
-        request.infer(inputs, share_inputs=True, share_outputs=True)
-        for row in request.get_profiling_info():
-            times.setdefault(row.node_name, []).append(row.real_time.total_seconds() * 1e6)
-            kinds[row.node_name] = f"{row.node_type} [{row.exec_type}]"
-    return {name: Layer(kinds[name], statistics.median(us)) for name, us in times.items()}
+def profile_all(
+    path: Path, inputs: list[np.ndarray], config: dict[str, Any], threads: int
+) -> tuple[dict[str, Profile], dict[str, float]]:
+    """Per-layer median times of vinopy, OpenVINO and (for an ONNX file) ONNX Runtime, and the median
+    wall time of a run (ms), by runtime. Each runtime runs in a process of its own (sharing one would
+    let OpenVINO's TBB settings and ONNX Runtime's spinning threads slow the others); they take turns
+    in blocks of runs, so that a change of the machine's load falls on all of them alike. A block's
+    first run is not counted: it pays for the caches the previous runtime filled."""
+    runtimes = ["vinopy", "openvino"] + (["onnxruntime"] if path.suffix == ".onnx" else [])
+    context = multiprocessing.get_context("spawn")
+    pipes = {}
+    for runtime in runtimes:
+        pipes[runtime], child = context.Pipe()
+        context.Process(
+            target=_serve, args=(child, runtime, path, inputs, config, threads), daemon=True
+        ).start()
+    for runtime in runtimes:
+        assert pipes[runtime].recv() == "ready"
+    for _ in range(BLOCKS):
+        for pipe in pipes.values():
+            pipe.send("block")
+            pipe.recv()
+    results = {}
+    for runtime, pipe in pipes.items():
+        pipe.send("end")
+        results[runtime] = pipe.recv()
+    return {r: layers for r, (layers, _) in results.items()}, {r: wall for r, (_, wall) in results.items()}
 
 
-def onnxruntime_profile(path: Path, inputs: list[np.ndarray], threads: int) -> Profile:
-    """ONNX Runtime's per-node median kernel times, after its own fusions."""
-    import onnxruntime as ort
+def _serve(
+    conn: Any, runtime: str, path: Path, inputs: list[np.ndarray], config: dict[str, Any], threads: int
+) -> None:
+    profiler = _OnnxRuntimeProfiler(path, inputs, threads) if runtime == "onnxruntime" else None
+    profiler = profiler or _OpenVinoProfiler(importlib.import_module(runtime), path, inputs, config)
+    conn.send("ready")
+    while conn.recv() == "block":
+        for run in range(BLOCK_RUNS):
+            profiler.run(counted=run > 0)
+        conn.send("done")
+    conn.send((profiler.layers(), statistics.median(profiler.walls)))
 
-    with tempfile.TemporaryDirectory() as folder:
+
+class _OpenVinoProfiler:
+    """vinopy's or OpenVINO's PERF_COUNT times (``module`` is either: they share the API)."""
+
+    def __init__(self, module: Any, path: Path, inputs: list[np.ndarray], config: dict[str, Any]) -> None:
+        core = module.Core()
+        compiled = core.compile_model(core.read_model(str(path)), "CPU", {**config, "PERF_COUNT": True})
+        self.request, self.inputs = compiled.create_infer_request(), inputs
+        self.samples: dict[str, list[float]] = {}
+        self.kinds: dict[str, str] = {}
+        self.walls: list[float] = []
+
+    def run(self, counted: bool) -> None:
+        wall = _timed(self.request.infer, self.inputs, share_inputs=True, share_outputs=True)
+        if counted:
+            self.walls.append(wall)
+            for row in self.request.get_profiling_info():
+                self.samples.setdefault(row.node_name, []).append(row.real_time.total_seconds() * 1e6)
+                self.kinds[row.node_name] = f"{row.node_type} [{row.exec_type}]"
+
+    def layers(self) -> Profile:
+        return _medians(self.samples, self.kinds)
+
+
+class _OnnxRuntimeProfiler:
+    """ONNX Runtime's session profile: per-node kernel times, after its own fusions."""
+
+    def __init__(self, path: Path, inputs: list[np.ndarray], threads: int) -> None:
+        import onnxruntime as ort
+
+        self.folder = tempfile.TemporaryDirectory()
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.enable_profiling = True
-        options.profile_file_prefix = str(Path(folder) / "ort")
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        feeds = {i.name: v for i, v in zip(session.get_inputs(), inputs)}
-        for _ in range(RUNS):
-            session.run(None, feeds)
-        events = json.loads(Path(session.end_profiling()).read_text())
-    times: dict[str, list[float]] = {}
+        options.profile_file_prefix = str(Path(self.folder.name) / "ort")
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.feeds = {i.name: v for i, v in zip(self.session.get_inputs(), inputs)}
+        self.walls: list[float] = []
+
+    def run(self, counted: bool) -> None:
+        wall = _timed(self.session.run, None, self.feeds)
+        self.walls += [wall] if counted else []
+
+    def layers(self) -> Profile:
+        with self.folder:
+            return _ort_layers(json.loads(Path(self.session.end_profiling()).read_text()))
+
+
+def _timed(fn: Any, *args: Any, **kwargs: Any) -> float:
+    """The milliseconds that ``fn(*args, **kwargs)`` takes."""
+    start = time.perf_counter()
+    fn(*args, **kwargs)
+    return (time.perf_counter() - start) * 1e3
+
+
+def _ort_layers(events: list[dict[str, Any]]) -> Profile:
+    """ONNX Runtime's per-node median kernel times, after its own fusions, from its profile (each
+    node runs once a run, so its n-th time is the n-th run's; the first of each block is dropped)."""
+    samples: dict[str, list[float]] = {}
     kinds: dict[str, str] = {}
     for event in events:
         if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
             name = event["name"].removesuffix("_kernel_time")
-            times.setdefault(name, []).append(event["dur"])
+            samples.setdefault(name, []).append(event["dur"])
             kinds[name] = f"{event['args'].get('op_name', '?')} [{event['args'].get('provider', '?')}]"
-    return {name: Layer(kinds[name], statistics.median(us)) for name, us in times.items()}
+    counted = {name: [us for i, us in enumerate(v) if i % BLOCK_RUNS] for name, v in samples.items()}
+    return _medians(counted, kinds)
+
+
+def _medians(samples: dict[str, list[float]], kinds: dict[str, str]) -> Profile:
+    return {name: Layer(kinds[name], statistics.median(us)) for name, us in samples.items()}
 
 
 def step_of_node(path: Path, config: dict[str, Any]) -> dict[str, str]:
@@ -122,23 +202,25 @@ def by_kind(profile: Profile) -> list[tuple[str, float]]:
 
 def markdown(
     title: str,
-    vinopy: Profile,
-    openvino: Profile,
-    onnxruntime: Profile | None,
+    profiles: dict[str, Profile],
     owners: dict[str, str],
+    walls: dict[str, float],
     top: int,
 ) -> str:
     """The section of one model: totals, time by layer kind, and the steps that take longest in
     either runtime with the three times side by side."""
-    ov_by_step = by_step(openvino, owners)
+    vinopy, onnxruntime = profiles["vinopy"], profiles.get("onnxruntime")
+    ov_by_step = by_step(profiles["openvino"], owners)
     ort_by_step = by_prefix(onnxruntime, owners) if onnxruntime else {}
-    totals = [("vinopy", vinopy), ("OpenVINO", openvino), ("ONNX Runtime", onnxruntime or {})]
     lines = [f"## {title}", ""]
-    for label, profile in totals[: 3 if onnxruntime else 2]:
+    for runtime, profile in profiles.items():
         timed = sum(1 for layer in profile.values() if layer.us)
         total = sum(p.us for p in profile.values()) / 1e3
         kinds = ", ".join(f"{kind} {us / 1e3:.2f}" for kind, us in by_kind(profile)[:5])
-        lines.append(f"- {label}: **{total:.2f} ms** in {timed} timed layers; by kind (ms): {kinds}")
+        lines.append(
+            f"- {LABELS[runtime]}: **{total:.2f} ms** in {timed} timed layers, {walls[runtime]:.2f} ms "
+            f"per run; by kind (ms): {kinds}"
+        )
     lines += [
         "",
         "| vinopy step | vinopy kernel | vinopy µs | OpenVINO µs | vinopy/OpenVINO | ONNX Runtime µs "

@@ -373,9 +373,6 @@ def _nncf_quantize(path: Path, data: list[list[np.ndarray]], transformer: bool, 
 def profile(names: list[str], args: argparse.Namespace, command: str, top: int = 25) -> str:
     """Per-layer times of vinopy beside OpenVINO's (PERF_COUNT) and, for an ONNX model, ONNX Runtime's
     node profile: a Markdown report with a section per model."""
-    import openvino
-
-    import vinopy
     from bench import profiles
     from bench.models import MODELS, export
 
@@ -389,11 +386,9 @@ def profile(names: list[str], args: argparse.Namespace, command: str, top: int =
         if args.int8:
             path = quantized_ir(spec, path, args.calibration_samples, args.int8_from)
         inputs = list(spec.inputs(np.random.default_rng(1)).values())
-        ours = profiles.runtime_profile(vinopy, path, inputs, config)
-        theirs = profiles.runtime_profile(openvino, path, inputs, config)
-        ort = profiles.onnxruntime_profile(path, inputs, args.threads) if path.suffix == ".onnx" else None
+        layers, walls = profiles.profile_all(path, inputs, config, args.threads)
         owners = profiles.step_of_node(path, config)
-        sections.append(profiles.markdown(spec.description, ours, theirs, ort, owners, top))
+        sections.append(profiles.markdown(spec.description, layers, owners, walls, top))
         print(sections[-1], flush=True)
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     header = [
@@ -404,7 +399,8 @@ def profile(names: list[str], args: argparse.Namespace, command: str, top: int =
         f"- Software: {versions()}",
         f"- Command: `{command}`",
         f"- {_precision(args)}; batch 1; LATENCY hint; threads: {args.threads or 'default'}; "
-        f"median of {profiles.RUNS} runs per layer, each runtime in turn in one process.",
+        f"median of {profiles.RUNS} runs per layer; each runtime in a process of its own, "
+        f"taking turns in blocks of {profiles.BLOCK_RUNS} runs (the first not counted).",
         "- Times are each runtime's own per-layer timers (vinopy and OpenVINO: get_profiling_info; "
         "ONNX Runtime: its session profile), so their sums leave out the time between layers.",
         "",
