@@ -44,8 +44,9 @@ def profile_all(
     """Per-layer median times of vinopy, OpenVINO and (for an ONNX file) ONNX Runtime, and the median
     wall time of a run (ms), by runtime. Each runtime runs in a process of its own (sharing one would
     let OpenVINO's TBB settings and ONNX Runtime's spinning threads slow the others); they take turns
-    in blocks of runs, so that a change of the machine's load falls on all of them alike. A block's
-    first run is not counted: it pays for the caches the previous runtime filled."""
+    in blocks of runs, so that a change of the machine's load falls on all of them alike, with a pause
+    before each block (``settle``). A block's first run is not counted: it pays for the caches the
+    previous runtime filled."""
     runtimes = ["vinopy", "openvino"] + (["onnxruntime"] if path.suffix == ".onnx" else [])
     context = multiprocessing.get_context("spawn")
     pipes = {}
@@ -58,6 +59,7 @@ def profile_all(
         assert pipes[runtime].recv() == "ready"
     for _ in range(BLOCKS):
         for pipe in pipes.values():
+            settle()
             pipe.send("block")
             pipe.recv()
     results = {}
@@ -65,6 +67,17 @@ def profile_all(
         pipe.send("end")
         results[runtime] = pipe.recv()
     return {r: layers for r, (layers, _) in results.items()}, {r: wall for r, (_, wall) in results.items()}
+
+
+SETTLE_S = 0.1
+
+
+def settle() -> None:
+    """Wait for the previous runtime's threads to go idle before measuring another: after a run,
+    ONNX Runtime's idle worker spins on for about 60 ms (measured: 60 ms of CPU time in its process
+    while it waits 200 ms or 1 s), taking a core from whatever runs next (a one-convolution model
+    ran 2x slower in vinopy and OpenVINO right after it)."""
+    time.sleep(SETTLE_S)
 
 
 def _serve(

@@ -13,7 +13,9 @@ quantizes it (random calibration inputs) into an IR in the cache that vinopy and
 ONNX Runtime keeps the f32 model, whose outputs the error column then compares the int8 ones with.
 Each runtime runs in a worker process of its own (so their thread pools cannot disturb each other);
 each round measures every runtime in turn (the order rotates; latency in several short turns each),
-so machine noise falls on all of them alike; ratios are taken per round.
+so machine noise falls on all of them alike; ratios are taken per round. Each turn starts 0.1 s
+after the previous one ends, once ONNX Runtime's idle thread has stopped spinning (it takes a core
+for about 60 ms after a run).
 Latency: synchronous requests with the LATENCY hint. Throughput: asynchronous requests with the
 THROUGHPUT hint (ONNX Runtime: one single-threaded session per core, run from as many threads).
 Load time and memory: reading, compiling and the first inference, timed in a fresh process per
@@ -41,6 +43,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
+from bench.profiles import settle  # noqa: E402
+
 # the names of bench.models.MODELS: that module (torch) is imported where models are exported only,
 # never in the runtimes' worker processes, whose threads it would share
 MODEL_NAMES = ("resnet50", "mobilenet_v2", "bert_base", "mlp", "yolo_tiny")
@@ -293,6 +297,7 @@ def bench_model(name: str, args: argparse.Namespace) -> ModelResult:
             result.latency.setdefault(runtime, []).extend(samples[runtime])
             result.round_medians.setdefault(runtime, []).append(statistics.median(samples[runtime]))
         for runtime in order:
+            settle()
             result.fps.setdefault(runtime, []).append(workers[runtime].call("throughput", args.seconds))
         result.load.append(os.getloadavg()[0])
         medians = {k: v[-1] for k, v in result.round_medians.items()}
@@ -317,6 +322,7 @@ def _interleaved_latencies(
     for turn in range(args.slices):
         for runtime in order:
             warmup = 3 if turn == 0 else 0
+            settle()
             samples[runtime] += workers[runtime].call("latency", args.seconds / args.slices, warmup)
     return samples
 
