@@ -17,8 +17,10 @@ T = TypeVar("T")
 _local = threading.local()  # .arenas: the calling thread's task arenas, by concurrency
 
 
+@cache
 def core_count() -> int:
-    """The cores this process may run on: the concurrency of TBB's default arena."""
+    """The cores this process may run on: the concurrency of TBB's default arena, which TBB also
+    reads once (read once here too: the system call cost a microsecond on every inference)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
