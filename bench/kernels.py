@@ -12,8 +12,6 @@ layer of its own and not counted).
 from __future__ import annotations
 
 import argparse
-import datetime
-import os
 import sys
 from pathlib import Path
 
@@ -25,7 +23,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
 from bench import profiles  # noqa: E402
-from bench.run import machine, versions  # noqa: E402
+from bench.run import heading  # noqa: E402
 
 # name: ("conv", in channels, out channels, kernel, stride, image size) or ("dense", rows, in, out)
 CASES: dict[str, tuple] = {
@@ -106,15 +104,12 @@ def main() -> None:
             f"{ort.us:.0f} | {ours.us / theirs.us:.2f} | {ours.us / ort.us:.2f} |"
         )
         print(rows[-1], flush=True)
-    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = "\n".join(
         [
-            "# Kernels: one layer each, vinopy beside OpenVINO and ONNX Runtime",
-            "",
-            f"- Date: {now}; load average (1 min) at the end: {os.getloadavg()[0]:.1f}",
-            f"- Machine: {machine()}",
-            f"- Software: {versions()}",
-            f"- Command: `python {' '.join(sys.argv)}`",
+            *heading(
+                "Kernels: one layer each, vinopy beside OpenVINO and ONNX Runtime",
+                f"python {' '.join(sys.argv)}",
+            ),
             f"- f32, batch 1, threads: {args.threads or 'default'}; median of {profiles.RUNS} runs of each "
             f"runtime's own layer timer; the runtimes take turns in blocks of {profiles.BLOCK_RUNS} runs.",
             "",

@@ -396,14 +396,8 @@ def profile(names: list[str], args: argparse.Namespace, command: str, top: int =
         owners = profiles.step_of_node(path, config)
         sections.append(profiles.markdown(spec.description, layers, owners, walls, top))
         print(sections[-1], flush=True)
-    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     header = [
-        "# vinopy CPU per-layer profiles",
-        "",
-        f"- Date: {now}; load average (1 min) at the end: {os.getloadavg()[0]:.1f}",
-        f"- Machine: {machine()}",
-        f"- Software: {versions()}",
-        f"- Command: `{command}`",
+        *heading("vinopy CPU per-layer profiles", command),
         f"- {_precision(args)}; batch 1; LATENCY hint; threads: {args.threads or 'default'}; "
         f"median of {profiles.RUNS} runs per layer; each runtime in a process of its own, "
         f"taking turns in blocks of {profiles.BLOCK_RUNS} runs (the first not counted).",
@@ -465,15 +459,22 @@ def _precision(args: argparse.Namespace) -> str:
     )
 
 
-def report(results: list[ModelResult], args: argparse.Namespace, command: str) -> str:
+def heading(title: str, command: str) -> list[str]:
+    """A report's title and the lines that say when, where, with what and how it was made."""
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    lines = [
-        "# vinopy CPU benchmark",
+    return [
+        f"# {title}",
         "",
-        f"- Date: {now}",
+        f"- Date: {now}; load average (1 min) at the end: {os.getloadavg()[0]:.1f}",
         f"- Machine: {machine()}",
         f"- Software: {versions()}",
         f"- Command: `{command}`",
+    ]
+
+
+def report(results: list[ModelResult], args: argparse.Namespace, command: str) -> str:
+    lines = [
+        *heading("vinopy CPU benchmark", command),
         f"- {_precision(args)}; batch 1; latency threads: {args.threads or 'default'}; "
         f"{args.rounds} rounds of {args.seconds:g} s per runtime and mode, runtimes interleaved "
         f"(latency in {args.slices} turns per round; the order rotates each round).",
