@@ -6,7 +6,8 @@ beside OpenVINO CPU and ONNX Runtime, each timed by its own per-layer profiler (
 Each case is a one-layer ONNX model with random weights: a convolution with a bias, or a dense layer
 (MatMul + Add) over BERT-base's 128 tokens. The time reported for a runtime is its slowest layer's,
 which is the convolution or the product (a layout reorder of the input or output, if any, is a
-layer of its own and not counted).
+layer of its own and not counted). With a plain input, vinopy and OpenVINO run the layout that
+oneDNN picks for it, not always the one a model's plan gives the layer (see bench/PROFILES.md).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ sys.path.insert(0, str(ROOT.parent))
 
 from bench import profiles  # noqa: E402
 from bench.run import heading  # noqa: E402
+
+BLOCKS = 10  # one layer runs in milliseconds: more turns than a model's profile takes, for less noise
 
 # name: ("conv", in channels, out channels, kernel, stride, image size) or ("dense", rows, in, out)
 CASES: dict[str, tuple] = {
@@ -97,7 +100,7 @@ def main() -> None:
         model, x = case_model(case)
         path = args.cache / f"case{index}.onnx"
         onnx.save(model, str(path))
-        layers, _ = profiles.profile_all(path, [x], config, args.threads)
+        layers, _ = profiles.profile_all(path, [x], config, args.threads, BLOCKS)
         ours, theirs, ort = (slowest(layers[r]) for r in ("vinopy", "openvino", "onnxruntime"))
         rows.append(
             f"| {name} | {ours.kind} | {ours.us:.0f} | {theirs.kind} | {theirs.us:.0f} | {ort.kind} | "
@@ -110,8 +113,12 @@ def main() -> None:
                 "Kernels: one layer each, vinopy beside OpenVINO and ONNX Runtime",
                 f"python {' '.join(sys.argv)}",
             ),
-            f"- f32, batch 1, threads: {args.threads or 'default'}; median of {profiles.RUNS} runs of each "
-            f"runtime's own layer timer; the runtimes take turns in blocks of {profiles.BLOCK_RUNS} runs.",
+            f"- f32, batch 1, threads: {args.threads or 'default'}; median of "
+            f"{BLOCKS * (profiles.BLOCK_RUNS - 1)} runs of each runtime's own layer timer; the runtimes take "
+            f"turns in blocks of {profiles.BLOCK_RUNS} runs.",
+            "- The input is plain (NCHW), so vinopy and OpenVINO run oneDNN's choice of layout for it "
+            "(channels-last brgconv); inside the models vinopy runs many of these layers blocked (nChw8c "
+            "jit kernels): bench/PROFILES.md has those.",
             "",
             "| layer | vinopy kernel | vinopy µs | OpenVINO kernel | OpenVINO µs | ONNX Runtime kernel "
             "| ONNX Runtime µs | vinopy/OpenVINO | vinopy/ORT |",

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 BLOCKS, BLOCK_RUNS = 4, 6  # each runtime runs BLOCK_RUNS times in a row, BLOCKS times in turn
-RUNS = BLOCKS * (BLOCK_RUNS - 1)  # the first run of a block warms it up and is not counted
+RUNS = BLOCKS * (BLOCK_RUNS - 1)  # counted: the first run of a block warms it up
 WITHOUT_BIASES = "/WithoutBiases"
 LABELS = {"vinopy": "vinopy", "openvino": "OpenVINO", "onnxruntime": "ONNX Runtime"}
 
@@ -39,7 +39,7 @@ Profile = dict[str, Layer]  # by layer name
 
 
 def profile_all(
-    path: Path, inputs: list[np.ndarray], config: dict[str, Any], threads: int
+    path: Path, inputs: list[np.ndarray], config: dict[str, Any], threads: int, blocks: int = BLOCKS
 ) -> tuple[dict[str, Profile], dict[str, float]]:
     """Per-layer median times of vinopy, OpenVINO and (for an ONNX file) ONNX Runtime, and the median
     wall time of a run (ms), by runtime. Each runtime runs in a process of its own (sharing one would
@@ -57,7 +57,7 @@ def profile_all(
         ).start()
     for runtime in runtimes:
         assert pipes[runtime].recv() == "ready"
-    for _ in range(BLOCKS):
+    for _ in range(blocks):
         for pipe in pipes.values():
             settle()
             pipe.send("block")
