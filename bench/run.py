@@ -17,7 +17,8 @@ so machine noise falls on all of them alike; ratios are taken per round. Each tu
 after the previous one ends, once ONNX Runtime's idle thread has stopped spinning (it takes a core
 for about 60 ms after a run).
 Latency: synchronous requests with the LATENCY hint. Throughput: asynchronous requests with the
-THROUGHPUT hint (ONNX Runtime: one single-threaded session per core, run from as many threads).
+THROUGHPUT hint (ONNX Runtime: one single-threaded session per core, run from as many threads),
+for --seconds or 40 times the slowest runtime's latency, whichever is longer.
 Load time and memory: reading, compiling and the first inference, timed in a fresh process per
 runtime, with the growth of its peak RSS (VmHWM, from /proc) over the RSS before.
 """
@@ -296,9 +297,10 @@ def bench_model(name: str, args: argparse.Namespace) -> ModelResult:
         for runtime in order:
             result.latency.setdefault(runtime, []).extend(samples[runtime])
             result.round_medians.setdefault(runtime, []).append(statistics.median(samples[runtime]))
+        seconds = throughput_seconds(args.seconds, samples)
         for runtime in order:
             settle()
-            result.fps.setdefault(runtime, []).append(workers[runtime].call("throughput", args.seconds))
+            result.fps.setdefault(runtime, []).append(workers[runtime].call("throughput", seconds))
         result.load.append(os.getloadavg()[0])
         medians = {k: v[-1] for k, v in result.round_medians.items()}
         print(
@@ -311,6 +313,14 @@ def bench_model(name: str, args: argparse.Namespace) -> ModelResult:
     for worker in workers.values():
         worker.close()
     return result
+
+
+def throughput_seconds(least: float, latencies_ms: dict[str, list[float]]) -> float:
+    """How long each runtime's throughput run lasts: ``least`` seconds, or 40 times the slowest
+    runtime's median latency. A slow model (BERT: 0.2 s) then completes some 40 inferences, and
+    the streams idling while the last ones finish weigh a few percent, not one in ten."""
+    slowest_ms = max(statistics.median(v) for v in latencies_ms.values())
+    return max(least, 40 * slowest_ms / 1e3)
 
 
 def _interleaved_latencies(
