@@ -2,6 +2,7 @@ import csv
 import json
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import onnx
@@ -196,3 +197,14 @@ def test_report_labels_match_openvinos_benchmark_app(mlp_path, capsys):
     assert {"Count", "Duration", "Median", "Average", "Min", "Max", "Throughput"} <= set(expected)
     assert _report_labels(out) == expected
     assert sum(line.startswith("[Step") for line in out.splitlines()) == 11
+
+
+def test_exec_graph_path_writes_the_executed_graph(mlp_path, tmp_path, capsys):
+    """On CPU, the layers that ran (MatMul with its Relu fused), not the model read."""
+    path = tmp_path / "exec.xml"
+    argv = ("-m", mlp_path, "-d", "CPU", "-niter", "2", "-api", "sync", "-shape", "[1,16]")
+    code, _, _ = _run(capsys, *argv, "-exec_graph_path", str(path))
+    assert code == 0
+    layers = {layer.get("name"): layer for layer in ET.parse(path).getroot().find("layers")}
+    assert layers["fc"].get("type") == "MatMul" and "relu" not in layers
+    assert layers["fc"].find("data").get("originalLayersNames") == "fc,relu"

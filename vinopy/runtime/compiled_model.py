@@ -74,7 +74,9 @@ class CompiledModel:
         return self.create_infer_request().infer(inputs)
 
     def get_runtime_model(self) -> Model:
-        return self._executable.model
+        """The executed graph: on CPU a node per layer that runs, described by its rt_info
+        (``vinopy.graph.exec_model_info``), as in OpenVINO."""
+        return self._executable.runtime_model()
 
     def export_model(self) -> bytes:
         """The model's IR with its device and config; ``Core.import_model`` rebuilds it."""

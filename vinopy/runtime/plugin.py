@@ -85,6 +85,10 @@ class Executable(ABC):
     @abstractmethod
     def create_executor(self) -> Executor: ...
 
+    def runtime_model(self) -> Model:
+        """What get_runtime_model() returns: the graph that runs (here, the compiled model itself)."""
+        return self.model
+
 
 class ExecutionDevices(list):
     """EXECUTION_DEVICES: a list of device names that also says why other devices were passed

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from vinopy.graph import exec_model_info
 from vinopy.graph.model import Model
 from vinopy.graph.node import Node, Output, RTMap
 from vinopy.graph.shape import PartialShape
@@ -130,15 +131,12 @@ class _NetWriter:
             inputs[0].rt = RTMap({**inputs[0].rt, **outputs[0].rt})
             outputs = []
         type_name = fmt.IR_TYPE_NAMES.get(node.get_type_name(), node.get_type_name())
-        element = self._layer(
-            type_name,
-            node.version,
-            node.get_friendly_name(),
-            _data(node),
-            node.get_rt_info(),
-            inputs,
-            outputs,
-        )
+        version, data, rt = node.version, _data(node), node.get_rt_info()
+        if exec_model_info.LAYER_TYPE in rt:  # a layer of an executed graph, written as OpenVINO does
+            type_name, version = rt[exec_model_info.LAYER_TYPE], ""
+            described = {k: str(v) for k, v in rt.items() if k != exec_model_info.LAYER_TYPE}
+            data, rt = {**data, **described}, RTMap()
+        element = self._layer(type_name, version, node.get_friendly_name(), data, rt, inputs, outputs)
         if body_attrs(node):
             write_bodies(element, node, self._body)
         if isinstance(node, Result) and node.output(0).get_names():
@@ -203,8 +201,9 @@ class _NetWriter:
         outputs: list[_Port],
     ) -> ET.Element:
         layer_id = str(len(self.layers))
+        attributes = {"id": layer_id, "name": name, "type": type_name}
         element = ET.SubElement(
-            self.layers, "layer", {"id": layer_id, "name": name, "type": type_name, "version": version}
+            self.layers, "layer", {**attributes, **({"version": version} if version else {})}
         )
         if data:
             ET.SubElement(element, "data", data)

@@ -16,6 +16,7 @@ from vinopy.plugins.cpu.dnnl import api
 from vinopy.plugins.cpu.dnnl import constants as dc
 from vinopy.plugins.cpu.dnnl.arenas import on_threads
 from vinopy.plugins.cpu.plan import DnnlStep, NumpyStep, Plan, PlanBuilder, aligned_empty
+from vinopy.plugins.cpu.runtime_model import executed_graph
 from vinopy.runtime.plugin import Executable, Executor, ExecutorResult, ProfilingInfo
 
 Shapes = tuple[tuple[int, ...], ...]
@@ -53,6 +54,18 @@ class CPUExecutable(Executable):
 
     def create_executor(self) -> Executor:
         return CPUExecutor(self)
+
+    def runtime_model(self) -> Model:
+        """The executed graph of the plan for the static shapes, or, for a dynamic model, of the
+        plan for inputs whose dynamic dimensions are 1."""
+        return executed_graph(self.model, self.plan_for(self.static_shapes or self.unit_shapes()))
+
+    def unit_shapes(self) -> Shapes:
+        """The input shapes with each dynamic dimension 1."""
+        return tuple(
+            tuple(d.get_length() if d.is_static else 1 for d in p.get_output_partial_shape(0))
+            for p in self.model.get_parameters()
+        )
 
 
 Run = Callable[[], int | None]  # a step: a oneDNN status (0: success), or None from a numpy step

@@ -128,8 +128,4 @@ class CPUPlugin(Plugin):
 
         executable = self.compile(model, self.compile_config(config or {}))
         assert isinstance(executable, CPUExecutable)
-        shapes = tuple(
-            tuple(d.get_length() if d.is_static else 1 for d in p.get_output_partial_shape(0))
-            for p in model.get_parameters()
-        )
-        return dict(executable.plan_for(shapes).backends)
+        return dict(executable.plan_for(executable.static_shapes or executable.unit_shapes()).backends)

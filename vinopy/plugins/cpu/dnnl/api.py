@@ -189,11 +189,29 @@ class MemoryDesc(_Owned):
 
     def strides(self) -> list[int]:
         """The strides (in elements) of a plain descriptor, one per dim."""
-        ndims = c_int32()
-        call("dnnl_memory_desc_query", self.handle, dc.query_ndims_s32, byref(ndims))
+        return self._query_dims(dc.query_strides)
+
+    def dims(self) -> list[int]:
+        return self._query_dims(dc.query_dims)
+
+    @property
+    def format_kind(self) -> int:
+        return self._query_int32(dc.query_format_kind)
+
+    @property
+    def inner_blocks(self) -> int:
+        """How many dims are blocked inside (nChw8c: 1); 0 for a plain layout."""
+        return self._query_int32(dc.query_inner_nblks_s32)
+
+    def _query_int32(self, what: int) -> int:
+        value = c_int32()
+        call("dnnl_memory_desc_query", self.handle, what, byref(value))
+        return value.value
+
+    def _query_dims(self, what: int) -> list[int]:
         values = ctypes.POINTER(loader.dims_t)()
-        call("dnnl_memory_desc_query", self.handle, dc.query_strides, byref(values))
-        return list(values.contents[: ndims.value])
+        call("dnnl_memory_desc_query", self.handle, what, byref(values))
+        return list(values.contents[: self._query_int32(dc.query_ndims_s32)])
 
 
 def row_major(dims: Sequence[int]) -> list[int]:
