@@ -19,6 +19,7 @@ import numpy as np
 
 from vinopy.graph.model import Model
 from vinopy.graph.node import Node, Output
+from vinopy.graph.types import Type
 from vinopy.plugins.cpu.dnnl import api
 from vinopy.plugins.cpu.dnnl import constants as dc
 from vinopy.plugins.cpu.memory import Layout, share_buffers
@@ -36,6 +37,12 @@ def dnnl_type(dtype: np.dtype) -> int | None:
     if dtype.name == "bfloat16":
         return dc.bf16
     return _DNNL_TYPES.get(np.dtype(dtype))
+
+
+def dnnl_type_name(data_type: int) -> str:
+    """OpenVINO's name of a oneDNN data type: "f32", "bf16", "u8", ..."""
+    names = {dc.bf16: "bf16", **{t: Type(dtype).get_type_name() for dtype, t in _DNNL_TYPES.items()}}
+    return names.get(data_type, "undefined")
 
 
 @dataclass

@@ -15,9 +15,8 @@ from vinopy.graph.types import Type
 from vinopy.ops.constant import Parameter, Result
 from vinopy.plugins.cpu.dnnl import api
 from vinopy.plugins.cpu.dnnl import constants as dc
-from vinopy.plugins.cpu.plan import DnnlStep, Plan, Step
+from vinopy.plugins.cpu.plan import DnnlStep, Plan, Step, dnnl_type_name
 
-_DNNL_ELEMENT_TYPES = {dc.f32: "f32", dc.bf16: "bf16", dc.f16: "f16", dc.s32: "i32", dc.s8: "i8", dc.u8: "u8"}
 _NOT_READ = (dc.ARG_DST, dc.ARG_SCRATCHPAD)
 
 
@@ -44,7 +43,7 @@ def executed_graph(model: Model, plan: Plan) -> Model:
     results = []
     for order, (result, slot) in enumerate(zip(model.get_results(), plan.outputs), start=first):
         written = writers.get(plan.root(slot)) or [_constant(result, order)]
-        results.append(_result(result, written[-1], order))
+        results.append(_result(result, written[-1], order))  # a Concat's: the last of its parts
     return Model(results, parameters, model.get_friendly_name())
 
 
@@ -63,11 +62,13 @@ def _output_form(step: Step, slot: int, plan: Plan) -> tuple[Type, PartialShape]
         return Type(np.dtype(dtype)), PartialShape(list(shape))
     if isinstance(step, DnnlStep):
         md = next(md for arg, s, md in step.args if s == slot and arg == dc.ARG_DST)
-        return Type(_DNNL_ELEMENT_TYPES.get(md.data_type, "undefined")), PartialShape(md.dims())
+        return Type(dnnl_type_name(md.data_type)), PartialShape(md.dims())
     return Type.dynamic, PartialShape.dynamic()  # a numpy result shaped at run time
 
 
-def _layer_info(step: Step, outputs: list[tuple[Type, PartialShape]], order: int, fused: dict) -> dict:
+def _layer_info(
+    step: Step, outputs: list[tuple[Type, PartialShape]], order: int, fused: dict[str, list[str]]
+) -> dict[str, str]:
     precisions = ",".join(t.get_type_name() for t, _ in outputs)
     return {
         info.LAYER_TYPE: step.type_name,
@@ -89,7 +90,7 @@ def _runtime_precision(step: Step) -> str | None:
     """The element type a oneDNN step computes in: its source's (u8 or i8 for an int8 layer)."""
     for arg, _, md in _args(step):
         if arg == dc.ARG_SRC:
-            return _DNNL_ELEMENT_TYPES.get(md.data_type)
+            return dnnl_type_name(md.data_type)
     return None
 
 
