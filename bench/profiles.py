@@ -6,7 +6,8 @@ Gemm with a bias is "<node>/WithoutBiases" plus an Add) and names a fused step a
 node; CPUPlugin.query_backends says which nodes each step took in. An OpenVINO layer counts under
 the step that ran its node (OpenVINO may name a fusion after its last node instead). ONNX Runtime
 names its fused nodes after one of the nodes they replace plus a suffix ("<node>/MatMulAddFusion",
-"<output>_nchwc"): each counts under the step of the longest node name it starts with.
+"<output>_nchwc"): each counts under the step of the longest node name it starts with, or else
+under the step that writes the tensor it writes (its graph after fusions says which).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import multiprocessing
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
 
 BLOCKS, BLOCK_RUNS = 4, 6  # each runtime runs BLOCK_RUNS times in a row, BLOCKS times in turn
 RUNS = BLOCKS * (BLOCK_RUNS - 1)  # counted: the first run of a block warms it up
@@ -33,6 +35,7 @@ LABELS = {"vinopy": "vinopy", "openvino": "OpenVINO", "onnxruntime": "ONNX Runti
 class Layer:
     kind: str  # "op [kernel]"
     us: float  # median over the runs
+    outputs: tuple[str, ...] = ()  # the names of the tensors it writes, where known (ONNX Runtime's)
 
 
 Profile = dict[str, Layer]  # by layer name
@@ -127,7 +130,12 @@ class _OnnxRuntimeProfiler:
         options.intra_op_num_threads = threads
         options.enable_profiling = True
         options.profile_file_prefix = str(Path(self.folder.name) / "ort")
+        # the graph after ORT's fusions, without its weights: what each fused node writes
+        options.optimized_model_filepath = str(Path(self.folder.name) / "optimized.onnx")
+        options.add_session_config_entry("session.optimized_model_external_initializers_file_name", "w.bin")
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        optimized = onnx.load(options.optimized_model_filepath, load_external_data=False)
+        self.outputs = {node.name: tuple(node.output) for node in optimized.graph.node}
         self.feeds = {i.name: v for i, v in zip(self.session.get_inputs(), inputs)}
         self.walls: list[float] = []
 
@@ -137,7 +145,8 @@ class _OnnxRuntimeProfiler:
 
     def layers(self) -> Profile:
         with self.folder:
-            return _ort_layers(json.loads(Path(self.session.end_profiling()).read_text()))
+            layers = _ort_layers(json.loads(Path(self.session.end_profiling()).read_text()))
+        return {name: replace(layer, outputs=self.outputs.get(name, ())) for name, layer in layers.items()}
 
 
 def _timed(fn: Any, *args: Any, **kwargs: Any) -> float:
@@ -178,10 +187,12 @@ def step_of_node(path: Path, config: dict[str, Any]) -> dict[str, str]:
         while backends.get(owner, "").startswith("fused into "):
             owner = backends[owner].removeprefix("fused into ")
         owners[name] = owner
-    for result in model.get_results():  # OpenVINO names the producer of a model output after it
-        value = result.input_value(0)
-        for tensor_name in value.get_names():
-            owners.setdefault(tensor_name, owners.get(value.get_node().get_friendly_name(), ""))
+    # by the names of the tensors they write too: OpenVINO names a model output's producer after the
+    # output, and ONNX Runtime names some fusions after no node ("Gelu_token_3")
+    for node in model.get_ordered_ops():
+        for output in node.outputs():
+            for tensor_name in output.get_names():
+                owners.setdefault(tensor_name, owners.get(node.get_friendly_name(), ""))
     return owners
 
 
@@ -196,12 +207,15 @@ def by_step(layers: Profile, owners: dict[str, str]) -> dict[str, float]:
 
 def by_prefix(nodes: Profile, owners: dict[str, str]) -> dict[str, float]:
     """ONNX Runtime's node times summed under vinopy's step for the longest node name (without
-    "/WithoutBiases") that the node's name is or starts with before a "/" or "_" ("" when none)."""
+    "/WithoutBiases") that the node's name is or starts with before a "/" or "_", else for the
+    tensor it writes ("" when neither is known)."""
     bases = sorted(((name.removesuffix(WITHOUT_BIASES), step) for name, step in owners.items()), reverse=True)
     sums: dict[str, float] = {}
     for node, layer in nodes.items():
         node = node.removeprefix("fused ")  # how ORT names some of its fusions
-        step = next((s for b, s in bases if node == b or node.startswith((b + "/", b + "_"))), "")
+        step = next((s for b, s in bases if node == b or node.startswith((b + "/", b + "_"))), None)
+        if step is None:
+            step = next((owners[t] for t in layer.outputs if t in owners), "")
         sums[step] = sums.get(step, 0.0) + layer.us
     return sums
 
