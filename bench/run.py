@@ -44,7 +44,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
-from bench.profiles import settle  # noqa: E402
+from bench import profiles  # noqa: E402
 
 # the names of bench.models.MODELS: that module (torch) is imported where models are exported only,
 # never in the runtimes' worker processes, whose threads it would share
@@ -299,7 +299,7 @@ def bench_model(name: str, args: argparse.Namespace) -> ModelResult:
             result.round_medians.setdefault(runtime, []).append(statistics.median(samples[runtime]))
         seconds = throughput_seconds(args.seconds, samples)
         for runtime in order:
-            settle()
+            profiles.settle()
             result.fps.setdefault(runtime, []).append(workers[runtime].call("throughput", seconds))
         result.load.append(os.getloadavg()[0])
         medians = {k: v[-1] for k, v in result.round_medians.items()}
@@ -332,7 +332,7 @@ def _interleaved_latencies(
     for turn in range(args.slices):
         for runtime in order:
             warmup = 3 if turn == 0 else 0
-            settle()
+            profiles.settle()
             samples[runtime] += workers[runtime].call("latency", args.seconds / args.slices, warmup)
     return samples
 
@@ -389,7 +389,6 @@ def _nncf_quantize(path: Path, data: list[list[np.ndarray]], transformer: bool, 
 def profile(names: list[str], args: argparse.Namespace, command: str, top: int = 25) -> str:
     """Per-layer times of vinopy beside OpenVINO's (PERF_COUNT) and, for an ONNX model, ONNX Runtime's
     node profile: a Markdown report with a section per model."""
-    from bench import profiles
     from bench.models import MODELS, export
 
     config = {"INFERENCE_PRECISION_HINT": args.precision, "PERFORMANCE_HINT": "LATENCY"}

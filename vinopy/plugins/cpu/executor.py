@@ -56,16 +56,16 @@ class CPUExecutable(Executable):
         return CPUExecutor(self)
 
     def runtime_model(self) -> Model:
-        """The executed graph of the plan for the static shapes, or, for a dynamic model, of the
-        plan for inputs whose dynamic dimensions are 1."""
-        return executed_graph(self.model, self.plan_for(self.static_shapes or self.unit_shapes()))
+        return executed_graph(self.model, self.default_plan())
 
-    def unit_shapes(self) -> Shapes:
-        """The input shapes with each dynamic dimension 1."""
-        return tuple(
+    def default_plan(self) -> Plan:
+        """The plan for the static shapes, or, for a dynamic model, for inputs whose dynamic
+        dimensions are 1 (what get_runtime_model and query_backends describe)."""
+        unit_shapes = tuple(
             tuple(d.get_length() if d.is_static else 1 for d in p.get_output_partial_shape(0))
             for p in self.model.get_parameters()
         )
+        return self.plan_for(self.static_shapes or unit_shapes)
 
 
 Run = Callable[[], int | None]  # a step: a oneDNN status (0: success), or None from a numpy step

@@ -128,4 +128,4 @@ class CPUPlugin(Plugin):
 
         executable = self.compile(model, self.compile_config(config or {}))
         assert isinstance(executable, CPUExecutable)
-        return dict(executable.plan_for(executable.static_shapes or executable.unit_shapes()).backends)
+        return dict(executable.default_plan().backends)
